@@ -1,0 +1,146 @@
+"""Marsa: the app factory and entry point (``flask --app app ...``)."""
+from __future__ import annotations
+
+from pathlib import Path
+
+from flask import Flask, jsonify, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from sqlalchemy import select
+from werkzeug.exceptions import HTTPException
+
+from course.config import REPO_ROOT, load_config
+from course.extensions import babel, csrf, db, limiter, login_manager
+from course.i18n import current_language, select_locale, text_direction
+from course.markdown import render_markdown
+
+
+def create_app(config: dict | None = None) -> Flask:
+    app = Flask(__name__, instance_path=str(REPO_ROOT / "instance"), template_folder="templates",
+                static_folder="static")
+    app.config.update(load_config(Path(app.instance_path), config))
+    init_extensions(app)
+    register_blueprints(app)
+    register_templates(app)
+    register_security_headers(app)
+    register_errors(app)
+    register_cli(app)
+    return app
+
+
+def init_extensions(app: Flask) -> None:
+    db.init_app(app)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=select_locale)
+    limiter.init_app(app)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message = None
+    login_manager.session_protection = "basic"
+
+    @login_manager.user_loader
+    def load_user(cookie_id: str):
+        from course.models import User
+        user_id, _sep, token = cookie_id.partition(":")
+        if not user_id.isdigit():
+            return None
+        user = db.session.scalar(select(User).where(User.id == int(user_id)))
+        # A changed password rotates the token: old cookies on other devices stop working.
+        if user is None or user.session_token != token or not user.is_active_account:
+            return None
+        return user
+
+
+def register_blueprints(app: Flask) -> None:
+    from course.views import auth, learn, trainer
+
+    app.register_blueprint(auth.bp)
+    app.register_blueprint(learn.bp)
+    app.register_blueprint(trainer.bp)
+
+    @app.before_request
+    def force_password_change():
+        from flask import redirect, url_for
+        from flask_login import current_user
+        allowed = {"auth.change_password", "auth.logout", "auth.set_language", "static"}
+        if (current_user.is_authenticated and current_user.must_change_password
+                and request.endpoint not in allowed):
+            return redirect(url_for("auth.change_password"))
+        return None
+
+
+def register_templates(app: Flask) -> None:
+    from course.forms import EmptyForm, LanguageForm
+
+    app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["inline_markdown"] = lambda text: render_markdown(text, inline=True)
+
+    @app.context_processor
+    def page_globals():
+        return {"lang": current_language(), "direction": text_direction(), "language_form": LanguageForm(),
+                "signout_form": EmptyForm(), "institute": app.config["INSTITUTE_NAME"]}
+
+
+CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+                           "font-src 'self'; connect-src 'self'; object-src 'none'; base-uri 'none'; "
+                           "form-action 'self'; frame-ancestors 'none'")
+
+
+def register_security_headers(app: Flask) -> None:
+    @app.after_request
+    def security_headers(response):
+        response.headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        response.headers.setdefault("X-Content-Type-Options", "nosniff")
+        response.headers.setdefault("Referrer-Policy", "same-origin")
+        response.headers.setdefault("X-Frame-Options", "DENY")
+        if app.config.get("MARSA_HTTPS"):
+            response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if request.endpoint != "static":
+            response.headers.setdefault("Cache-Control", "no-store" if request.method != "GET" else "private, no-cache")
+        return response
+
+
+def register_errors(app: Flask) -> None:
+    messages = {
+        400: _l("The request could not be understood. Please go back and try again."),
+        403: _l("You do not have access to this page."),
+        404: _l("This page does not exist, or you do not have access to it."),
+        405: _l("This action is not available here."),
+        413: _l("The file is too large."),
+        429: _l("Too many attempts. Please wait a few minutes and try again."),
+        500: _l("Something went wrong on our side. Your saved work is safe; please try again."),
+    }
+
+    def render_error(status: int, message: str | None = None):
+        text = str(message or messages.get(status, messages[400]))
+        if request.path.endswith("/answer") or request.accept_mimetypes.best == "application/json":
+            return jsonify(ok=False, error=text), status
+        return render_template("errors.html", status=status, message=text), status
+
+    @app.errorhandler(CSRFError)
+    def csrf_error(_error):
+        return render_error(400, _("This form has expired or was not sent from Marsa. Reload the page and try again."))
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException):
+        status = error.code or 500
+        message = None
+        if status == 429:
+            message = _("Too many attempts. Please wait a few minutes and try again.")
+        return render_error(status, message)
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception):
+        app.logger.exception("Unhandled error on %s %s", request.method, request.path)
+        db.session.rollback()
+        return render_error(500)
+
+
+def register_cli(app: Flask) -> None:
+    from course.cli import register
+    register(app)
+
+
+if __name__ == "__main__":  # pragma: no cover - `python app.py` for a quick local run
+    create_app().run(debug=False)

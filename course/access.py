@@ -1,0 +1,53 @@
+"""Who may see what, decided in one place.
+
+Routes declare their role with ``@role_required``; objects are fetched through ``*_for(viewer,
+...)`` helpers that answer 404 for anything the viewer may not see, so a guessed id reveals
+nothing.
+"""
+from __future__ import annotations
+
+from functools import wraps
+
+from flask import abort
+from flask_login import current_user, login_required
+from sqlalchemy import select
+
+from course.extensions import db
+from course.models import Attempt, Role, User
+
+
+def role_required(*roles: Role):
+    def decorator(view):
+        @wraps(view)
+        @login_required
+        def wrapped(*args, **kwargs):
+            if current_user.role not in roles:
+                abort(403)
+            return view(*args, **kwargs)
+        return wrapped
+    return decorator
+
+
+staff_only = role_required(Role.TRAINER, Role.ADMIN)
+admin_only = role_required(Role.ADMIN)
+
+
+def can_see_user(viewer: User, person: User) -> bool:
+    """Officers see only themselves; trainers and admins see officers."""
+    if viewer.id == person.id:
+        return True
+    return viewer.role in (Role.TRAINER, Role.ADMIN)
+
+
+def get_attempt_for(viewer: User, attempt_id: int) -> Attempt:
+    attempt = db.session.get(Attempt, attempt_id)
+    if attempt is None or not can_see_user(viewer, attempt.user):
+        abort(404)
+    return attempt
+
+
+def get_person_for(viewer: User, user_id: int) -> User:
+    person = db.session.scalar(select(User).where(User.id == user_id))
+    if person is None or not can_see_user(viewer, person):
+        abort(404)
+    return person

@@ -1,0 +1,158 @@
+"""Command-line tools: ``flask --app app course|user|db|demo ...``."""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import click
+from flask import Flask, current_app
+from sqlalchemy import inspect
+
+from course.extensions import db
+from course.models import Role
+from course.package import apply_package, read_package
+from course.package.reader import question_source_hash, short_hash
+from course.services import users
+from course.services.errors import ServiceError
+
+DEMO_PASSWORD = "marsa-demo"
+DEMO_ACCOUNTS = (
+    ("officer", Role.OFFICER, "Demo Officer", "DEMO-001", "Alexandria seaport"),
+    ("trainer", Role.TRAINER, "Demo Trainer", None, None),
+    ("admin", Role.ADMIN, "Demo Admin", None, None),
+)
+
+
+def _course_dir(path: str | None) -> Path:
+    return Path(path or current_app.config["COURSE_DIR"])
+
+
+def print_problems(package) -> None:
+    for problem in package.problems:
+        click.echo(str(problem), err=problem.level == "error")
+
+
+def load_course(path: Path, show_progress: bool = True):
+    """Check and publish the package at ``path``; returns (package, summary or None)."""
+    package = read_package(path)
+    if package.errors:
+        return package, None
+    steps = len(package.modules) + len(package.quizzes)
+    with click.progressbar(length=steps, label="Loading course", file=sys.stderr,
+                           show_pos=True, hidden=not show_progress) as bar:
+        summary = apply_package(db.session, package, progress=lambda _label: bar.update(1))
+    db.session.commit()
+    return package, summary
+
+
+def upgrade_schema() -> None:
+    from course.migrate import upgrade_engine
+    upgrade_engine(db.engine)
+
+
+def register(app: Flask) -> None:
+    @app.cli.group("course")
+    def course_group():
+        """Check and load the course package."""
+
+    @course_group.command("check")
+    @click.argument("path", required=False)
+    @click.option("--strict", is_flag=True, help="Treat warnings (stale translations...) as errors.")
+    def check(path, strict):
+        """Validate a course package; print every problem as file:line: field: message."""
+        package = read_package(_course_dir(path))
+        print_problems(package)
+        questions = sum(len(q.questions) for q in package.quizzes)
+        lessons = sum(len(m.lessons) for m in package.modules)
+        click.echo(f"{len(package.modules)} modules, {lessons} lessons, {len(package.quizzes)} quizzes, "
+                   f"{questions} questions: {len(package.errors)} error(s), {len(package.warnings)} warning(s)")
+        if package.errors or (strict and package.warnings):
+            sys.exit(1)
+
+    @course_group.command("load")
+    @click.argument("path", required=False)
+    def load(path):
+        """Check, then publish a course package in one transaction."""
+        package, summary = load_course(_course_dir(path))
+        print_problems(package)
+        if summary is None:
+            click.echo(f"Refused: the package has {len(package.errors)} error(s); nothing was changed.", err=True)
+            sys.exit(1)
+        for line in summary.lines():
+            click.echo(line)
+
+    @course_group.command("hashes")
+    @click.argument("path", required=False)
+    def hashes(path):
+        """Print the source hash of every English lesson and question (for translations)."""
+        package = read_package(_course_dir(path))
+        for module in package.modules:
+            for lesson in module.lessons:
+                click.echo(f"lesson {lesson.key}: {short_hash(lesson.texts['en'][0])}")
+        for quiz in package.quizzes:
+            for question in quiz.questions:
+                click.echo(f"question {question.key}: {question_source_hash(question.definition)}")
+
+    @app.cli.group("db")
+    def db_group():
+        """Database schema."""
+
+    @db_group.command("upgrade")
+    def db_upgrade():
+        """Apply every pending migration."""
+        upgrade_schema()
+        click.echo("Database schema is up to date.")
+
+    @app.cli.group("user")
+    def user_group():
+        """Manage accounts."""
+
+    @user_group.command("add")
+    @click.argument("username")
+    @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
+    @click.option("--name", "full_name", required=True, help="Full name as it appears on certificates.")
+    @click.option("--staff-number", default=None)
+    @click.option("--station", default=None, help="Duty station (port).")
+    @click.option("--language", type=click.Choice(["en", "ar"]), default="en")
+    @click.password_option(prompt="Password", confirmation_prompt=True)
+    def user_add(username, role, full_name, staff_number, station, language, password):
+        """Create an account; the password is read from a prompt (or stdin)."""
+        try:
+            user = users.create_user(db.session, username=username, password=password, role=Role(role),
+                                     full_name=full_name, staff_number=staff_number, duty_station=station,
+                                     language=language)
+        except ServiceError as error:
+            click.echo(f"Error: {error.message}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"Created {user.role} {user.username}.")
+
+    @app.cli.command("demo")
+    @click.option("--course", "path", default=None, help="Course package folder (default: COURSE_DIR).")
+    def demo(path):
+        """Create the schema if needed, load the course and the demo accounts."""
+        upgrade_schema()
+        package, summary = load_course(_course_dir(path))
+        if summary is None:
+            print_problems(package)
+            click.echo("The course package has errors; fix them and run again.", err=True)
+            sys.exit(1)
+        created = []
+        for username, role, name, staff, station in DEMO_ACCOUNTS:
+            if users.find_user(db.session, username) is None:
+                users.create_user(db.session, username=username, password=DEMO_PASSWORD, role=role,
+                                  full_name=name, staff_number=staff, duty_station=station, check_policy=False)
+                created.append(username)
+        db.session.commit()
+        click.echo(f"Course loaded: {len(package.modules)} modules, "
+                   f"{sum(len(q.questions) for q in package.quizzes)} questions.")
+        if created:
+            click.echo(f"Demo accounts created: {', '.join(created)} (password: {DEMO_PASSWORD}).")
+        click.secho("WARNING: the demo accounts share a published password. They are for a local trial only; "
+                    "never run them on a server others can reach.", fg="yellow", err=True)
+
+    @app.cli.command("schema-status")
+    def schema_status():
+        """Show which tables exist (a quick health check)."""
+        tables = inspect(db.engine).get_table_names()
+        click.echo(", ".join(sorted(tables)) or "no tables")

@@ -1,0 +1,64 @@
+"""People who use Marsa and their roles."""
+from __future__ import annotations
+
+import enum
+import secrets
+from datetime import datetime
+
+from flask_login import UserMixin
+from sqlalchemy import Enum, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from course.db import Base
+from course.models._types import UTCDateTime, utcnow
+
+
+class Role(enum.StrEnum):
+    OFFICER = "officer"
+    TRAINER = "trainer"
+    ADMIN = "admin"
+
+
+def new_session_token() -> str:
+    return secrets.token_hex(8)
+
+
+class User(UserMixin, Base):
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    username: Mapped[str] = mapped_column(String(80), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(255))
+    role: Mapped[Role] = mapped_column(
+        Enum(Role, native_enum=False, length=16, values_callable=lambda e: [m.value for m in e],
+             validate_strings=True, create_constraint=True, name="role"))
+    full_name: Mapped[str] = mapped_column(String(200))
+    staff_number: Mapped[str | None] = mapped_column(String(40), unique=True)
+    #: The port or office where the officer serves, e.g. "Alexandria seaport".
+    duty_station: Mapped[str | None] = mapped_column(String(120))
+    #: Preferred interface and content language ("en" or "ar").
+    language: Mapped[str] = mapped_column(String(8), default="en")
+    is_active_account: Mapped[bool] = mapped_column(default=True)
+    #: Set for one-time passwords: the user must choose a new one at sign-in.
+    must_change_password: Mapped[bool] = mapped_column(default=False)
+    #: Part of the login cookie; rotating it signs the user out on every device.
+    session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    @property
+    def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
+        return self.is_active_account
+
+    def get_id(self) -> str:
+        return f"{self.id}:{self.session_token}"
+
+    def has_role(self, *roles: Role) -> bool:
+        return self.role in roles
+
+    @property
+    def is_staff(self) -> bool:
+        """Trainers and admins: people who see other people's results."""
+        return self.role in (Role.TRAINER, Role.ADMIN)
+
+    def __repr__(self) -> str:
+        return f"<User {self.username} {self.role}>"

@@ -1,0 +1,218 @@
+"""Publish a checked package into the database, in the caller's transaction.
+
+Unchanged rows are left alone; a changed question gets a new version; anything that left the
+package is retired, never deleted. The caller commits (or rolls back for a dry run), so a
+package is applied whole or not at all.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from course.models import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz
+from course.package.reader import Package, content_hash, short_hash
+
+
+class PackageRejected(Exception):
+    def __init__(self, problems):
+        super().__init__(f"the package has {len(problems)} error(s)")
+        self.problems = problems
+
+
+@dataclass
+class SyncSummary:
+    added: dict[str, list[str]] = field(default_factory=dict)
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    retired: dict[str, list[str]] = field(default_factory=dict)
+    unchanged: dict[str, int] = field(default_factory=dict)
+
+    def note(self, bucket: str, kind: str, key: str) -> None:
+        getattr(self, bucket).setdefault(kind, []).append(key)
+
+    def same(self, kind: str) -> None:
+        self.unchanged[kind] = self.unchanged.get(kind, 0) + 1
+
+    @property
+    def has_changes(self) -> bool:
+        return bool(self.added or self.changed or self.retired)
+
+    def lines(self) -> list[str]:
+        out = []
+        for bucket in ("added", "changed", "retired"):
+            for kind, keys in sorted(getattr(self, bucket).items()):
+                out.append(f"{bucket} {len(keys)} {kind}: {', '.join(keys[:12])}{' …' if len(keys) > 12 else ''}")
+        kept = ", ".join(f"{n} {kind}" for kind, n in sorted(self.unchanged.items()))
+        out.append(f"unchanged: {kept or 'nothing'}")
+        return out
+
+
+def apply_package(session: Session, package: Package, progress=None) -> SyncSummary:
+    if package.errors:
+        raise PackageRejected(package.errors)
+    summary = SyncSummary()
+    step = progress or (lambda _label: None)
+    modules = {m.key: m for m in session.scalars(select(Module).options(
+        selectinload(Module.objectives), selectinload(Module.lessons).selectinload(Lesson.texts)))}
+    objectives = {o.key: o for o in session.scalars(select(Objective))}
+    lessons = {lesson.key: lesson for m in modules.values() for lesson in m.lessons}
+    seen_modules, seen_objectives, seen_lessons = set(), set(), set()
+
+    # Free the slugs of modules that are about to be retired or renamed, so unique slugs hold.
+    incoming_slugs = {m.slug: m.key for m in package.modules}
+    for module in modules.values():
+        if module.slug in incoming_slugs and incoming_slugs[module.slug] != module.key:
+            module.slug = f"{module.slug}--retired-{module.id}"
+    session.flush()
+
+    for data in package.modules:
+        step(f"module {data.key}")
+        seen_modules.add(data.key)
+        meta = {"slug": data.slug, "position": data.position, "title": data.title, "summary": data.summary,
+                "minutes": data.minutes, "required": data.required, "completion": data.completion,
+                "references": data.references}
+        digest = content_hash(meta)
+        module = modules.get(data.key)
+        if module is None:
+            module = Module(key=data.key, content_hash=digest, **meta)
+            session.add(module)
+            modules[data.key] = module
+            summary.note("added", "modules", data.key)
+        elif module.content_hash != digest or module.retired:
+            for name, value in meta.items():
+                setattr(module, name, value)
+            module.content_hash, module.retired = digest, False
+            summary.note("changed", "modules", data.key)
+        else:
+            summary.same("modules")
+        session.flush()
+        for position, (key, text) in enumerate(data.objectives, start=1):
+            seen_objectives.add(key)
+            objective = objectives.get(key)
+            if objective is None:
+                session.add(Objective(key=key, module_id=module.id, position=position, text=text))
+                summary.note("added", "objectives", key)
+            elif (objective.text, objective.position, objective.module_id, objective.retired) != (
+                    text, position, module.id, False):
+                objective.text, objective.position, objective.module_id = text, position, module.id
+                objective.retired = False
+                summary.note("changed", "objectives", key)
+            else:
+                summary.same("objectives")
+        for lesson_data in data.lessons:
+            seen_lessons.add(lesson_data.key)
+            texts = {lang: (body, short_hash(body), source) for lang, (body, source) in lesson_data.texts.items()}
+            digest = content_hash({"module": data.key, "position": lesson_data.position, "title": lesson_data.title,
+                                   "minutes": lesson_data.minutes,
+                                   "texts": {lang: [h, s] for lang, (_, h, s) in texts.items()}})
+            lesson = lessons.get(lesson_data.key)
+            if lesson is None:
+                lesson = Lesson(key=lesson_data.key, module_id=module.id, position=lesson_data.position,
+                                title=lesson_data.title, minutes=lesson_data.minutes, content_hash=digest)
+                session.add(lesson)
+                lessons[lesson.key] = lesson
+                summary.note("added", "lessons", lesson_data.key)
+            elif lesson.content_hash != digest or lesson.retired:
+                lesson.module_id, lesson.position = module.id, lesson_data.position
+                lesson.title, lesson.minutes = lesson_data.title, lesson_data.minutes
+                lesson.content_hash, lesson.retired = digest, False
+                summary.note("changed", "lessons", lesson_data.key)
+            else:
+                summary.same("lessons")
+                continue
+            session.flush()
+            existing = {t.language: t for t in lesson.texts}
+            for lang, (body, body_hash, source) in texts.items():
+                row = existing.get(lang)
+                full_hash = content_hash(body)
+                if row is None:
+                    session.add(LessonText(lesson_id=lesson.id, language=lang, body=body, body_hash=full_hash,
+                                           source_hash=source))
+                elif row.body_hash != full_hash or row.source_hash != source:
+                    row.body, row.body_hash, row.source_hash = body, full_hash, source
+            for lang, row in existing.items():
+                if lang not in texts:
+                    session.delete(row)  # a withdrawn translation: the English text is served instead
+
+    for key, module in modules.items():
+        if key not in seen_modules and not module.retired:
+            module.retired = True
+            summary.note("retired", "modules", key)
+    for key, objective in objectives.items():
+        if key not in seen_objectives and not objective.retired:
+            objective.retired = True
+            summary.note("retired", "objectives", key)
+    for key, lesson in lessons.items():
+        if key not in seen_lessons and not lesson.retired:
+            lesson.retired = True
+            summary.note("retired", "lessons", key)
+    session.flush()
+    _sync_quizzes(session, package, modules, summary, step)
+    session.flush()
+    return summary
+
+
+def _sync_quizzes(session: Session, package: Package, modules: dict, summary: SyncSummary, step) -> None:
+    quizzes = {q.key: q for q in session.scalars(select(Quiz))}
+    questions = {q.key: q for q in session.scalars(
+        select(Question).options(selectinload(Question.current_version)))}
+    seen_quizzes, seen_questions = set(), set()
+    for data in package.quizzes:
+        step(f"quiz {data.key}")
+        seen_quizzes.add(data.key)
+        module_id = modules[data.module_key].id if data.module_key else None
+        meta = {"module_id": module_id, "kind": data.kind, "title": data.title, "settings": data.settings}
+        digest = content_hash({**meta, "module_id": data.module_key})
+        quiz = quizzes.get(data.key)
+        if quiz is None:
+            quiz = Quiz(key=data.key, content_hash=digest, **meta)
+            session.add(quiz)
+            session.flush()
+            summary.note("added", "quizzes", data.key)
+        elif quiz.content_hash != digest or quiz.retired:
+            for name, value in meta.items():
+                setattr(quiz, name, value)
+            quiz.content_hash, quiz.retired = digest, False
+            summary.note("changed", "quizzes", data.key)
+        else:
+            summary.same("quizzes")
+        for position, question_data in enumerate(data.questions, start=1):
+            seen_questions.add(question_data.key)
+            digest = content_hash(question_data.definition)
+            question = questions.get(question_data.key)
+            if question is None:
+                question = Question(key=question_data.key, quiz_id=quiz.id, position=position)
+                session.add(question)
+                session.flush()
+                version = QuestionVersion(question_id=question.id, number=1, type=question_data.definition["type"],
+                                          definition=question_data.definition, content_hash=digest)
+                session.add(version)
+                session.flush()
+                question.current_version_id = version.id
+                summary.note("added", "questions", question_data.key)
+                continue
+            moved = (question.quiz_id, question.position, question.retired) != (quiz.id, position, False)
+            question.quiz_id, question.position, question.retired = quiz.id, position, False
+            current = question.current_version
+            if current is None or current.content_hash != digest:
+                number = (current.number if current else 0) + 1
+                version = QuestionVersion(question_id=question.id, number=number,
+                                          type=question_data.definition["type"],
+                                          definition=question_data.definition, content_hash=digest)
+                session.add(version)
+                session.flush()
+                question.current_version_id = version.id
+                summary.note("changed", "questions", question_data.key)
+            elif moved:
+                summary.note("changed", "questions", question_data.key)
+            else:
+                summary.same("questions")
+    for key, quiz in quizzes.items():
+        if key not in seen_quizzes and not quiz.retired:
+            quiz.retired = True
+            summary.note("retired", "quizzes", key)
+    for key, question in questions.items():
+        if key not in seen_questions and not question.retired:
+            question.retired = True
+            summary.note("retired", "questions", key)

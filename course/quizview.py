@@ -1,0 +1,104 @@
+"""What a quiz page shows of each question, in the officer's language, without the answer key.
+
+``question_for_page`` is all a template gets while an attempt is open: texts, the attempt's
+option order and the saved response. ``question_for_review`` adds correctness, feedback and
+the key only when the quiz's review rules allow it.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from course.models import Attempt, AttemptAnswer
+from course.models.content import text_in
+from course.questions import get_type, score_response
+from course.services.attempts import option_order
+
+
+def _texts(items: list[dict], field: str, lang: str) -> list[dict]:
+    return [{"id": item["id"], "text": text_in(item.get(field), lang)} for item in items]
+
+
+def question_for_page(attempt: Attempt, answer: AttemptAnswer, lang: str) -> dict[str, Any]:
+    definition = answer.question_version.definition
+    qtype = definition["type"]
+    view: dict[str, Any] = {
+        "name": f"q{answer.question_version_id}",
+        "version_id": answer.question_version_id,
+        "position": answer.position,
+        "type": qtype,
+        "points": answer.max_score,
+        "stem": text_in(definition.get("stem"), lang),
+        "case": text_in(definition.get("case"), lang) if definition.get("case") else "",
+        "group": definition.get("group"),
+        "response": answer.response,
+        "seq": answer.seq,
+    }
+    if qtype in ("single", "multiple"):
+        view["options"] = _texts(option_order(attempt, definition, definition["options"]), "text", lang)
+    elif qtype == "matching":
+        view["prompts"] = _texts(definition["pairs"], "prompt", lang)
+        matches = [{"id": p["id"], "text": text_in(p["match"], lang)} for p in definition["pairs"]]
+        matches += [{"id": d["id"], "text": text_in(d["text"], lang)} for d in definition["distractors"]]
+        view["matches"] = option_order(attempt, {**definition, "id": definition["id"] + ":m"}, matches)
+    elif qtype == "ordering":
+        view["items"] = _texts(option_order(attempt, definition, definition["items"]), "text", lang)
+        if isinstance(answer.response, list):
+            view["positions"] = {item_id: index for index, item_id in enumerate(answer.response, start=1)}
+        else:
+            view["positions"] = {}
+    return view
+
+
+def describe_response(definition: dict, response: Any, lang: str) -> str:
+    """The officer's answer as plain text, for review pages and transcripts."""
+    if response is None:
+        return ""
+    qtype = definition["type"]
+    if qtype in ("single", "multiple"):
+        chosen = [response] if isinstance(response, str) else list(response)
+        names = {o["id"]: text_in(o["text"], lang) for o in definition["options"]}
+        return "; ".join(names.get(c, c) for c in chosen)
+    if qtype == "truefalse":
+        return {True: "True", False: "False"}.get(response, "")
+    if qtype == "matching":
+        matches = {p["id"]: text_in(p["match"], lang) for p in definition["pairs"]}
+        matches.update({d["id"]: text_in(d["text"], lang) for d in definition["distractors"]})
+        prompts = {p["id"]: text_in(p["prompt"], lang) for p in definition["pairs"]}
+        return "; ".join(f"{prompts.get(k, k)} → {matches.get(v, v)}" for k, v in response.items())
+    if qtype == "ordering":
+        names = {i["id"]: text_in(i["text"], lang) for i in definition["items"]}
+        return " → ".join(names.get(i, i) for i in response)
+    return str(response)
+
+
+def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, show_feedback: bool,
+                        show_answers: bool) -> dict[str, Any]:
+    definition = answer.question_version.definition
+    view = question_for_page(attempt, answer, lang)
+    fraction = score_response(definition, answer.response)
+    view.update({
+        "answered": answer.response is not None,
+        "your_answer": describe_response(definition, answer.response, lang),
+        "score": answer.score if answer.score is not None else round(fraction * answer.max_score, 4),
+        "verdict": "correct" if fraction >= 0.999 else ("partial" if fraction > 0 else "incorrect"),
+        "show_feedback": show_feedback,
+        "show_answers": show_answers,
+        "feedback": [],
+        "explanation": "",
+        "correct_answer": "",
+    })
+    if show_feedback:
+        view["explanation"] = text_in(definition.get("explanation"), lang)
+        if definition["type"] in ("single", "multiple") and answer.response is not None:
+            chosen = [answer.response] if isinstance(answer.response, str) else answer.response
+            for option in definition["options"]:
+                if option["id"] in chosen and option.get("feedback"):
+                    view["feedback"].append(text_in(option["feedback"], lang))
+        elif definition["type"] == "truefalse" and isinstance(answer.response, bool):
+            text = definition["feedback"].get("true" if answer.response else "false")
+            if text:
+                view["feedback"].append(text_in(text, lang))
+    if show_answers:
+        view["correct_answer"] = describe_response(
+            definition, get_type(definition["type"]).correct_response(definition), lang)
+    return view

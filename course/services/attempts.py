@@ -1,0 +1,200 @@
+"""The life of a quiz attempt: start (or resume), save answers, submit, grade.
+
+Grading happens only here, on the server. Saving is idempotent and ordered by the browser's
+sequence number, so answers replayed after a dropped connection never overwrite newer ones.
+"""
+from __future__ import annotations
+
+import random
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, selectinload
+
+from course.models import Attempt, AttemptAnswer, AttemptState, Question, Quiz, User
+from course.questions import get_type, score_response
+from course.services.errors import ServiceError
+
+
+def attempts_of(session: Session, user: User, quiz: Quiz) -> list[Attempt]:
+    return list(session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)
+                                .order_by(Attempt.number)))
+
+
+def open_attempt(session: Session, user: User, quiz: Quiz) -> Attempt | None:
+    return session.scalar(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id,
+                                                Attempt.state == AttemptState.IN_PROGRESS))
+
+
+def attempts_left(quiz: Quiz, used: int) -> int | None:
+    allowed = quiz.settings.get("attempts")
+    return None if allowed is None else max(0, allowed - used)
+
+
+def _ordered_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
+    """Questions in the order this attempt shows them; a scenario group stays together."""
+    blocks: list[list[Question]] = []
+    for question in quiz.active_questions:
+        group = question.current_version.definition.get("group")
+        if group and blocks and blocks[-1][0].current_version.definition.get("group") == group:
+            blocks[-1].append(question)
+        else:
+            blocks.append([question])
+    if quiz.settings.get("shuffle_questions"):
+        rng.shuffle(blocks)
+    return [q for block in blocks for q in block]
+
+
+def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, language: str = "en",
+                  seed: int | None = None) -> Attempt:
+    """The officer's open attempt at ``quiz``, or a new one if attempts remain."""
+    current = open_attempt(session, user, quiz)
+    if current is not None:
+        return current
+    if quiz.retired:
+        raise ServiceError("This quiz is no longer offered.", status=404)
+    used = session.scalar(select(func.count()).select_from(Attempt)
+                          .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)) or 0
+    left = attempts_left(quiz, used)
+    if left == 0:
+        raise ServiceError("You have used all the attempts this quiz allows.", status=409)
+    questions = session.scalars(select(Question).where(Question.quiz_id == quiz.id, Question.retired.is_(False))
+                                .options(selectinload(Question.current_version)).order_by(Question.position)).all()
+    if not questions:
+        raise ServiceError("This quiz has no questions yet.", status=409)
+    seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
+    limit = quiz.settings.get("time_limit_minutes")
+    attempt = Attempt(user_id=user.id, quiz_id=quiz.id, number=used + 1, state=AttemptState.IN_PROGRESS,
+                      started_at=now, seed=seed, language=language,
+                      deadline_at=now + timedelta(minutes=limit) if limit else None)
+    rng = random.Random(seed)
+    for position, question in enumerate(_ordered_questions(quiz, rng), start=1):
+        version = question.current_version
+        attempt.answers.append(AttemptAnswer(question_version_id=version.id, position=position,
+                                             max_score=version.points, seq=0))
+    session.add(attempt)
+    try:
+        with session.begin_nested():
+            session.flush()
+    except IntegrityError:
+        # Another request (a double click, a second tab) opened the attempt first: use that one.
+        existing = open_attempt(session, user, quiz)
+        if existing is None:
+            raise
+        return existing
+    return attempt
+
+
+def option_order(attempt: Attempt, definition: dict, items: list[dict]) -> list[dict]:
+    """The order of a question's options in this attempt: stable for the attempt's life."""
+    shuffled = list(items)
+    if attempt.quiz.settings.get("shuffle_options", True) or definition["type"] == "ordering":
+        random.Random(f"{attempt.seed}:{definition['id']}").shuffle(shuffled)
+    return shuffled
+
+
+def is_overdue(attempt: Attempt, now: datetime, grace_seconds: int) -> bool:
+    return attempt.deadline_at is not None and now > attempt.deadline_at + timedelta(seconds=grace_seconds)
+
+
+def close_if_overdue(session: Session, attempt: Attempt, now: datetime, grace_seconds: int) -> bool:
+    """Expire and grade an attempt whose time ran out; True if it did."""
+    if attempt.is_open and is_overdue(attempt, now, grace_seconds):
+        attempt.expire(now)
+        grade(attempt)
+        session.flush()
+        return True
+    return False
+
+
+def save_answer(session: Session, attempt: Attempt, question_version_id: int, response: Any, seq: int | None,
+                now: datetime, grace_seconds: int) -> AttemptAnswer:
+    """Store one answer. Later sequence numbers win; an older or repeated one changes nothing."""
+    if close_if_overdue(session, attempt, now, grace_seconds):
+        raise ServiceError("Time is up: this attempt was closed and graded on the answers saved in time.",
+                           status=409)
+    if not attempt.is_open:
+        raise ServiceError("This attempt has already been submitted; its answers can no longer change.",
+                           status=409)
+    answer = next((a for a in attempt.answers if a.question_version_id == question_version_id), None)
+    if answer is None:
+        raise ServiceError("That question is not part of this attempt.", status=400)
+    if response is not None:
+        problem = get_type(answer.question_version.type).check_response(answer.question_version.definition, response)
+        if problem:
+            raise ServiceError(f"That answer cannot be accepted: {problem}.", status=400)
+    if seq is None:
+        seq = answer.seq + 1
+    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or seq > 2**31 - 1:
+        raise ServiceError("Bad sequence number.", status=400)
+    if seq > answer.seq:
+        answer.response = response
+        answer.seq = seq
+        answer.saved_at = now
+        session.flush()
+    return answer
+
+
+def grade(attempt: Attempt) -> None:
+    total = maximum = 0.0
+    for answer in attempt.answers:
+        definition = answer.question_version.definition
+        answer.max_score = float(definition.get("points", 1))
+        answer.score = round(score_response(definition, answer.response) * answer.max_score, 4)
+        total += answer.score
+        maximum += answer.max_score
+    attempt.score = round(total, 4)
+    attempt.max_score = round(maximum, 4)
+    attempt.percent = round(100 * total / maximum, 2) if maximum else 0.0
+    attempt.passed = attempt.percent >= attempt.quiz.settings.get("pass_mark", 70)
+
+
+def submit_attempt(session: Session, attempt: Attempt, now: datetime, grace_seconds: int,
+                   final_answers: dict[int, Any] | None = None) -> Attempt:
+    """Close and grade the attempt. Submitting again returns the same result."""
+    if not attempt.is_open:
+        return attempt
+    if close_if_overdue(session, attempt, now, grace_seconds):
+        return attempt
+    for version_id, response in (final_answers or {}).items():
+        save_answer(session, attempt, version_id, response, None, now, grace_seconds)
+    attempt.submit(now)
+    grade(attempt)
+    session.flush()
+    return attempt
+
+
+def combine_grades(percents: list[float], rule: str) -> float | None:
+    """One grade from the percents of closed attempts (oldest first), by the quiz's grading rule."""
+    if not percents:
+        return None
+    if rule == "latest":
+        return percents[-1]
+    if rule == "first":
+        return percents[0]
+    if rule == "average":
+        return round(sum(percents) / len(percents), 2)
+    return max(percents)
+
+
+def overall_grade(attempts: list[Attempt], rule: str) -> float | None:
+    done = sorted((a for a in attempts if not a.is_open and a.percent is not None), key=lambda a: a.number)
+    return combine_grades([a.percent for a in done], rule)
+
+
+def review_rights(attempt: Attempt, attempts_used: int) -> tuple[bool, bool]:
+    """(show feedback, show correct answers) for a closed attempt, per the quiz settings."""
+    if attempt.is_open:
+        return False, False
+    settings = attempt.quiz.settings
+    feedback = settings.get("show_feedback") == "after_submission"
+    answers_rule = settings.get("show_answers")
+    if answers_rule == "after_submission":
+        answers = True
+    elif answers_rule == "after_last_attempt":
+        answers = attempts_left(attempt.quiz, attempts_used) == 0
+    else:
+        answers = False
+    return feedback, answers

@@ -1,0 +1,99 @@
+"""Accounts: creating people, checking passwords, changing them."""
+from __future__ import annotations
+
+import secrets
+from pathlib import Path
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+from werkzeug.security import check_password_hash, generate_password_hash
+
+from course.models import Role, User
+from course.models.people import new_session_token
+from course.services.errors import ServiceError
+
+MIN_PASSWORD_LENGTH = 10
+_COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
+_common: frozenset[str] | None = None
+
+# Checked even when the user does not exist, so a wrong username costs the same time as a
+# wrong password and does not reveal which accounts exist.
+_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+
+
+def common_passwords() -> frozenset[str]:
+    global _common
+    if _common is None:
+        _common = frozenset(line.strip().lower() for line in _COMMON_FILE.read_text().splitlines() if line.strip())
+    return _common
+
+
+def password_problem(password: str, username: str = "") -> str | None:
+    """Why ``password`` is not acceptable, or None."""
+    if len(password) < MIN_PASSWORD_LENGTH:
+        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+    lowered = password.lower()
+    if lowered in common_passwords() or (username and username.lower() in lowered):
+        return "This password is too easy to guess. Choose a less common one."
+    return None
+
+
+def hash_password(password: str) -> str:
+    return generate_password_hash(password, method="scrypt")
+
+
+def find_user(session: Session, username: str) -> User | None:
+    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+
+
+def authenticate(session: Session, username: str, password: str) -> User | None:
+    user = find_user(session, username)
+    if user is None:
+        check_password_hash(_DUMMY_HASH, password)
+        return None
+    if not check_password_hash(user.password_hash, password) or not user.is_active_account:
+        return None
+    return user
+
+
+def create_user(session: Session, *, username: str, password: str, role: Role, full_name: str,
+                staff_number: str | None = None, duty_station: str | None = None, language: str = "en",
+                must_change_password: bool = False, check_policy: bool = True) -> User:
+    username = username.strip()
+    if not username or len(username) > 80:
+        raise ServiceError("A username of 1 to 80 characters is required.", "username")
+    if find_user(session, username):
+        raise ServiceError(f"The username {username!r} is already taken.", "username")
+    if staff_number and session.scalar(select(User).where(User.staff_number == staff_number)):
+        raise ServiceError(f"Staff number {staff_number} already belongs to someone.", "staff_number")
+    if check_policy:
+        problem = password_problem(password, username)
+        if problem:
+            raise ServiceError(problem, "password")
+    if not full_name.strip():
+        raise ServiceError("The full name is required.", "full_name")
+    user = User(username=username, password_hash=hash_password(password), role=Role(role),
+                full_name=full_name.strip(), staff_number=staff_number or None, duty_station=duty_station,
+                language=language if language in ("en", "ar") else "en", must_change_password=must_change_password)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> None:
+    if not check_password_hash(user.password_hash, current):
+        raise ServiceError("The current password is not correct.", "current_password")
+    if current == new:
+        raise ServiceError("Choose a password different from the current one.", "new_password")
+    problem = password_problem(new, user.username)
+    if problem:
+        raise ServiceError(problem, "new_password")
+    user.password_hash = hash_password(new)
+    user.must_change_password = False
+    # A new token in the login cookie signs the user out of every other device.
+    user.session_token = new_session_token()
+    session.flush()
+
+
+def one_time_password() -> str:
+    return "-".join(secrets.token_hex(3) for _ in range(3))

@@ -1,0 +1,1 @@
+"""Blueprints, one per domain: ``auth``, ``learn`` (the officer's side), ``trainer``."""

@@ -1,0 +1,254 @@
+"""The officer's side: dashboard, modules, lessons, quizzes, attempts and results."""
+from __future__ import annotations
+
+from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy import select
+from sqlalchemy.orm import selectinload
+
+from course.access import get_attempt_for
+from course.extensions import db
+from course.forms import EmptyForm
+from course.i18n import current_language
+from course.models import Attempt, AttemptAnswer, Lesson, Module, Quiz
+from course.models._types import utcnow
+from course.questions import get_type
+from course.quizview import question_for_page, question_for_review
+from course.services import attempts as attempt_service
+from course.services import progress
+from course.services.errors import ServiceError
+
+bp = Blueprint("learn", __name__)
+
+
+def _module_or_404(slug: str) -> Module:
+    module = db.session.scalar(select(Module).where(Module.slug == slug, Module.retired.is_(False)))
+    if module is None:
+        abort(404)
+    return module
+
+
+def _quiz_or_404(key: str) -> Quiz:
+    quiz = db.session.scalar(select(Quiz).where(Quiz.key == key, Quiz.retired.is_(False)))
+    if quiz is None:
+        abort(404)
+    return quiz
+
+
+def _grace() -> int:
+    return current_app.config["QUIZ_GRACE_SECONDS"]
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    modules = progress.active_modules(db.session)
+    statuses = progress.statuses_for(db.session, [current_user.id], modules)[current_user.id]
+    tests = db.session.scalars(select(Quiz).where(Quiz.module_id.is_(None), Quiz.retired.is_(False))
+                               .order_by(Quiz.kind.desc())).all()
+    return render_template("learn/dashboard.html", rows=[statuses[m.id] for m in modules], tests=tests)
+
+
+@bp.get("/modules/<slug>")
+@login_required
+def module(slug: str):
+    module = _module_or_404(slug)
+    read = progress.read_lesson_ids(db.session, current_user, module)
+    status = progress.statuses_for(db.session, [current_user.id], [module])[current_user.id][module.id]
+    return render_template("learn/module.html", module=module, lessons=module.active_lessons, read=read,
+                           status=status)
+
+
+@bp.get("/modules/<slug>/lessons/<lesson_key>")
+@login_required
+def lesson(slug: str, lesson_key: str):
+    module = _module_or_404(slug)
+    lessons = module.active_lessons
+    index = next((i for i, lesson in enumerate(lessons) if lesson.key == lesson_key), None)
+    if index is None:
+        abort(404)
+    current = lessons[index]
+    lang = current_language()
+    text = current.text_for(lang)
+    read = progress.read_lesson_ids(db.session, current_user, module)
+    return render_template(
+        "learn/lesson.html", module=module, lesson=current, text=text, lang=lang,
+        translated=text is not None and text.language == lang, is_read=current.id in read,
+        previous=lessons[index - 1] if index > 0 else None,
+        next=lessons[index + 1] if index + 1 < len(lessons) else None,
+        position=index + 1, total=len(lessons), form=EmptyForm())
+
+
+@bp.post("/modules/<slug>/lessons/<lesson_key>/read")
+@login_required
+def mark_read(slug: str, lesson_key: str):
+    module = _module_or_404(slug)
+    lessons = module.active_lessons
+    current = next((lesson for lesson in lessons if lesson.key == lesson_key), None)
+    if current is None:
+        abort(404)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    progress.mark_read(db.session, current_user, current, utcnow())
+    db.session.commit()
+    position = lessons.index(current)
+    if position + 1 < len(lessons):
+        return redirect(url_for("learn.lesson", slug=slug, lesson_key=lessons[position + 1].key))
+    flash(_("All lessons of this module are read. The quiz is next."), "success")
+    return redirect(url_for("learn.module", slug=slug))
+
+
+@bp.get("/quizzes/<key>")
+@login_required
+def quiz(key: str):
+    quiz = _quiz_or_404(key)
+    mine = attempt_service.attempts_of(db.session, current_user, quiz)
+    left = attempt_service.attempts_left(quiz, len(mine))
+    grade = attempt_service.overall_grade(mine, quiz.settings.get("grading", "highest"))
+    return render_template("learn/quiz.html", quiz=quiz, attempts=mine, left=left, grade=grade,
+                           open_attempt=next((a for a in mine if a.is_open), None),
+                           question_count=len(quiz.active_questions), form=EmptyForm())
+
+
+@bp.post("/quizzes/<key>/start")
+@login_required
+def start(key: str):
+    quiz = _quiz_or_404(key)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt = attempt_service.start_attempt(db.session, current_user, quiz, utcnow(), current_language())
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("learn.quiz", key=key))
+    db.session.commit()
+    return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+
+
+def _own_attempt(attempt_id: int) -> Attempt:
+    attempt = get_attempt_for(current_user, attempt_id)
+    if attempt.user_id != current_user.id:
+        abort(404)  # staff review attempts through the result page, never answer them
+    return attempt
+
+
+def _load_answers(attempt: Attempt) -> list[AttemptAnswer]:
+    return db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)
+                              .options(selectinload(AttemptAnswer.question_version))
+                              .order_by(AttemptAnswer.position)).all()
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if attempt_service.close_if_overdue(db.session, attempt, utcnow(), _grace()):
+        db.session.commit()
+        flash(_("Time ran out. Your attempt was graded on the answers saved in time."), "warning")
+    if not attempt.is_open:
+        return redirect(url_for("learn.result", attempt_id=attempt.id))
+    lang = current_language()
+    questions = [question_for_page(attempt, answer, lang) for answer in _load_answers(attempt)]
+    return render_template("learn/attempt.html", attempt=attempt, quiz=attempt.quiz, questions=questions,
+                           form=EmptyForm())
+
+
+def _responses_from_form(attempt: Attempt, form) -> dict[int, object]:
+    out = {}
+    for answer in _load_answers(attempt):
+        definition = answer.question_version.definition
+        response = get_type(definition["type"]).from_form(definition, form, f"q{answer.question_version_id}")
+        if response is not None:
+            out[answer.question_version_id] = response
+    return out
+
+
+@bp.post("/attempts/<int:attempt_id>/answer")
+@login_required
+def save_answer(attempt_id: int):
+    """Autosave of one answer (sent by the page's script, replayed from its offline journal)."""
+    attempt = _own_attempt(attempt_id)
+    try:
+        version_id = int(request.form.get("question", ""))
+        seq = int(request.form.get("seq", ""))
+    except ValueError:
+        return jsonify(ok=False, error=_("The answer could not be read.")), 400
+    answer = next((a for a in _load_answers(attempt) if a.question_version_id == version_id), None)
+    if answer is None:
+        return jsonify(ok=False, error=_("That question is not part of this attempt.")), 400
+    definition = answer.question_version.definition
+    response = get_type(definition["type"]).from_form(definition, request.form, f"q{version_id}")
+    try:
+        saved = attempt_service.save_answer(db.session, attempt, version_id, response, seq, utcnow(), _grace())
+    except ServiceError as error:
+        db.session.commit()  # an expiry found while saving is kept
+        return jsonify(ok=False, error=error.message, closed=not attempt.is_open), error.status
+    db.session.commit()
+    return jsonify(ok=True, seq=saved.seq, question=version_id)
+
+
+@bp.post("/attempts/<int:attempt_id>/save")
+@login_required
+def save_all(attempt_id: int):
+    """Without JavaScript: keep every answer on the page and come back later."""
+    attempt = _own_attempt(attempt_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        for version_id, response in _responses_from_form(attempt, request.form).items():
+            attempt_service.save_answer(db.session, attempt, version_id, response, None, utcnow(), _grace())
+    except ServiceError as error:
+        db.session.commit()
+        flash(error.message, "error")
+        return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+    db.session.commit()
+    flash(_("Your answers are saved. You can come back to this attempt at any time."), "success")
+    return redirect(url_for("learn.quiz", key=attempt.quiz.key))
+
+
+@bp.post("/attempts/<int:attempt_id>/submit")
+@login_required
+def submit(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if attempt.is_open:
+        try:
+            attempt_service.submit_attempt(db.session, attempt, utcnow(), _grace(),
+                                           _responses_from_form(attempt, request.form))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+            return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+        db.session.commit()
+    return redirect(url_for("learn.result", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/result")
+@login_required
+def result(attempt_id: int):
+    attempt = get_attempt_for(current_user, attempt_id)
+    if attempt.is_open:
+        if attempt.user_id == current_user.id:
+            return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+        abort(404)
+    used = len(attempt_service.attempts_of(db.session, attempt.user, attempt.quiz))
+    show_feedback, show_answers = attempt_service.review_rights(attempt, used)
+    if current_user.is_staff:
+        show_feedback = show_answers = True
+    lang = current_language()
+    questions = [question_for_review(attempt, answer, lang, show_feedback, show_answers)
+                 for answer in _load_answers(attempt)]
+    release_pending = attempt.quiz.settings.get("show_feedback") == "when_released" and not current_user.is_staff
+    return render_template("learn/result.html", attempt=attempt, quiz=attempt.quiz, questions=questions,
+                           show_feedback=show_feedback, show_answers=show_answers, release_pending=release_pending,
+                           left=attempt_service.attempts_left(attempt.quiz, used))
+
+
+@bp.get("/attempts")
+@login_required
+def my_attempts():
+    mine = db.session.scalars(select(Attempt).where(Attempt.user_id == current_user.id)
+                              .options(selectinload(Attempt.quiz)).order_by(Attempt.started_at.desc())).all()
+    return render_template("learn/attempts.html", attempts=mine)

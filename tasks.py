@@ -1,0 +1,118 @@
+#!/usr/bin/env python3
+"""Marsa's two set-up commands, with nothing but Python 3.11+ needed to start.
+
+    python3 tasks.py run    # install, create the database, load the course and demo accounts, serve
+    python3 tasks.py test   # install, then run the whole test suite (SQLite, then PostgreSQL if reachable)
+
+Everything is installed into .venv from the pinned requirements; a second run reuses it.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+BIN = VENV / ("Scripts" if os.name == "nt" else "bin")
+PYTHON = BIN / ("python.exe" if os.name == "nt" else "python")
+DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
+
+
+def say(message: str) -> None:
+    print(f"\033[1m==> {message}\033[0m", flush=True)
+
+
+def ensure_venv(requirements: str) -> None:
+    if sys.version_info < (3, 11):
+        sys.exit("Marsa needs Python 3.11 or newer.")
+    if not PYTHON.exists():
+        say("Creating the virtual environment in .venv")
+        venv.EnvBuilder(with_pip=True).create(VENV)
+    req = ROOT / requirements
+    digest = hashlib.sha256(b"".join((ROOT / name).read_bytes()
+                                     for name in ("requirements.txt", requirements))).hexdigest()
+    stamp = VENV / f".installed-{req.stem}"
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say(f"Installing {requirements}")
+    subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(req)],
+                   check=True)
+    stamp.write_text(digest)
+
+
+def flask(*args: str, env: dict | None = None) -> None:
+    subprocess.run([str(BIN / "flask"), "--app", "app", *args], check=True, cwd=ROOT, env=env)
+
+
+def run() -> None:
+    ensure_venv("requirements.txt")
+    say("Preparing the database, the course and the demo accounts")
+    flask("demo")
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = os.environ.get("PORT", "5000")
+    workers = os.environ.get("WEB_CONCURRENCY", "2")
+    say(f"Marsa is running at http://{host}:{port}/  (sign in as officer / marsa-demo; Ctrl+C stops it)")
+    os.chdir(ROOT)
+    gunicorn = str(BIN / "gunicorn")
+    os.execv(gunicorn, [gunicorn, "--workers", workers, "--bind", f"{host}:{port}", "--access-logfile", "-",
+                        "--log-level", "warning", "app:create_app()"])
+
+
+def postgres_reachable(url: str) -> bool:
+    from urllib.parse import urlsplit
+    parts = urlsplit(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout=2):
+            return True
+    except OSError:
+        return False
+
+
+def ensure_chromium() -> None:
+    """Browser tests drive the system's Chromium (Debian's package), never a downloaded one."""
+    if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
+        return
+    if shutil.which("apt-get") and os.geteuid() == 0:
+        say("Installing Chromium for the browser tests (apt-get)")
+        subprocess.run(["apt-get", "update", "-qq"], check=True)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
+                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+
+
+def test(pytest_args: list[str]) -> None:
+    ensure_venv("requirements-dev.txt")
+    ensure_chromium()
+    pytest = [str(PYTHON), "-m", "pytest", *pytest_args]
+    env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    say("Test suite on SQLite")
+    sqlite_run = subprocess.run(pytest, cwd=ROOT, env=env)
+    pg_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
+    pg_status = None
+    if postgres_reachable(pg_url):
+        say(f"Test suite on PostgreSQL ({pg_url})")
+        pg_status = subprocess.run(pytest, cwd=ROOT, env={**env, "TEST_DATABASE_URL": pg_url}).returncode
+    else:
+        say(f"PostgreSQL is not reachable at {pg_url}: the PostgreSQL pass did not run")
+    failed = sqlite_run.returncode != 0 or (pg_status not in (None, 0))
+    say("SQLite: " + ("passed" if sqlite_run.returncode == 0 else "FAILED")
+        + "; PostgreSQL: " + ({None: "not run", 0: "passed"}.get(pg_status, "FAILED")))
+    sys.exit(1 if failed else 0)
+
+
+def main() -> None:
+    if len(sys.argv) < 2 or sys.argv[1] not in ("run", "test"):
+        sys.exit(__doc__)
+    if sys.argv[1] == "run":
+        run()
+    else:
+        test(sys.argv[2:])
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+"""Test fixtures: an app on a clean database per test (SQLite, or PostgreSQL when
+TEST_DATABASE_URL is set), a client, a sign-in helper and factories."""
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app import create_app
+from course.db import Base, make_engine
+from course.extensions import db as database
+from course.migrate import upgrade_engine
+from course.models import Role
+from course.package import apply_package, read_package
+from course.services.users import create_user
+
+FIXTURES = Path(__file__).parent / "fixtures"
+MINI_COURSE = FIXTURES / "mini"
+PASSWORD = "correct-horse-battery"
+
+
+def pytest_report_header(config):
+    return f"database: {os.environ.get('TEST_DATABASE_URL') or 'SQLite (temporary file)'}"
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory) -> str:
+    url = os.environ.get("TEST_DATABASE_URL")
+    if not url:
+        url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "marsa-test.db")
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    upgrade_engine(engine)  # the schema comes from the migrations, as in production
+    engine.dispose()
+    return url
+
+
+def _empty_all_tables(engine) -> None:
+    tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+        else:
+            connection.execute(text("PRAGMA foreign_keys=OFF"))
+            for table in tables:
+                connection.execute(text(f"DELETE FROM {table}"))
+            connection.execute(text("PRAGMA foreign_keys=ON"))
+
+
+@pytest.fixture
+def make_app(database_url, tmp_path):
+    """Build an app on the clean test database; ``make_app(WTF_CSRF_ENABLED=True)`` for CSRF tests."""
+    apps = []
+
+    def build(**overrides):
+        config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                  "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "COURSE_DIR": str(MINI_COURSE)}
+        config.update(overrides)
+        application = create_app(config)
+        apps.append(application)
+        return application
+
+    yield build
+    database.remove()
+    if database.engine is not None:
+        _empty_all_tables(database.engine)
+        database.engine.dispose()
+
+
+@pytest.fixture
+def app(make_app):
+    return make_app()
+
+
+@pytest.fixture
+def session(app):
+    """A session of the test's own, to arrange and check the database between requests.
+
+    It is deliberately not the app's request session: holding an app context open across
+    test-client requests would share ``g`` (and the signed-in user) between them."""
+    with Session(database.engine, expire_on_commit=False) as own:
+        yield own
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def make_user(app):
+    counter = {"n": 0}
+
+    def factory(role: Role = Role.OFFICER, username: str | None = None, **fields):
+        counter["n"] += 1
+        username = username or f"{role.value}{counter['n']}"
+        with app.app_context():
+            user = create_user(database.session, username=username, password=fields.pop("password", PASSWORD),
+                               role=role, full_name=fields.pop("full_name", f"Test {username.title()}"),
+                               **fields)
+            database.session.commit()
+            return user
+    return factory
+
+
+@pytest.fixture
+def login():
+    def do(client, username: str, password: str = PASSWORD):
+        response = client.post("/login", data={"username": username, "password": password})
+        assert response.status_code == 302, response.get_data(as_text=True)[:500]
+        return response
+    return do
+
+
+def load_package(app, path: Path):
+    with app.app_context():
+        package = read_package(path)
+        summary = apply_package(database.session, package)
+        database.session.commit()
+        return summary
+
+
+@pytest.fixture
+def mini_course(app):
+    return load_package(app, MINI_COURSE)
+
+
+@pytest.fixture
+def course_copy(tmp_path):
+    """A writable copy of the mini course, for tests that break or change it."""
+    target = tmp_path / "course"
+    shutil.copytree(MINI_COURSE, target)
+    return target

@@ -1,0 +1,196 @@
+"""The officer's path through the test client: lessons, quiz, autosave, result."""
+import re
+
+import pytest
+from sqlalchemy import select
+
+from course.models import Attempt, AttemptAnswer, AttemptState, LessonRead, Role
+
+
+@pytest.fixture
+def officer(make_user, mini_course):
+    return make_user(username="amal", full_name="Amal Hassan")
+
+
+def start(client, key="basics-quiz"):
+    response = client.post(f"/quizzes/{key}/start")
+    assert response.status_code == 302, response.get_data(as_text=True)[:300]
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def question_fields(page: str) -> list[str]:
+    return re.findall(r'data-name="(q\d+)"', page)
+
+
+def versions(session, attempt_id):
+    answers = session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id)
+                              .order_by(AttemptAnswer.position)).all()
+    return {a.question_version.definition["id"]: a for a in answers}
+
+
+def test_full_officer_path(client, officer, login, session, make_user):
+    login(client, "amal")
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "Basics" in dashboard and "0 / 2" in dashboard
+
+    lesson = client.get("/modules/basics/lessons/basics-first").get_data(as_text=True)
+    assert "<table>" in lesson and 'class="box box-key-terms"' in lesson
+    response = client.post("/modules/basics/lessons/basics-first/read")
+    assert response.headers["Location"].endswith("/modules/basics/lessons/basics-second")
+    client.post("/modules/basics/lessons/basics-second/read")
+    assert session.scalars(select(LessonRead)).all().__len__() == 2
+
+    attempt_id = start(client)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    by_key = versions(session, attempt_id)
+    single, multiple, truefalse = (f"q{by_key[k].question_version_id}" for k in ("b-q1", "b-q2", "b-q3"))
+    assert set(question_fields(page)) == {single, multiple, truefalse}
+    response = client.post(f"/attempts/{attempt_id}/submit",
+                           data={single: "a", multiple: ["a"], truefalse: "false"})
+    assert response.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    # 1 + 0.5 + 1 of 3 points = 83%, above the pass mark of 60.
+    assert "83%" in result and "Passed" in result
+    assert "Yes, Art. 1A(2) of the 1951 Convention." in result  # option feedback
+    assert "IOM prefers irregular." in result  # explanation
+
+    dashboard = client.get("/").get_data(as_text=True)
+    assert "Completed" in dashboard and "83%" in dashboard
+    assert "83%" in client.get("/attempts").get_data(as_text=True)
+
+    make_user(Role.TRAINER, username="tamer")
+    trainer = client.application.test_client()
+    login(trainer, "tamer")
+    gradebook = trainer.get("/trainer/").get_data(as_text=True)
+    assert "Amal Hassan" in gradebook and "83%" in gradebook
+
+
+def test_quiz_page_carries_no_answer_key(client, officer, login):
+    login(client, "amal")
+    attempt_id = start(client)
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Who has a legal definition in a treaty?" in page
+    for secret in ("correct", "Art. 1A(2)", "IOM prefers irregular", "feedback", "No treaty defines migrant"):
+        assert secret not in page
+
+
+def test_officer_cannot_see_another_officers_attempt(client, app, officer, make_user, login):
+    login(client, "amal")
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}/submit", data={})
+    make_user(username="other")
+    other = app.test_client()
+    login(other, "other")
+    for url in (f"/attempts/{attempt_id}", f"/attempts/{attempt_id}/result"):
+        assert other.get(url).status_code == 404
+    assert other.post(f"/attempts/{attempt_id}/answer", data={"question": "1", "seq": "1"}).status_code == 404
+
+
+def test_officer_gets_403_on_trainer_pages(client, officer, login):
+    login(client, "amal")
+    assert client.get("/trainer/").status_code == 403
+    assert client.get(f"/trainer/officers/{officer.id}").status_code == 403
+
+
+def test_anonymous_is_sent_to_sign_in(client, mini_course):
+    for url in ("/", "/modules/basics", "/trainer/", "/attempts"):
+        response = client.get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_unknown_ids_are_404_not_500(client, officer, login):
+    login(client, "amal")
+    for url in ("/modules/nowhere", "/modules/basics/lessons/nothing", "/quizzes/none", "/attempts/999999",
+                "/attempts/999999/result"):
+        assert client.get(url).status_code == 404
+
+
+def test_autosave_keeps_the_latest_answer_whatever_the_arrival_order(client, officer, login, session):
+    login(client, "amal")
+    attempt_id = start(client)
+    answer = versions(session, attempt_id)["b-q1"]
+    name = f"q{answer.question_version_id}"
+    post = lambda seq, value: client.post(f"/attempts/{attempt_id}/answer",  # noqa: E731
+                                          data={"question": answer.question_version_id, "seq": seq, name: value})
+    assert post(1, "b").get_json() == {"ok": True, "seq": 1, "question": answer.question_version_id}
+    assert post(3, "a").get_json()["seq"] == 3
+    assert post(2, "b").get_json()["seq"] == 3      # replayed late from the offline journal: ignored
+    assert post(3, "a").get_json()["seq"] == 3      # sent twice: harmless
+    session.expire_all()
+    assert session.get(AttemptAnswer, answer.id).response == "a"
+
+
+def test_forged_option_and_foreign_question_are_refused(client, officer, login, session):
+    login(client, "amal")
+    attempt_id = start(client)
+    answer = versions(session, attempt_id)["b-q1"]
+    response = client.post(f"/attempts/{attempt_id}/answer",
+                           data={"question": answer.question_version_id, "seq": 1,
+                                 f"q{answer.question_version_id}": "zzz"})
+    assert response.status_code == 400 and "cannot be accepted" in response.get_json()["error"]
+    response = client.post(f"/attempts/{attempt_id}/answer", data={"question": 987654, "seq": 1})
+    assert response.status_code == 400
+    response = client.post(f"/attempts/{attempt_id}/answer", data={"question": "x", "seq": "y"})
+    assert response.status_code == 400
+    session.expire_all()
+    assert session.get(AttemptAnswer, answer.id).response is None
+
+
+def test_submitting_twice_gives_the_same_result(client, officer, login, session):
+    login(client, "amal")
+    attempt_id = start(client)
+    q1 = f"q{versions(session, attempt_id)['b-q1'].question_version_id}"
+    client.post(f"/attempts/{attempt_id}/submit", data={q1: "a"})
+    client.post(f"/attempts/{attempt_id}/submit", data={q1: "b"})
+    session.expire_all()
+    attempt = session.get(Attempt, attempt_id)
+    assert attempt.state == AttemptState.SUBMITTED and attempt.score == 1.0
+    response = client.post(f"/attempts/{attempt_id}/answer",
+                           data={"question": q1[1:], "seq": 9, q1: "b"})
+    assert response.status_code == 409 and "already been submitted" in response.get_json()["error"]
+
+
+def test_resuming_shows_saved_answers_and_the_same_order(client, officer, login, session):
+    login(client, "amal")
+    attempt_id = start(client)
+    answer = versions(session, attempt_id)["b-q1"]
+    client.post(f"/attempts/{attempt_id}/answer", data={"question": answer.question_version_id, "seq": 1,
+                                                        f"q{answer.question_version_id}": "b"})
+    first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert start(client) == attempt_id  # starting again resumes the open attempt
+    second = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert first == second
+    assert re.search(rf'name="q{answer.question_version_id}" value="b" checked', second)
+
+
+def test_attempts_are_limited_by_the_preset(client, officer, login):
+    login(client, "amal")
+    for _ in range(3):
+        attempt_id = start(client)
+        client.post(f"/attempts/{attempt_id}/submit", data={})
+    response = client.post("/quizzes/basics-quiz/start")
+    assert response.status_code == 302
+    page = client.get(response.headers["Location"]).get_data(as_text=True)
+    assert "used all the attempts" in page
+
+
+def test_correct_answers_only_after_the_last_attempt(client, officer, login):
+    login(client, "amal")
+    attempt_id = start(client)
+    client.post(f"/attempts/{attempt_id}/submit", data={})
+    first = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Correct answer:" not in first and "shown after your last attempt" in first
+    for _ in range(2):
+        attempt_id = start(client)
+        client.post(f"/attempts/{attempt_id}/submit", data={})
+    last = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Correct answer:" in last
+
+
+def test_lesson_served_in_arabic_when_chosen(client, officer, login):
+    login(client, "amal")
+    client.post("/language", data={"lang": "ar"})
+    page = client.get("/modules/basics/lessons/basics-first").get_data(as_text=True)
+    assert "الكلمات مهمة" in page and 'dir="rtl"' in page
+    fallback = client.get("/modules/basics/lessons/basics-second").get_data(as_text=True)
+    assert "Second lesson text." in fallback and 'lang="en" dir="ltr"' in fallback

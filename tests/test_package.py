@@ -1,0 +1,142 @@
+"""The package reader's messages on broken packages, and publishing with versions."""
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from course.extensions import db
+from course.models import Lesson, Question, QuestionVersion
+from course.package import read_package
+from course.package.sync import PackageRejected, apply_package
+from tests.conftest import load_package
+
+
+def errors_of(path: Path) -> list[str]:
+    return [str(p) for p in read_package(path).errors]
+
+
+def edit(path: Path, old: str, new: str) -> None:
+    text = path.read_text()
+    assert old in text, f"{old!r} not in {path}"
+    path.write_text(text.replace(old, new, 1))
+
+
+def test_the_fixture_package_is_clean(course_copy):
+    assert errors_of(course_copy) == []
+
+
+def test_unknown_question_type_names_file_line_and_field(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "type: truefalse", "type: essay")
+    errors = errors_of(course_copy)
+    assert len(errors) == 1
+    assert errors[0].startswith("quizzes/basics.yaml:32: b-q3.type: unknown question type 'essay'")
+
+
+def test_single_choice_without_a_correct_option(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "        correct: true\n        feedback: Yes", "        feedback: Yes")
+    [error] = errors_of(course_copy)
+    assert "quizzes/basics.yaml:" in error and "exactly one correct option, found 0" in error
+
+
+def test_duplicate_question_id(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "id: b-q2", "id: b-q1")
+    [error] = errors_of(course_copy)
+    assert "duplicate question id 'b-q1'" in error and "first used at quizzes/basics.yaml:8" in error
+
+
+def test_missing_english_lesson(course_copy):
+    (course_copy / "modules/01-basics/01-first.en.md").unlink()
+    errors = errors_of(course_copy)
+    assert any("01-first.ar.md:1: file: missing English lesson 01-first.en.md" in e for e in errors)
+
+
+def test_undeclared_objective(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "objectives: [B1.1]", "objectives: [B9.9]")
+    [error] = errors_of(course_copy)
+    assert error.startswith("quizzes/basics.yaml:") and "objective 'B9.9' is not declared" in error
+
+
+def test_yaml_syntax_error_gives_its_line(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "pass_mark: 60", "pass_mark: [60")
+    [error] = errors_of(course_copy)
+    assert error.startswith("quizzes/basics.yaml:") and ": yaml:" in error
+
+
+def test_lesson_without_front_matter(course_copy):
+    (course_copy / "modules/01-basics/02-second.en.md").write_text("Just text, no front matter.\n")
+    [error] = errors_of(course_copy)
+    assert error.startswith("modules/01-basics/02-second.en.md:1: front matter:")
+
+
+def test_lesson_front_matter_missing_title_names_its_line(course_copy):
+    edit(course_copy / "modules/01-basics/02-second.en.md", "title: Second lesson\n", "")
+    [error] = errors_of(course_copy)
+    assert error == "modules/01-basics/02-second.en.md:2: title: is required"
+
+
+def test_bad_pass_mark(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "pass_mark: 60", "pass_mark: 160")
+    [error] = errors_of(course_copy)
+    assert error == "quizzes/basics.yaml:5: pass_mark: must be a percentage from 0 to 100"
+
+
+def test_option_missing_its_text(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "{id: b, text: People on the move, correct: true}", "{id: b, correct: true}")
+    [error] = errors_of(course_copy)
+    assert "b-q2.options[2].text: is required" in error
+
+
+def test_stale_translation_is_a_warning(course_copy):
+    package = read_package(course_copy)
+    assert package.errors == []
+    assert any("source_hash" in str(w) for w in package.warnings)
+
+
+def test_quiz_for_unknown_module(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "module: basics", "module: nowhere")
+    errors = errors_of(course_copy)
+    assert any("quizzes/basics.yaml:2: module: no module with id 'nowhere'" in e for e in errors)
+
+
+def test_reload_unchanged_touches_nothing(app, course_copy):
+    load_package(app, course_copy)
+    summary = load_package(app, course_copy)
+    assert not summary.has_changes
+
+
+def test_changed_question_gets_a_new_version_and_keeps_the_old(app, course_copy):
+    load_package(app, course_copy)
+    edit(course_copy / "quizzes/basics.yaml", "Who has a legal definition in a treaty?",
+         "Which person has a definition in a treaty?")
+    summary = load_package(app, course_copy)
+    assert summary.changed["questions"] == ["b-q1"]
+    with app.app_context():
+        question = db.session.scalar(select(Question).where(Question.key == "b-q1"))
+        versions = db.session.scalars(select(QuestionVersion).where(QuestionVersion.question_id == question.id)
+                                      .order_by(QuestionVersion.number)).all()
+        assert [v.number for v in versions] == [1, 2]
+        assert question.current_version_id == versions[1].id
+        assert versions[0].definition["stem"]["en"] == "Who has a legal definition in a treaty?"
+
+
+def test_removed_items_are_retired_not_deleted(app, course_copy):
+    load_package(app, course_copy)
+    (course_copy / "modules/01-basics/02-second.en.md").unlink()
+    summary = load_package(app, course_copy)
+    assert summary.retired["lessons"] == ["basics-second"]
+    with app.app_context():
+        lesson = db.session.scalar(select(Lesson).where(Lesson.key == "basics-second"))
+        assert lesson is not None and lesson.retired
+
+
+def test_broken_package_is_refused_whole(app, course_copy):
+    load_package(app, course_copy)
+    edit(course_copy / "quizzes/basics.yaml", "Who has a legal definition in a treaty?", "Changed stem")
+    edit(course_copy / "quizzes/basics.yaml", "type: truefalse", "type: essay")
+    with app.app_context():
+        with pytest.raises(PackageRejected):
+            apply_package(db.session, read_package(course_copy))
+        db.session.rollback()
+        question = db.session.scalar(select(Question).where(Question.key == "b-q1"))
+        assert question.current_version.definition["stem"]["en"] == "Who has a legal definition in a treaty?"
+        assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == 3

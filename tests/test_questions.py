@@ -1,0 +1,120 @@
+"""Scoring of every question type, called directly: no Flask, no database."""
+import pytest
+
+from course.questions import get_type, normalize_answer_text, score_response
+
+
+def normalized(raw):
+    problems = []
+    definition = get_type(raw["type"]).normalize(raw, lambda field, msg: problems.append((field, msg)))
+    assert problems == []
+    return {"id": "q", "type": raw["type"], "points": 1, **definition}
+
+
+SINGLE = normalized({"type": "single", "options": [
+    {"id": "a", "text": "A", "correct": True}, {"id": "b", "text": "B"}]})
+MULTI = normalized({"type": "multiple", "options": [
+    {"id": "a", "text": "A", "correct": True}, {"id": "b", "text": "B", "correct": True},
+    {"id": "c", "text": "C"}, {"id": "d", "text": "D"}]})
+
+
+def test_single_choice_scores_only_the_key():
+    assert score_response(SINGLE, "a") == 1.0
+    assert score_response(SINGLE, "b") == 0.0
+    assert score_response(SINGLE, None) == 0.0
+
+
+def test_single_choice_ignores_a_forged_option():
+    assert get_type("single").check_response(SINGLE, "zzz") is not None
+    assert score_response(SINGLE, "zzz") == 0.0
+
+
+@pytest.mark.parametrize("chosen, expected", [
+    (["a", "b"], 1.0), (["a"], 0.5), (["a", "c"], 0.0), (["a", "b", "c"], 0.5), (["c", "d"], 0.0), ([], 0.0)])
+def test_multiple_response_partial_credit_never_below_zero(chosen, expected):
+    assert score_response(MULTI, chosen) == pytest.approx(expected)
+
+
+def test_multiple_response_all_or_nothing():
+    definition = {**MULTI, "scoring": "all_or_nothing"}
+    assert score_response(definition, ["a", "b"]) == 1.0
+    assert score_response(definition, ["a"]) == 0.0
+
+
+def test_multiple_response_explicit_negative_weight():
+    definition = normalized({"type": "multiple", "options": [
+        {"id": "a", "text": "A", "correct": True, "weight": 1},
+        {"id": "b", "text": "B", "weight": -0.25}, {"id": "c", "text": "C"}]})
+    assert score_response(definition, ["a", "b"]) == pytest.approx(0.75)
+    assert score_response(definition, ["b"]) == 0.0
+
+
+def test_true_false():
+    definition = normalized({"type": "truefalse", "answer": False})
+    assert score_response(definition, False) == 1.0
+    assert score_response(definition, True) == 0.0
+    assert score_response(definition, "false") == 0.0  # only real booleans are answers
+
+
+def test_matching_partial_credit_per_pair():
+    definition = normalized({"type": "matching", "pairs": [
+        {"id": "p1", "prompt": "Refugee", "match": "1951 Convention"},
+        {"id": "p2", "prompt": "Stateless person", "match": "1954 Convention"},
+        {"id": "p3", "prompt": "IDP", "match": "Guiding Principles"}], "distractors": ["UNTOC"]})
+    assert score_response(definition, {"p1": "p1", "p2": "p2", "p3": "p3"}) == 1.0
+    assert score_response(definition, {"p1": "p1", "p2": "p3", "p3": "x1"}) == pytest.approx(1 / 3)
+
+
+def test_ordering_credit_by_correct_positions():
+    definition = normalized({"type": "ordering", "items": [
+        {"id": "a", "text": "Identify"}, {"id": "b", "text": "Refer"}, {"id": "c", "text": "Protect"},
+        {"id": "d", "text": "Assist"}]})
+    assert score_response(definition, ["a", "b", "c", "d"]) == 1.0
+    assert score_response(definition, ["a", "b", "d", "c"]) == 0.5
+    assert get_type("ordering").check_response(definition, ["a", "b"]) is not None
+
+
+@pytest.mark.parametrize("given", [
+    "Non-Refoulement", "  non-refoulement. ", "NON-REFOULEMENT"])
+def test_short_answer_ignores_case_and_spacing(given):
+    definition = normalized({"type": "short", "accept": ["non-refoulement"]})
+    assert score_response(definition, given) == 1.0
+
+
+@pytest.mark.parametrize("given", [
+    "عدم الإعادة القسرية",        # with hamza under alef
+    "عدم الاعادة القسريه",         # plain alef, ha for ta marbuta
+    "عَدَمُ الإِعادَةِ القَسْرِيَّة",  # with diacritics
+    "عدم الإعـــادة القسرية",      # with tatweel
+])
+def test_short_answer_normalises_arabic_spelling(given):
+    definition = normalized({"type": "short", "accept": ["عدم الإعادة القسرية"]})
+    assert score_response(definition, given) == 1.0
+
+
+def test_arabic_normalisation_folds_alef_maqsura():
+    assert normalize_answer_text("مستشفى") == normalize_answer_text("مستشفي")
+
+
+def test_short_answer_rejects_a_different_word():
+    definition = normalized({"type": "short", "accept": ["refugee"]})
+    assert score_response(definition, "migrant") == 0.0
+
+
+@pytest.mark.parametrize("given, expected", [("18", 1.0), ("18.4", 1.0), ("19", 0.0), ("١٨", 1.0), ("abc", 0.0)])
+def test_numeric_with_tolerance(given, expected):
+    definition = normalized({"type": "numeric", "answer": 18, "tolerance": 0.5})
+    assert score_response(definition, given) == expected
+
+
+def test_numeric_range():
+    definition = normalized({"type": "numeric", "range": [10, 20]})
+    assert score_response(definition, "15") == 1.0
+    assert score_response(definition, "21") == 0.0
+
+
+def test_normalize_reports_a_single_choice_without_a_key():
+    problems = []
+    get_type("single").normalize({"type": "single", "options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]},
+                                 lambda field, msg: problems.append((field, msg)))
+    assert problems and "exactly one correct option" in problems[0][1]
