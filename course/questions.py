@@ -156,7 +156,12 @@ class SingleChoice(_ChoiceType):
         return value or None
 
     def score(self, definition, response):
-        return 1.0 if response == self.correct_response(definition) else 0.0
+        option = next((o for o in definition["options"] if o["id"] == response), None)
+        if option is None:
+            return 0.0
+        if option.get("weight") is not None:  # partial credit for a nearly-right option
+            return max(0.0, min(1.0, option["weight"]))
+        return 1.0 if option["correct"] else 0.0
 
 
 @register

@@ -118,3 +118,11 @@ def test_normalize_reports_a_single_choice_without_a_key():
     get_type("single").normalize({"type": "single", "options": [{"id": "a", "text": "A"}, {"id": "b", "text": "B"}]},
                                  lambda field, msg: problems.append((field, msg)))
     assert problems and "exactly one correct option" in problems[0][1]
+
+
+def test_single_choice_weighted_option_earns_partial_credit():
+    definition = normalized({"type": "single", "options": [
+        {"id": "a", "text": "A", "correct": True}, {"id": "b", "text": "B", "weight": 0.5},
+        {"id": "c", "text": "C", "weight": -1}]})
+    assert score_response(definition, "b") == 0.5
+    assert score_response(definition, "c") == 0.0

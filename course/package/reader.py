@@ -498,10 +498,6 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
                     pairs_with=pairs_with, questions=questions)
 
 
-_OVERLAY_COLLECTIONS = {"options": ("options", "text"), "items": ("items", "text"),
-                        "distractors": ("distractors", "text")}
-
-
 def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report: _Reporter, title: dict | None):
     data = _read_yaml_file(path, report)
     if data is None:
@@ -557,6 +553,11 @@ def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report:
                     for side in ("prompt", "match"):
                         if isinstance(translated.get(side), str):
                             pair[side] = {**pair[side], lang: translated[side].strip()}
+        distractors = entry.get("distractors")
+        if isinstance(distractors, list):
+            for item, text in zip(definition.get("distractors", []), distractors):
+                if isinstance(text, str):
+                    item["text"] = {**item["text"], lang: text.strip()}
         if isinstance(entry.get("accept"), list) and definition["type"] == "short":
             definition["accept"] = definition["accept"] + [str(a).strip() for a in entry["accept"]]
     for question in questions:
