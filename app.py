@@ -14,6 +14,7 @@ from course.config import REPO_ROOT, load_config
 from course.extensions import babel, csrf, db, limiter, login_manager
 from course.i18n import current_language, select_locale, text_direction
 from course.markdown import render_markdown
+from course.models.content import text_in
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -53,8 +54,9 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from course.views import auth, learn, trainer
+    from course.views import admin, auth, learn, trainer
 
+    app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(trainer.bp)
@@ -74,6 +76,8 @@ def register_templates(app: Flask) -> None:
     from course.forms import EmptyForm, LanguageForm
 
     app.jinja_env.filters["markdown"] = render_markdown
+    app.jinja_env.filters["tr"] = text_in
+    app.jinja_env.globals["zip"] = zip
     app.jinja_env.filters["inline_markdown"] = lambda text: render_markdown(text, inline=True)
 
     @app.context_processor

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from course.extensions import db
 from course.models import Attempt, Role, User
+from course.services import cohorts
 
 
 def role_required(*roles: Role):
@@ -32,22 +33,15 @@ staff_only = role_required(Role.TRAINER, Role.ADMIN)
 admin_only = role_required(Role.ADMIN)
 
 
-def can_see_user(viewer: User, person: User) -> bool:
-    """Officers see only themselves; trainers and admins see officers."""
-    if viewer.id == person.id:
-        return True
-    return viewer.role in (Role.TRAINER, Role.ADMIN)
-
-
 def get_attempt_for(viewer: User, attempt_id: int) -> Attempt:
     attempt = db.session.get(Attempt, attempt_id)
-    if attempt is None or not can_see_user(viewer, attempt.user):
+    if attempt is None or not cohorts.can_see_user(db.session, viewer, attempt.user):
         abort(404)
     return attempt
 
 
 def get_person_for(viewer: User, user_id: int) -> User:
     person = db.session.scalar(select(User).where(User.id == user_id))
-    if person is None or not can_see_user(viewer, person):
+    if person is None or not cohorts.can_see_user(db.session, viewer, person):
         abort(404)
     return person

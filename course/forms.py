@@ -1,8 +1,10 @@
 """WTForms forms. Every form carries a CSRF token (Flask-WTF)."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import PasswordField, SelectField, StringField, SubmitField
-from wtforms.validators import DataRequired, EqualTo, Length
+from flask_wtf.file import FileField, FileRequired
+from wtforms import (BooleanField, DateField, FloatField, PasswordField, SelectField, StringField, SubmitField,
+                     TextAreaField)
+from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 
 class EmptyForm(FlaskForm):
@@ -33,3 +35,56 @@ class ChangePasswordForm(FlaskForm):
 class LanguageForm(FlaskForm):
     lang = SelectField(_l("Language"), choices=["en", "ar"])
     submit = SubmitField(_l("Switch"))
+
+
+class PersonForm(FlaskForm):
+    username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
+    full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
+    staff_number = StringField(_l("Staff number"), validators=[Optional(), Length(max=40)])
+    duty_station = StringField(_l("Duty station"), validators=[Optional(), Length(max=120)])
+    role = SelectField(_l("Role"), choices=[("officer", _l("Officer")), ("trainer", _l("Trainer")),
+                                            ("admin", _l("Administrator"))])
+    language = SelectField(_l("Language"), choices=[("en", "English"), ("ar", "العربية")])
+    active = BooleanField(_l("Account active"), default=True)
+    submit = SubmitField(_l("Save"))
+
+
+class UploadForm(FlaskForm):
+    file = FileField(_l("File"), validators=[FileRequired(_l("Choose a file to upload."))])
+    submit = SubmitField(_l("Upload and preview"))
+
+
+class CohortForm(FlaskForm):
+    name = StringField(_l("Name"), validators=[DataRequired(), Length(max=160)])
+    description = TextAreaField(_l("Description"), validators=[Optional(), Length(max=2000)])
+    archived = BooleanField(_l("Archived"))
+    submit = SubmitField(_l("Save"))
+
+
+class MembersForm(FlaskForm):
+    people = TextAreaField(_l("Staff numbers or usernames, one per line"), validators=[DataRequired()])
+    submit = SubmitField(_l("Add to cohort"))
+
+
+class TrainerForm(FlaskForm):
+    trainer = SelectField(_l("Trainer"), coerce=int, choices=[])
+    submit = SubmitField(_l("Add trainer"))
+
+
+class AssignmentForm(FlaskForm):
+    module = SelectField(_l("Module"), choices=[])
+    starts_on = DateField(_l("Start date"), validators=[Optional()])
+    due_on = DateField(_l("Due date"), validators=[Optional()])
+    submit = SubmitField(_l("Assign"))
+
+
+class OverrideForm(FlaskForm):
+    quiz = SelectField(_l("Quiz"), choices=[])
+    percent = FloatField(_l("Grade (%)"), validators=[InputRequired(), NumberRange(min=0, max=100)])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=5, max=1000)])
+    submit = SubmitField(_l("Override grade"))
+
+
+class SettingsForm(FlaskForm):
+    show_unassigned = BooleanField(_l("Officers also see modules not assigned to them"))
+    submit = SubmitField(_l("Save"))

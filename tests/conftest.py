@@ -138,3 +138,27 @@ def course_copy(tmp_path):
     target = tmp_path / "course"
     shutil.copytree(MINI_COURSE, target)
     return target
+
+
+@pytest.fixture
+def count_queries(app):
+    """``with count_queries() as counter: ...`` then ``counter.count``: SQL statements run."""
+    from contextlib import contextmanager
+
+    from sqlalchemy import event
+
+    class Counter:
+        count = 0
+
+    @contextmanager
+    def counting():
+        counter = Counter()
+
+        def before(*_args, **_kwargs):
+            counter.count += 1
+        event.listen(database.engine, "before_cursor_execute", before)
+        try:
+            yield counter
+        finally:
+            event.remove(database.engine, "before_cursor_execute", before)
+    return counting

@@ -110,3 +110,18 @@ def test_whole_course_loads_into_the_database(app):
     assert len(summary.added["modules"]) == 6
     assert len(summary.added["questions"]) >= 6 * 20 + 60
     assert not load_package(app, REPO_ROOT).has_changes
+
+
+def test_every_lesson_and_question_is_in_arabic(package):
+    for module in package.modules:
+        assert module.title.get("ar"), module.key
+        assert all(text.get("ar") for _, text in module.objectives), module.key
+        for lesson in module.lessons:
+            assert "ar" in lesson.texts and lesson.title.get("ar"), lesson.key
+    for quiz in package.quizzes:
+        assert quiz.title.get("ar"), quiz.key
+        for question in quiz.questions:
+            definition = question.definition
+            assert definition["stem"].get("ar") and definition["explanation"].get("ar"), question.key
+            for option in definition.get("options", []):
+                assert option["text"].get("ar"), (question.key, option["id"])

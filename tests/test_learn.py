@@ -4,7 +4,8 @@ import re
 import pytest
 from sqlalchemy import select
 
-from course.models import Attempt, AttemptAnswer, AttemptState, LessonRead, Role
+from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, CohortTrainer, LessonRead,
+                           Role)
 
 
 @pytest.fixture
@@ -58,10 +59,17 @@ def test_full_officer_path(client, officer, login, session, make_user):
     assert "Completed" in dashboard and "83%" in dashboard
     assert "83%" in client.get("/attempts").get_data(as_text=True)
 
-    make_user(Role.TRAINER, username="tamer")
+    tamer = make_user(Role.TRAINER, username="tamer")
+    cohort = Cohort(name="Alexandria seaport — December 2026")
+    session.add(cohort)
+    session.flush()
+    session.add_all([CohortMember(cohort_id=cohort.id, user_id=officer.id),
+                     CohortTrainer(cohort_id=cohort.id, user_id=tamer.id)])
+    session.commit()
     trainer = client.application.test_client()
     login(trainer, "tamer")
-    gradebook = trainer.get("/trainer/").get_data(as_text=True)
+    assert "Alexandria seaport — December 2026" in trainer.get("/trainer/").get_data(as_text=True)
+    gradebook = trainer.get(f"/trainer/cohorts/{cohort.id}").get_data(as_text=True)
     assert "Amal Hassan" in gradebook and "83%" in gradebook
 
 

@@ -1,13 +1,16 @@
 """Typed SQLAlchemy models, grouped by domain.
 
 ``content``: what is authored (modules, lessons, quizzes, versioned questions).
-``people``: users and their roles. ``learning``: what happens (lesson reads, attempts, answers).
+``people``: users and their roles. ``institute``: cohorts, assignments, overrides, audit. ``learning``: what happens (lesson reads, attempts, answers).
 """
 from course.models.content import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz
+from course.models.institute import (Assignment, AuditEntry, Cohort, CohortMember, CohortTrainer, GradeOverride,
+                                     ImportBatch, Setting)
 from course.models.learning import Attempt, AttemptAnswer, AttemptState, IllegalTransition, LessonRead
 from course.models.people import Role, User
 
 __all__ = [
-    "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead",
+    "Assignment", "AuditEntry", "Cohort", "CohortMember", "CohortTrainer", "GradeOverride", "ImportBatch",
+    "Setting", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead",
     "LessonText", "Module", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",
 ]

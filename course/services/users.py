@@ -10,6 +10,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from course.models import Role, User
 from course.models.people import new_session_token
+from course.services import audit
 from course.services.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 10
@@ -97,3 +98,46 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
 
 def one_time_password() -> str:
     return "-".join(secrets.token_hex(3) for _ in range(3))
+
+
+def update_person(session: Session, actor: User, person: User, *, username: str, full_name: str,
+                  staff_number: str | None, duty_station: str | None, role: Role, language: str,
+                  active: bool) -> dict:
+    """Change an account's details; returns what changed (also written to the audit log)."""
+    username, full_name = username.strip(), full_name.strip()
+    staff_number = (staff_number or "").strip() or None
+    holder = find_user(session, username)
+    if holder is not None and holder.id != person.id:
+        raise ServiceError(f"The username {username!r} is already taken.", "username")
+    if staff_number:
+        other = session.scalar(select(User).where(User.staff_number == staff_number))
+        if other is not None and other.id != person.id:
+            raise ServiceError(f"Staff number {staff_number} already belongs to {other.full_name}.", "staff_number")
+    if not full_name:
+        raise ServiceError("The full name is required.", "full_name")
+    if person.id == actor.id and (not active or role != Role.ADMIN):
+        raise ServiceError("You cannot remove your own administrator access.", "role")
+    wanted = {"username": username, "full_name": full_name, "staff_number": staff_number,
+              "duty_station": (duty_station or "").strip() or None, "role": Role(role),
+              "language": language if language in ("en", "ar") else "en", "is_active_account": active}
+    changes = {k: v for k, v in wanted.items() if getattr(person, k) != v}
+    for key, value in changes.items():
+        setattr(person, key, value)
+    if "is_active_account" in changes and not active:
+        person.session_token = new_session_token()  # a deactivated account is signed out everywhere
+    if changes:
+        audit.record(session, actor, "user.deactivate" if changes.get("is_active_account") is False else "user.update",
+                     "user", person.id, **{k: str(v) for k, v in changes.items()})
+    session.flush()
+    return changes
+
+
+def reset_password(session: Session, actor: User, person: User) -> str:
+    """Give the person a one-time password, to be changed at the next sign-in."""
+    password = one_time_password()
+    person.password_hash = hash_password(password)
+    person.must_change_password = True
+    person.session_token = new_session_token()
+    audit.record(session, actor, "user.password_reset", "user", person.id, username=person.username)
+    session.flush()
+    return password

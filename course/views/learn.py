@@ -15,6 +15,7 @@ from course.models import Attempt, AttemptAnswer, Lesson, Module, Quiz
 from course.models._types import utcnow
 from course.questions import get_type
 from course.quizview import question_for_page, question_for_review
+from course.services import assignments
 from course.services import attempts as attempt_service
 from course.services import progress
 from course.services.errors import ServiceError
@@ -44,10 +45,16 @@ def _grace() -> int:
 @login_required
 def dashboard():
     modules = progress.active_modules(db.session)
-    statuses = progress.statuses_for(db.session, [current_user.id], modules)[current_user.id]
+    statuses = progress.statuses_for(db.session, [current_user.id], modules, now=utcnow())[current_user.id]
     tests = db.session.scalars(select(Quiz).where(Quiz.module_id.is_(None), Quiz.retired.is_(False))
                                .order_by(Quiz.kind.desc())).all()
-    return render_template("learn/dashboard.html", rows=[statuses[m.id] for m in modules], tests=tests)
+    rows = [statuses[m.id] for m in modules]
+    assigned = sorted((r for r in rows if r.assigned),
+                      key=lambda r: (r.due.due_at is None, r.due.due_at or utcnow(), r.module.position))
+    others = [r for r in rows if not r.assigned]
+    if not current_user.is_staff and not assignments.show_unassigned_modules(db.session) and assigned:
+        others = []
+    return render_template("learn/dashboard.html", assigned=assigned, others=others, rows=rows, tests=tests)
 
 
 @bp.get("/modules/<slug>")

@@ -1,36 +1,171 @@
-"""The trainer's side: who did what. Trainers and admins only."""
+"""The trainer's side: cohorts, gradebook, transcripts, item analysis, knowledge gain, exports.
+
+A trainer sees only the cohorts they train (admins see all): every route goes through
+``_cohort_for`` or ``get_person_for``, which answer 404 for anything else.
+"""
 from __future__ import annotations
 
-from flask import Blueprint, render_template
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from course.access import get_person_for, staff_only
 from course.extensions import db
-from course.models import Attempt, Role, User
-from course.services import progress
+from course.forms import OverrideForm
+from course.i18n import current_language
+from course.models import Attempt, Cohort, CohortMember, GradeOverride, Quiz, Role
+from course.models._types import utcnow
+from course.services import audit, cohorts, exports, progress, reports
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 
 
+def _cohort_for(cohort_id: int) -> Cohort:
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None or not cohorts.can_see_cohort(db.session, current_user, cohort):
+        abort(404)
+    return cohort
+
+
+def _download(header, rows, fmt: str, kind: str, scope: str):
+    if fmt == "xlsx":
+        body = exports.to_xlsx(header, rows, kind)
+        mimetype = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    elif fmt == "csv":
+        body = exports.to_csv(header, rows)
+        mimetype = "text/csv; charset=utf-8"
+    else:
+        abort(404)
+    name = exports.export_filename(kind, scope, fmt)
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
+
+
 @bp.get("/")
 @staff_only
-def gradebook():
-    officers = db.session.scalars(select(User).where(User.role == Role.OFFICER, User.is_active_account.is_(True))
-                                  .order_by(User.full_name)).all()
-    modules = progress.active_modules(db.session)
-    statuses = progress.statuses_for(db.session, [o.id for o in officers], modules)
-    return render_template("trainer/gradebook.html", officers=officers, modules=modules, statuses=statuses)
+def cohorts_list():
+    mine = cohorts.cohorts_visible_to(db.session, current_user)
+    counts = dict(db.session.execute(select(CohortMember.cohort_id, func.count())
+                                     .where(CohortMember.cohort_id.in_([c.id for c in mine]))
+                                     .group_by(CohortMember.cohort_id)).all())
+    return render_template("trainer/cohorts.html", cohorts=mine, counts=counts)
+
+
+@bp.get("/cohorts/<int:cohort_id>")
+@staff_only
+def gradebook(cohort_id: int):
+    cohort = _cohort_for(cohort_id)
+    args = request.args
+    module_id = args.get("module", type=int)
+    page = reports.gradebook(db.session, cohort, search=args.get("q", ""), station=args.get("station", ""),
+                             status=args.get("status", ""), module_id=module_id, sort=args.get("sort", "name"),
+                             page=args.get("page", 1, type=int) or 1, now=utcnow())
+    station_names = sorted({o.duty_station for o in reports.cohort_officers(db.session, cohort) if o.duty_station})
+    return render_template("trainer/gradebook.html", cohort=cohort, page=page, stations=station_names,
+                           args=args, module_id=module_id)
+
+
+@bp.get("/cohorts/<int:cohort_id>/gradebook.<fmt>")
+@staff_only
+def gradebook_export(cohort_id: int, fmt: str):
+    cohort = _cohort_for(cohort_id)
+    header, rows = exports.gradebook_table(db.session, cohort, current_language())
+    return _download(header, rows, fmt, "gradebook", cohort.name)
+
+
+@bp.get("/cohorts/<int:cohort_id>/items")
+@staff_only
+def items(cohort_id: int):
+    cohort = _cohort_for(cohort_id)
+    quizzes = db.session.scalars(select(Quiz).where(Quiz.retired.is_(False)).order_by(Quiz.module_id.is_(None),
+                                                                                      Quiz.module_id)).all()
+    quiz = exports.quiz_for_items(db.session, request.args.get("quiz"))
+    if quiz is None:
+        abort(404)
+    stats = reports.item_analysis(db.session, cohort, quiz, current_language())
+    mastery = reports.objective_mastery(db.session, stats)
+    distribution = reports.score_distribution(db.session, cohort, quiz)
+    mastery_rows = [(m.objective.key, m.questions, None if m.mastery is None else round(100 * m.mastery))
+                     for m in mastery]
+    return render_template("trainer/items.html", cohort=cohort, quiz=quiz, quizzes=quizzes, stats=stats,
+                           mastery_rows=mastery_rows, distribution=distribution)
+
+
+@bp.get("/cohorts/<int:cohort_id>/items.<fmt>")
+@staff_only
+def items_export(cohort_id: int, fmt: str):
+    cohort = _cohort_for(cohort_id)
+    quiz = exports.quiz_for_items(db.session, request.args.get("quiz")) or abort(404)
+    header, rows = exports.item_table(reports.item_analysis(db.session, cohort, quiz))
+    return _download(header, rows, fmt, f"items-{quiz.key}", cohort.name)
+
+
+@bp.get("/cohorts/<int:cohort_id>/gain")
+@staff_only
+def gain(cohort_id: int):
+    cohort = _cohort_for(cohort_id)
+    gain = reports.knowledge_gain(db.session, cohort)
+    module_rows = [(f"M{m.position}", pre, post) for m, pre, post in gain.by_module]
+    return render_template("trainer/gain.html", cohort=cohort, gain=gain, module_rows=module_rows,
+                           completions=reports.completions_over_time(db.session, cohort))
+
+
+@bp.get("/cohorts/<int:cohort_id>/gain.<fmt>")
+@staff_only
+def gain_export(cohort_id: int, fmt: str):
+    cohort = _cohort_for(cohort_id)
+    header, rows = exports.gain_table(reports.knowledge_gain(db.session, cohort))
+    return _download(header, rows, fmt, "knowledge-gain", cohort.name)
+
+
+def _override_form(person) -> OverrideForm:
+    form = OverrideForm(prefix="override")
+    form.quiz.choices = [(q.key, q.title_in(current_language())) for q in db.session.scalars(
+        select(Quiz).where(Quiz.retired.is_(False)).order_by(Quiz.module_id.is_(None), Quiz.module_id))]
+    return form
 
 
 @bp.get("/officers/<int:user_id>")
 @staff_only
 def officer(user_id: int):
     person = get_person_for(current_user, user_id)
+    if person.role != Role.OFFICER:
+        abort(404)
     modules = progress.active_modules(db.session)
-    statuses = progress.statuses_for(db.session, [person.id], modules)[person.id]
+    statuses = progress.statuses_for(db.session, [person.id], modules, now=utcnow())[person.id]
     attempts = db.session.scalars(select(Attempt).where(Attempt.user_id == person.id)
                                   .options(selectinload(Attempt.quiz)).order_by(Attempt.started_at)).all()
+    overrides = db.session.scalars(select(GradeOverride).where(GradeOverride.user_id == person.id)
+                                   .order_by(GradeOverride.created_at.desc())).all()
     return render_template("trainer/officer.html", person=person, rows=[statuses[m.id] for m in modules],
-                           attempts=attempts)
+                           attempts=attempts, overrides=overrides, override_form=_override_form(person))
+
+
+@bp.get("/officers/<int:user_id>/transcript.<fmt>")
+@staff_only
+def transcript_export(user_id: int, fmt: str):
+    person = get_person_for(current_user, user_id)
+    header, rows = exports.transcript_table(db.session, person, current_language())
+    return _download(header, rows, fmt, "transcript", person.staff_number or person.username)
+
+
+@bp.post("/officers/<int:user_id>/override")
+@staff_only
+def override(user_id: int):
+    person = get_person_for(current_user, user_id)
+    form = _override_form(person)
+    if not form.validate_on_submit():
+        for field in (form.quiz, form.percent, form.reason):
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
+        return redirect(url_for("trainer.officer", user_id=person.id))
+    quiz = db.session.scalar(select(Quiz).where(Quiz.key == form.quiz.data)) or abort(400)
+    entry = GradeOverride(user_id=person.id, quiz_id=quiz.id, percent=round(form.percent.data, 2),
+                          reason=form.reason.data.strip(), created_by_id=current_user.id)
+    db.session.add(entry)
+    audit.record(db.session, current_user, "grade.override", "user", person.id, quiz=quiz.key,
+                 percent=entry.percent, reason=entry.reason)
+    db.session.commit()
+    flash(_("Grade overridden. The change is in the audit log."), "success")
+    return redirect(url_for("trainer.officer", user_id=person.id))

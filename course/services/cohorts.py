@@ -1,0 +1,109 @@
+"""Cohorts, their members and trainers, and who may see whom.
+
+Trainer scope lives here: a trainer sees the officers of the cohorts they train, and nothing else;
+admins see everyone. Views ask ``visible_officer_ids`` or ``can_see_user`` instead of deciding.
+"""
+from __future__ import annotations
+
+from sqlalchemy import delete, exists, select
+from sqlalchemy.orm import Session
+
+from course.models import Cohort, CohortMember, CohortTrainer, Role, User
+from course.services import audit
+from course.services.errors import ServiceError
+
+
+def cohorts_visible_to(session: Session, viewer: User) -> list[Cohort]:
+    query = select(Cohort).order_by(Cohort.archived, Cohort.name)
+    if viewer.role != Role.ADMIN:
+        query = query.join(CohortTrainer).where(CohortTrainer.user_id == viewer.id)
+    return list(session.scalars(query))
+
+
+def can_see_cohort(session: Session, viewer: User, cohort: Cohort) -> bool:
+    if viewer.role == Role.ADMIN:
+        return True
+    if viewer.role != Role.TRAINER:
+        return False
+    return bool(session.scalar(select(exists().where(CohortTrainer.cohort_id == cohort.id,
+                                                     CohortTrainer.user_id == viewer.id))))
+
+
+def can_see_user(session: Session, viewer: User, person: User) -> bool:
+    """Officers see themselves; trainers see the officers of their cohorts; admins see everyone."""
+    if viewer.id == person.id or viewer.role == Role.ADMIN:
+        return True
+    if viewer.role != Role.TRAINER:
+        return False
+    trained = select(CohortTrainer.cohort_id).where(CohortTrainer.user_id == viewer.id)
+    return bool(session.scalar(select(exists().where(CohortMember.user_id == person.id,
+                                                     CohortMember.cohort_id.in_(trained)))))
+
+
+def member_ids(session: Session, cohort: Cohort) -> list[int]:
+    return list(session.scalars(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)))
+
+
+def cohort_by_name(session: Session, name: str) -> Cohort | None:
+    return session.scalar(select(Cohort).where(Cohort.name == name.strip()))
+
+
+def create_cohort(session: Session, actor: User, name: str, description: str = "") -> Cohort:
+    name = name.strip()
+    if not name:
+        raise ServiceError("A cohort needs a name.", "name")
+    if cohort_by_name(session, name):
+        raise ServiceError(f"A cohort named {name!r} already exists.", "name")
+    cohort = Cohort(name=name, description=description.strip())
+    session.add(cohort)
+    session.flush()
+    audit.record(session, actor, "cohort.create", "cohort", cohort.id, name=name)
+    return cohort
+
+
+def rename_cohort(session: Session, actor: User, cohort: Cohort, name: str, description: str, archived: bool) -> None:
+    name = name.strip()
+    other = cohort_by_name(session, name)
+    if not name or (other and other.id != cohort.id):
+        raise ServiceError("Choose a name no other cohort uses.", "name")
+    changes = {k: v for k, v in (("name", name), ("description", description.strip()), ("archived", archived))
+               if getattr(cohort, k) != v}
+    for key, value in changes.items():
+        setattr(cohort, key, value)
+    if changes:
+        audit.record(session, actor, "cohort.update", "cohort", cohort.id, **changes)
+    session.flush()
+
+
+def add_member(session: Session, actor: User, cohort: Cohort, officer: User) -> bool:
+    if officer.role != Role.OFFICER:
+        raise ServiceError(f"{officer.full_name} is not an officer.", "user")
+    if session.scalar(select(exists().where(CohortMember.cohort_id == cohort.id,
+                                            CohortMember.user_id == officer.id))):
+        return False
+    session.add(CohortMember(cohort_id=cohort.id, user_id=officer.id))
+    audit.record(session, actor, "cohort.member.add", "cohort", cohort.id, user=officer.username)
+    session.flush()
+    return True
+
+
+def remove_member(session: Session, actor: User, cohort: Cohort, officer: User) -> None:
+    session.execute(delete(CohortMember).where(CohortMember.cohort_id == cohort.id,
+                                               CohortMember.user_id == officer.id))
+    audit.record(session, actor, "cohort.member.remove", "cohort", cohort.id, user=officer.username)
+
+
+def add_trainer(session: Session, actor: User, cohort: Cohort, trainer: User) -> None:
+    if trainer.role not in (Role.TRAINER, Role.ADMIN):
+        raise ServiceError(f"{trainer.full_name} is not a trainer.", "user")
+    if not session.scalar(select(exists().where(CohortTrainer.cohort_id == cohort.id,
+                                                CohortTrainer.user_id == trainer.id))):
+        session.add(CohortTrainer(cohort_id=cohort.id, user_id=trainer.id))
+        audit.record(session, actor, "cohort.trainer.add", "cohort", cohort.id, user=trainer.username)
+        session.flush()
+
+
+def remove_trainer(session: Session, actor: User, cohort: Cohort, trainer: User) -> None:
+    session.execute(delete(CohortTrainer).where(CohortTrainer.cohort_id == cohort.id,
+                                                CohortTrainer.user_id == trainer.id))
+    audit.record(session, actor, "cohort.trainer.remove", "cohort", cohort.id, user=trainer.username)

@@ -1,0 +1,109 @@
+"""Reports as tables (a header and rows), and tables as CSV or XLSX files."""
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from course.models import Attempt, Cohort, Quiz, User
+from course.models.content import text_in
+from course.services import progress, reports
+
+STATUS_LABELS = {"not_started": "not started", "in_progress": "in progress", "completed": "completed",
+                 "failed": "not yet passed", "overdue": "overdue"}
+
+
+def _percent(value):
+    return None if value is None else round(value, 1)
+
+
+def gradebook_table(session: Session, cohort: Cohort, lang: str = "en"):
+    modules = progress.active_modules(session)
+    officers = reports.cohort_officers(session, cohort)
+    statuses = progress.statuses_for(session, [o.id for o in officers], modules)
+    header = ["officer", "staff_number", "duty_station"]
+    for module in modules:
+        prefix = f"M{module.position}"
+        header += [f"{prefix} status", f"{prefix} best %", f"{prefix} attempts", f"{prefix} due"]
+    rows = []
+    for officer in officers:
+        row = [officer.full_name, officer.staff_number or "", officer.duty_station or ""]
+        for module in modules:
+            status = statuses[officer.id][module.id]
+            row += [STATUS_LABELS[status.status], _percent(status.best_percent), status.attempts_used,
+                    status.due.due_at.date().isoformat() if status.due and status.due.due_at else ""]
+        rows.append(row)
+    return header, rows
+
+
+def transcript_table(session: Session, officer: User, lang: str = "en"):
+    attempts = session.scalars(select(Attempt).where(Attempt.user_id == officer.id)
+                               .options(selectinload(Attempt.quiz)).order_by(Attempt.started_at)).all()
+    header = ["quiz", "attempt", "state", "started", "submitted", "minutes", "score %", "passed"]
+    rows = []
+    for attempt in attempts:
+        minutes = (round((attempt.submitted_at - attempt.started_at).total_seconds() / 60, 1)
+                   if attempt.submitted_at else "")
+        rows.append([attempt.quiz.title_in(lang), attempt.number, str(attempt.state),
+                     attempt.started_at.strftime("%Y-%m-%d %H:%M"),
+                     attempt.submitted_at.strftime("%Y-%m-%d %H:%M") if attempt.submitted_at else "",
+                     minutes, _percent(attempt.percent), "" if attempt.passed is None else ("yes" if attempt.passed else "no")])
+    return header, rows
+
+
+def item_table(stats: list, lang: str = "en"):
+    header = ["question", "type", "objectives", "answers", "facility", "discrimination", "options chosen", "flags"]
+    rows = []
+    for item in stats:
+        chosen = "; ".join(f"{k}: {v}" for k, v in sorted(item.option_counts.items()))
+        rows.append([item.question.key, item.definition["type"], " ".join(item.definition["objectives"]), item.n,
+                     item.facility, item.discrimination, chosen, "; ".join(item.flags)])
+    return header, rows
+
+
+def gain_table(gain: reports.KnowledgeGain):
+    header = ["officer", "staff_number", "pre %", "post %", "gain", "normalised gain"]
+    rows = [[o.officer.full_name, o.officer.staff_number or "", o.pre, o.post, o.gain, o.normalised]
+            for o in gain.officers]
+    return header, rows
+
+
+def to_csv(header, rows) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(header)
+    writer.writerows(["" if v is None else v for v in row] for row in rows)
+    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens Arabic names correctly
+
+
+def to_xlsx(header, rows, title: str) -> bytes:
+    from openpyxl import Workbook
+    workbook = Workbook(write_only=True)
+    sheet = workbook.create_sheet(title=title[:31] or "Marsa")
+    sheet.append(header)
+    for row in rows:
+        sheet.append(row)
+    out = io.BytesIO()
+    workbook.save(out)
+    return out.getvalue()
+
+
+def export_filename(kind: str, scope: str, extension: str, today: date | None = None) -> str:
+    safe = "".join(c if c.isalnum() else "-" for c in scope.lower()).strip("-")
+    while "--" in safe:
+        safe = safe.replace("--", "-")
+    return f"marsa-{kind}-{safe or 'all'}-{(today or date.today()).isoformat()}.{extension}"
+
+
+def quiz_for_items(session: Session, key: str | None) -> Quiz | None:
+    query = select(Quiz).where(Quiz.retired.is_(False))
+    if key:
+        return session.scalar(query.where(Quiz.key == key))
+    return session.scalar(query.where(Quiz.module_id.is_not(None)).order_by(Quiz.id))
+
+
+def quiz_title(quiz: Quiz, lang: str) -> str:
+    return text_in(quiz.title, lang)

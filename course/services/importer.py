@@ -1,0 +1,223 @@
+"""Bulk enrolment of officers from CSV or XLSX.
+
+Reading and checking (``read_rows`` / ``plan_import``) changes nothing and reports every bad row
+with its line number; ``apply_import`` refuses a file that still has any error, so a file is
+imported whole or not at all.
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from course.models import Cohort, Role, User
+from course.services import audit, cohorts, users
+
+COLUMNS = ("full_name", "staff_number", "username", "duty_station", "language", "cohort")
+REQUIRED = ("full_name", "staff_number")
+TEMPLATE_ROWS = [
+    ("full_name", "staff_number", "username", "duty_station", "language", "cohort"),
+    ("Amal Hassan", "ALX-0001", "amal.hassan", "Alexandria seaport", "ar", "Alexandria seaport — December 2026"),
+    ("Karim Farouk", "SAL-0107", "", "Salloum land port", "en", ""),
+]
+USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{2,80}$")
+MAX_ROWS = 5000
+
+
+@dataclass
+class RowProblem:
+    line: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.field}: {self.message}"
+
+
+@dataclass
+class PlannedRow:
+    line: int
+    action: str  # "create" or "update"
+    values: dict
+    changes: dict = field(default_factory=dict)
+
+
+@dataclass
+class ImportPlan:
+    rows: list[PlannedRow] = field(default_factory=list)
+    problems: list[RowProblem] = field(default_factory=list)
+
+    @property
+    def ok(self) -> bool:
+        return not self.problems and bool(self.rows)
+
+
+def template_csv() -> str:
+    out = io.StringIO()
+    csv.writer(out).writerows(TEMPLATE_ROWS)
+    return "\ufeff" + out.getvalue()  # a BOM lets Excel open the Arabic names correctly
+
+
+def read_rows(filename: str, content: bytes) -> tuple[list[tuple[int, dict]], list[RowProblem]]:
+    """(line, row) pairs with normalised column names, or the problems that stop reading."""
+    if filename.lower().endswith(".xlsx"):
+        return _read_xlsx(content)
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError as error:
+        line = content[:error.start].count(b"\n") + 1
+        return [], [RowProblem(line, "file", "is not UTF-8 text. In Excel choose Save As › "
+                                           "\"CSV UTF-8 (Comma delimited)\" and upload again.")]
+    try:
+        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+    except csv.Error:
+        dialect = csv.excel
+    reader = csv.reader(io.StringIO(text), dialect)
+    rows = []
+    try:
+        for record in reader:
+            rows.append((reader.line_num, record))
+    except csv.Error as error:
+        return [], [RowProblem(reader.line_num, "file", f"is not valid CSV ({error})")]
+    return _with_header(rows)
+
+
+def _read_xlsx(content: bytes):
+    from openpyxl import load_workbook
+    try:
+        sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+    except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
+        return [], [RowProblem(1, "file", "could not be read as an Excel workbook (.xlsx)")]
+    rows = [(index, ["" if cell is None else str(cell) for cell in record])
+            for index, record in enumerate(sheet.iter_rows(values_only=True), start=1)]
+    return _with_header(rows)
+
+
+def _with_header(rows):
+    rows = [(line, record) for line, record in rows if any(cell.strip() for cell in record)]
+    if not rows:
+        return [], [RowProblem(1, "file", "is empty")]
+    header_line, header = rows[0]
+    names = [h.strip().lower().replace(" ", "_") for h in header]
+    unknown = [n for n in names if n and n not in COLUMNS]
+    missing = [c for c in REQUIRED if c not in names]
+    problems = []
+    if unknown:
+        problems.append(RowProblem(header_line, "header", f"unknown column(s): {', '.join(unknown)}; "
+                                                          f"the columns are {', '.join(COLUMNS)}"))
+    if missing:
+        problems.append(RowProblem(header_line, "header", f"missing column(s): {', '.join(missing)}"))
+    if problems:
+        return [], problems
+    if len(rows) - 1 > MAX_ROWS:
+        return [], [RowProblem(header_line, "file", f"has more than {MAX_ROWS} rows; split it")]
+    out = []
+    for line, record in rows[1:]:
+        if len(record) > len(names):
+            extra = [c for c in record[len(names):] if c.strip()]
+            if extra:
+                problems.append(RowProblem(line, "row", "has more cells than the header has columns"))
+                continue
+        values = {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(names) if name}
+        out.append((line, values))
+    return out, problems
+
+
+def plan_import(session: Session, filename: str, content: bytes) -> ImportPlan:
+    plan = ImportPlan()
+    rows, plan.problems = read_rows(filename, content)
+    if plan.problems:
+        return plan
+    seen_staff: dict[str, int] = {}
+    seen_usernames: dict[str, int] = {}
+    known_cohorts = set(session.scalars(select(Cohort.name)))
+    for line, values in rows:
+        problems_before = len(plan.problems)
+
+        def problem(field_name: str, message: str) -> None:
+            plan.problems.append(RowProblem(line, field_name, message))
+
+        if not values.get("full_name"):
+            problem("full_name", "is missing")
+        elif len(values["full_name"]) > 200:
+            problem("full_name", "is longer than 200 characters")
+        staff = values.get("staff_number", "")
+        if not staff:
+            problem("staff_number", "is missing")
+        elif staff in seen_staff:
+            problem("staff_number", f"{staff} appears twice in the file (also on line {seen_staff[staff]})")
+        else:
+            seen_staff[staff] = line
+        language = (values.get("language") or "en").lower()
+        if language not in ("en", "ar"):
+            problem("language", f"{language!r} is not a language Marsa offers (use en or ar)")
+        cohort = values.get("cohort", "")
+        if cohort and cohort not in known_cohorts:
+            problem("cohort", f"no cohort named {cohort!r}; create it first or leave the cell empty")
+        existing = session.scalar(select(User).where(User.staff_number == staff)) if staff else None
+        username = values.get("username") or (existing.username if existing else _username_from(staff))
+        if username and not USERNAME_RE.match(username):
+            problem("username", f"{username!r}: use 2 to 80 letters, digits, dots, hyphens or underscores")
+        elif username:
+            lowered = username.lower()
+            if lowered in seen_usernames:
+                problem("username", f"{username} appears twice in the file (also on line {seen_usernames[lowered]})")
+            seen_usernames[lowered] = line
+            holder = users.find_user(session, username)
+            if holder is not None and (existing is None or holder.id != existing.id):
+                problem("username", f"{username} already belongs to someone else")
+        if existing is not None and existing.role != Role.OFFICER:
+            problem("staff_number", f"{staff} belongs to a {existing.role}, not an officer")
+        if len(plan.problems) > problems_before:
+            continue
+        data = {"full_name": values["full_name"], "staff_number": staff, "username": username,
+                "duty_station": values.get("duty_station") or None, "language": language, "cohort": cohort or None}
+        if existing is None:
+            plan.rows.append(PlannedRow(line, "create", data))
+        else:
+            changes = {k: data[k] for k in ("full_name", "duty_station", "language", "username")
+                       if data[k] is not None and getattr(existing, k) != data[k]}
+            if data["cohort"]:
+                changes["cohort"] = data["cohort"]
+            plan.rows.append(PlannedRow(line, "update", data, changes))
+    return plan
+
+
+def _username_from(staff_number: str) -> str:
+    return re.sub(r"[^a-z0-9._-]", "-", staff_number.lower()).strip("-")
+
+
+def apply_import(session: Session, actor: User, filename: str, content: bytes) -> list[tuple[User, str | None]]:
+    """Create or update every officer of a clean file; returns (officer, one-time password or None)."""
+    plan = plan_import(session, filename, content)
+    if not plan.ok:
+        raise ValueError("the file has problems; nothing was imported")
+    results = []
+    for row in plan.rows:
+        data = row.values
+        if row.action == "create":
+            password = users.one_time_password()
+            officer = users.create_user(session, username=data["username"], password=password, role=Role.OFFICER,
+                                        full_name=data["full_name"], staff_number=data["staff_number"],
+                                        duty_station=data["duty_station"], language=data["language"],
+                                        must_change_password=True, check_policy=False)
+            audit.record(session, actor, "user.create", "user", officer.id, username=officer.username,
+                         source=filename)
+            results.append((officer, password))
+        else:
+            officer = session.scalar(select(User).where(User.staff_number == data["staff_number"]))
+            for key in ("full_name", "duty_station", "language", "username"):
+                if key in row.changes:
+                    setattr(officer, key, row.changes[key])
+            if row.changes:
+                audit.record(session, actor, "user.update", "user", officer.id, source=filename,
+                             **{k: v for k, v in row.changes.items()})
+            results.append((officer, None))
+        if data["cohort"]:
+            cohorts.add_member(session, actor, cohorts.cohort_by_name(session, data["cohort"]), officer)
+    session.flush()
+    return results

@@ -1,0 +1,323 @@
+"""Trainer reports: gradebook, item analysis, knowledge gain, score distributions.
+
+Every figure comes from SQL aggregates (GROUP BY over attempts and answers), so a report costs a
+fixed number of queries whatever the cohort's size; Python only combines the small aggregated
+results (per question, per module, per objective).
+"""
+from __future__ import annotations
+
+import json
+import math
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from sqlalchemy import Float, Text, and_, case, cast, func, select
+from sqlalchemy.orm import Session, aliased
+
+from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Module, Objective, Question,
+                           QuestionVersion, Quiz, User)
+from course.models.content import text_in
+from course.services import progress
+
+CLOSED = (AttemptState.SUBMITTED, AttemptState.EXPIRED)
+
+
+def cohort_officers(session: Session, cohort: Cohort, search: str = "", station: str = "") -> list[User]:
+    query = (select(User).join(CohortMember, CohortMember.user_id == User.id)
+             .where(CohortMember.cohort_id == cohort.id).order_by(User.full_name))
+    if search:
+        pattern = f"%{search.strip().lower()}%"
+        query = query.where(func.lower(User.full_name).like(pattern) | func.lower(User.staff_number).like(pattern))
+    if station:
+        query = query.where(User.duty_station == station)
+    return list(session.scalars(query))
+
+
+@dataclass
+class GradebookPage:
+    officers: list[User]
+    modules: list[Module]
+    statuses: dict
+    total: int
+    page: int
+    pages: int
+
+
+STATUS_ORDER = {"overdue": 0, "failed": 1, "in_progress": 2, "not_started": 3, "completed": 4}
+
+
+def gradebook(session: Session, cohort: Cohort, *, search: str = "", station: str = "", status: str = "",
+              module_id: int | None = None, sort: str = "name", page: int = 1, per_page: int = 50,
+              now: datetime | None = None) -> GradebookPage:
+    modules = progress.active_modules(session)
+    officers = cohort_officers(session, cohort, search, station)
+    statuses = progress.statuses_for(session, [o.id for o in officers], modules, now=now)
+    focus = [m for m in modules if m.id == module_id] or modules
+    if status:
+        officers = [o for o in officers if any(statuses[o.id][m.id].status == status for m in focus)]
+    if sort == "progress":
+        officers.sort(key=lambda o: (sum(statuses[o.id][m.id].completed for m in modules), o.full_name))
+    elif sort == "score" and module_id:
+        officers.sort(key=lambda o: (statuses[o.id][module_id].best_percent or -1, o.full_name))
+    elif sort == "status" and module_id:
+        officers.sort(key=lambda o: (STATUS_ORDER.get(statuses[o.id][module_id].status, 9), o.full_name))
+    elif sort == "station":
+        officers.sort(key=lambda o: (o.duty_station or "", o.full_name))
+    total = len(officers)
+    pages = max(1, math.ceil(total / per_page))
+    page = min(max(1, page), pages)
+    shown = officers[(page - 1) * per_page: page * per_page]
+    return GradebookPage(shown, modules, {o.id: statuses[o.id] for o in shown}, total, page, pages)
+
+
+def first_closed_attempts(cohort: Cohort, quiz_id: int):
+    """A subquery of each cohort member's first finished attempt at the quiz: classical item
+    statistics use first attempts, before officers have seen the questions."""
+    ranked = (select(Attempt.id.label("attempt_id"), Attempt.user_id, Attempt.score, Attempt.max_score,
+                     Attempt.percent,
+                     func.row_number().over(partition_by=Attempt.user_id, order_by=Attempt.number).label("rank"))
+              .join(CohortMember, and_(CohortMember.user_id == Attempt.user_id, CohortMember.cohort_id == cohort.id))
+              .where(Attempt.quiz_id == quiz_id, Attempt.state.in_(CLOSED))).subquery()
+    return select(ranked).where(ranked.c.rank == 1).subquery()
+
+
+@dataclass
+class ItemStats:
+    question: Question
+    definition: dict
+    n: int
+    facility: float | None
+    discrimination: float | None
+    option_counts: dict[str, int] = field(default_factory=dict)
+    flags: list[str] = field(default_factory=list)
+
+
+def _pearson(n, sx, sy, sxx, syy, sxy) -> float | None:
+    numerator = n * sxy - sx * sy
+    denominator = (n * sxx - sx * sx) * (n * syy - sy * sy)
+    if n < 3 or denominator <= 1e-12:
+        return None
+    return round(numerator / math.sqrt(denominator), 3)
+
+
+def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en") -> list[ItemStats]:
+    firsts = first_closed_attempts(cohort, quiz.id)
+    fraction = cast(AttemptAnswer.score, Float) / func.nullif(AttemptAnswer.max_score, 0)
+    sums = session.execute(
+        select(QuestionVersion.question_id, func.count(), func.sum(fraction),
+               func.sum(firsts.c.score), func.sum(firsts.c.score * firsts.c.score), func.sum(AttemptAnswer.score),
+               func.sum(AttemptAnswer.score * AttemptAnswer.score), func.sum(AttemptAnswer.score * firsts.c.score))
+        .select_from(firsts)
+        .join(AttemptAnswer, AttemptAnswer.attempt_id == firsts.c.attempt_id)
+        .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
+        .group_by(QuestionVersion.question_id)).all()
+    choice_rows = session.execute(
+        select(QuestionVersion.question_id, cast(AttemptAnswer.response, Text), func.count())
+        .select_from(firsts)
+        .join(AttemptAnswer, AttemptAnswer.attempt_id == firsts.c.attempt_id)
+        .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
+        .where(QuestionVersion.type.in_(("single", "multiple", "truefalse")))
+        .group_by(QuestionVersion.question_id, cast(AttemptAnswer.response, Text))).all()
+    counts: dict[int, dict[str, int]] = {}
+    for question_id, raw, n in choice_rows:
+        if raw is None or raw == "null":
+            continue
+        value = json.loads(raw)
+        chosen = value if isinstance(value, list) else [value]
+        bucket = counts.setdefault(question_id, {})
+        for option in chosen:
+            key = str(option).lower() if isinstance(option, bool) else str(option)
+            bucket[key] = bucket.get(key, 0) + n
+    by_question = {row[0]: row for row in sums}
+    out = []
+    for question in quiz.active_questions:
+        definition = question.current_version.definition
+        row = by_question.get(question.id)
+        if row is None:
+            out.append(ItemStats(question, definition, 0, None, None))
+            continue
+        _, n, sx, sy, syy, sa, saa, say = row
+        n = int(n)
+        facility = round(sx / n, 3) if n and sx is not None else None
+        # Corrected item-total correlation: the item against the rest of the test (total minus the item),
+        # so an item is not correlated with itself.
+        sr = (sy or 0) - (sa or 0)
+        srr = (syy or 0) - 2 * (say or 0) + (saa or 0)
+        sar = (say or 0) - (saa or 0)
+        discrimination = _pearson(n, sa or 0, sr, saa or 0, srr, sar)
+        stats = ItemStats(question, definition, n, facility, discrimination, counts.get(question.id, {}))
+        stats.flags = _flags(stats)
+        out.append(stats)
+    return out
+
+
+def _flags(stats: ItemStats) -> list[str]:
+    flags = []
+    if stats.n < 5 or stats.facility is None:
+        return ["too few answers to judge"] if stats.n else []
+    if stats.facility >= 0.9:
+        flags.append("too easy: almost everyone gets it right")
+    elif stats.facility <= 0.3:
+        flags.append("very hard: check the teaching and the wording")
+    if stats.discrimination is not None:
+        if stats.discrimination < 0:
+            flags.append("stronger officers get this wrong: check the key")
+        elif stats.discrimination < 0.15:
+            flags.append("does not separate stronger from weaker officers")
+    if stats.definition["type"] in ("single", "multiple"):
+        for option in stats.definition["options"]:
+            if not option["correct"] and not stats.option_counts.get(option["id"]):
+                flags.append(f"distractor {option['id']} never chosen")
+    return flags
+
+
+@dataclass
+class ObjectiveMastery:
+    objective: Objective
+    questions: int
+    mastery: float | None
+
+
+def objective_mastery(session: Session, stats: list[ItemStats]) -> list[ObjectiveMastery]:
+    keys: dict[str, list[float]] = {}
+    counts: dict[str, int] = {}
+    for item in stats:
+        for key in item.definition["objectives"]:
+            counts[key] = counts.get(key, 0) + 1
+            if item.facility is not None:
+                keys.setdefault(key, []).append(item.facility)
+    objectives = session.scalars(select(Objective).where(Objective.key.in_(list(counts)))
+                                 .order_by(Objective.key)).all()
+    return [ObjectiveMastery(o, counts[o.key], round(sum(keys[o.key]) / len(keys[o.key]), 3) if keys.get(o.key)
+                             else None) for o in objectives]
+
+
+@dataclass
+class OfficerGain:
+    officer: User
+    pre: float
+    post: float
+
+    @property
+    def gain(self) -> float:
+        return round(self.post - self.pre, 2)
+
+    @property
+    def normalised(self) -> float | None:
+        return round((self.post - self.pre) / (100 - self.pre), 3) if self.pre < 100 else None
+
+
+@dataclass
+class KnowledgeGain:
+    pre_quiz: Quiz | None
+    post_quiz: Quiz | None
+    officers: list[OfficerGain]
+    pre_only: int
+    by_module: list[tuple[Module, float | None, float | None]]
+
+    @property
+    def paired(self) -> int:
+        return len(self.officers)
+
+    @property
+    def mean_pre(self) -> float | None:
+        return round(sum(o.pre for o in self.officers) / self.paired, 2) if self.paired else None
+
+    @property
+    def mean_post(self) -> float | None:
+        return round(sum(o.post for o in self.officers) / self.paired, 2) if self.paired else None
+
+    @property
+    def mean_gain(self) -> float | None:
+        return round(self.mean_post - self.mean_pre, 2) if self.paired else None
+
+    @property
+    def normalised_gain(self) -> float | None:
+        """Hake's class normalised gain: the share of the possible improvement achieved."""
+        if not self.paired or self.mean_pre >= 100:
+            return None
+        return round((self.mean_post - self.mean_pre) / (100 - self.mean_pre), 3)
+
+    @property
+    def improved_share(self) -> float | None:
+        return round(sum(o.post > o.pre for o in self.officers) / self.paired, 3) if self.paired else None
+
+
+def knowledge_gain(session: Session, cohort: Cohort) -> KnowledgeGain:
+    pre_quiz = session.scalar(select(Quiz).where(Quiz.kind == "pre-test", Quiz.retired.is_(False)))
+    post_quiz = session.scalar(select(Quiz).where(Quiz.kind == "post-test", Quiz.retired.is_(False)))
+    if pre_quiz is None or post_quiz is None:
+        return KnowledgeGain(pre_quiz, post_quiz, [], 0, [])
+    pre, post = first_closed_attempts(cohort, pre_quiz.id), first_closed_attempts(cohort, post_quiz.id)
+    pre_alias, post_alias = aliased(pre), aliased(post)
+    rows = session.execute(
+        select(User, pre_alias.c.percent, post_alias.c.percent)
+        .join(pre_alias, pre_alias.c.user_id == User.id)
+        .outerjoin(post_alias, post_alias.c.user_id == User.id)
+        .order_by(User.full_name)).all()
+    officers = [OfficerGain(user, p, q) for user, p, q in rows if q is not None]
+    pre_only = sum(1 for _, _, q in rows if q is None)
+    by_module = _gain_by_module(session, cohort, pre_quiz, post_quiz)
+    return KnowledgeGain(pre_quiz, post_quiz, officers, pre_only, by_module)
+
+
+def _form_facility_by_module(session: Session, cohort: Cohort, quiz: Quiz) -> dict[str, float]:
+    firsts = first_closed_attempts(cohort, quiz.id)
+    rows = session.execute(
+        select(AttemptAnswer.question_version_id, func.sum(AttemptAnswer.score), func.sum(AttemptAnswer.max_score))
+        .join(firsts, firsts.c.attempt_id == AttemptAnswer.attempt_id)
+        .group_by(AttemptAnswer.question_version_id)).all()
+    if not rows:
+        return {}
+    versions = {v.id: v for v in session.scalars(select(QuestionVersion)
+                                                 .where(QuestionVersion.id.in_([r[0] for r in rows])))}
+    module_of = dict(session.execute(select(Objective.key, Module.key).join(Module)).all())
+    earned: dict[str, float] = {}
+    possible: dict[str, float] = {}
+    for version_id, score, maximum in rows:
+        objectives = versions[version_id].definition.get("objectives") or []
+        module_key = module_of.get(objectives[0]) if objectives else None
+        if module_key:
+            earned[module_key] = earned.get(module_key, 0) + (score or 0)
+            possible[module_key] = possible.get(module_key, 0) + (maximum or 0)
+    return {k: round(100 * earned[k] / possible[k], 1) for k in possible if possible[k]}
+
+
+def _gain_by_module(session, cohort, pre_quiz, post_quiz):
+    pre = _form_facility_by_module(session, cohort, pre_quiz)
+    post = _form_facility_by_module(session, cohort, post_quiz)
+    return [(m, pre.get(m.key), post.get(m.key)) for m in progress.active_modules(session)]
+
+
+def score_distribution(session: Session, cohort: Cohort, quiz: Quiz) -> list[int]:
+    """How many officers' first attempts fall in each 10-point band (0-9, ..., 90-100)."""
+    firsts = first_closed_attempts(cohort, quiz.id)
+    band = case((firsts.c.percent >= 100, 9), else_=func.floor(firsts.c.percent / 10))
+    rows = session.execute(select(band, func.count()).select_from(firsts).group_by(band)).all()
+    bands = [0] * 10
+    for value, count in rows:
+        bands[min(9, max(0, int(value)))] += count
+    return bands
+
+
+def completions_over_time(session: Session, cohort: Cohort) -> list[tuple[str, int]]:
+    """Cumulative number of module quizzes passed by the cohort, day by day."""
+    first_pass = (select(Attempt.user_id, Attempt.quiz_id, func.min(Attempt.submitted_at).label("day"))
+                  .join(CohortMember, and_(CohortMember.user_id == Attempt.user_id, CohortMember.cohort_id == cohort.id))
+                  .join(Quiz, Quiz.id == Attempt.quiz_id)
+                  .where(Attempt.passed.is_(True), Quiz.module_id.is_not(None))
+                  .group_by(Attempt.user_id, Attempt.quiz_id)).subquery()
+    rows = session.execute(select(func.date(first_pass.c.day), func.count()).group_by(func.date(first_pass.c.day))
+                           .order_by(func.date(first_pass.c.day))).all()
+    total, out = 0, []
+    for day, count in rows:
+        total += count
+        out.append((str(day), total))
+    return out
+
+
+def option_label(definition: dict, option_id: str, lang: str) -> str:
+    for option in definition.get("options", []):
+        if option["id"] == option_id:
+            return text_in(option["text"], lang)
+    return option_id

@@ -1,0 +1,481 @@
+"""The institute's administration: people, bulk import, cohorts, assignments, settings,
+course publishing and the audit log. Admins only."""
+from __future__ import annotations
+
+from datetime import datetime, time, timezone
+
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user
+from sqlalchemy import func, or_, select
+
+from course.access import admin_only
+from course.extensions import db
+from course.forms import (AssignmentForm, CohortForm, EmptyForm, MembersForm, PersonForm, SettingsForm, TrainerForm,
+                          UploadForm)
+from course.i18n import current_language
+from course.models import Assignment, AuditEntry, Cohort, ImportBatch, Module, Role, User
+from course.models._types import utcnow
+from course.package import read_package
+from course.services import assignments, audit, cohorts, importer, publishing, users
+from course.services.errors import ServiceError
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+PER_PAGE = 50
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _form_error(form, error: ServiceError) -> None:
+    field = getattr(form, error.field, None) if error.field else None
+    if field is not None:
+        field.errors = list(field.errors) + [error.message]
+    else:
+        flash(error.message, "error")
+
+
+@bp.get("/")
+@admin_only
+def index():
+    return redirect(url_for("admin.people"))
+
+
+@bp.get("/people")
+@admin_only
+def people():
+    query = select(User).order_by(User.full_name)
+    search, role = request.args.get("q", "").strip(), request.args.get("role", "")
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(User.full_name).like(pattern), func.lower(User.username).like(pattern),
+                                func.lower(User.staff_number).like(pattern)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    page = _page()
+    rows = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return render_template("admin/people.html", people=rows, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), search=search, role=role)
+
+
+@bp.route("/people/new", methods=["GET", "POST"])
+@admin_only
+def new_person():
+    form = PersonForm()
+    password = None
+    if form.validate_on_submit():
+        try:
+            password = users.one_time_password()
+            person = users.create_user(db.session, username=form.username.data, password=password,
+                                       role=Role(form.role.data), full_name=form.full_name.data,
+                                       staff_number=form.staff_number.data or None,
+                                       duty_station=form.duty_station.data or None, language=form.language.data,
+                                       must_change_password=True, check_policy=False)
+            audit.record(db.session, current_user, "user.create", "user", person.id, username=person.username,
+                         role=person.role.value)
+        except ServiceError as error:
+            db.session.rollback()
+            _form_error(form, error)
+            password = None
+        else:
+            db.session.commit()
+            return render_template("admin/password_issued.html", person=person, password=password)
+    return render_template("admin/person.html", form=form, person=None)
+
+
+@bp.route("/people/<int:user_id>", methods=["GET", "POST"])
+@admin_only
+def person(user_id: int):
+    person = db.session.get(User, user_id) or abort(404)
+    form = PersonForm(obj=person)
+    if request.method == "GET":
+        form.role.data, form.active.data = person.role.value, person.is_active_account
+    if form.validate_on_submit():
+        try:
+            users.update_person(db.session, current_user, person, username=form.username.data,
+                                full_name=form.full_name.data, staff_number=form.staff_number.data,
+                                duty_station=form.duty_station.data, role=Role(form.role.data),
+                                language=form.language.data, active=form.active.data)
+        except ServiceError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.person", user_id=person.id))
+    member_of = db.session.scalars(select(Cohort).where(Cohort.members.any(user_id=person.id))
+                                   .order_by(Cohort.name)).all()
+    assignment_form = _assignment_form()
+    own = assignments.assignments_of(db.session, officer=person) if person.role == Role.OFFICER else []
+    return render_template("admin/person.html", form=form, person=person, cohorts=member_of,
+                           assignment_form=assignment_form, assignments=own, reset_form=EmptyForm(prefix="reset"))
+
+
+@bp.post("/people/<int:user_id>/reset-password")
+@admin_only
+def reset_password(user_id: int):
+    person = db.session.get(User, user_id) or abort(404)
+    if not EmptyForm(prefix="reset").validate_on_submit():
+        abort(400)
+    password = users.reset_password(db.session, current_user, person)
+    db.session.commit()
+    return render_template("admin/password_issued.html", person=person, password=password)
+
+
+@bp.get("/import")
+@admin_only
+def import_officers():
+    return render_template("admin/import.html", form=UploadForm(), columns=importer.COLUMNS,
+                           required=importer.REQUIRED, example=importer.TEMPLATE_ROWS)
+
+
+@bp.get("/import/template.csv")
+@admin_only
+def import_template():
+    return Response(importer.template_csv().encode("utf-8"), mimetype="text/csv",
+                    headers={"Content-Disposition": "attachment; filename=marsa-officers-template.csv"})
+
+
+@bp.post("/import")
+@admin_only
+def upload_officers():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return render_template("admin/import.html", form=form, columns=importer.COLUMNS,
+                               required=importer.REQUIRED, example=importer.TEMPLATE_ROWS), 400
+    upload = form.file.data
+    batch = ImportBatch(filename=(upload.filename or "upload.csv")[:255], content=upload.read(),
+                        created_by_id=current_user.id)
+    db.session.add(batch)
+    db.session.commit()
+    return redirect(url_for("admin.import_preview", batch_id=batch.id))
+
+
+def _batch(batch_id: int) -> ImportBatch:
+    batch = db.session.get(ImportBatch, batch_id)
+    if batch is None or batch.filename.endswith(".zip"):
+        abort(404)
+    return batch
+
+
+@bp.get("/import/<int:batch_id>")
+@admin_only
+def import_preview(batch_id: int):
+    batch = _batch(batch_id)
+    plan = importer.plan_import(db.session, batch.filename, batch.content)
+    return render_template("admin/import_preview.html", batch=batch, plan=plan, form=EmptyForm())
+
+
+@bp.post("/import/<int:batch_id>/apply")
+@admin_only
+def import_apply(batch_id: int):
+    batch = _batch(batch_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    if batch.applied_at is not None:
+        flash(_("This file was already imported."), "warning")
+        return redirect(url_for("admin.people"))
+    plan = importer.plan_import(db.session, batch.filename, batch.content)
+    if not plan.ok:
+        flash(_("The file still has problems; nothing was imported."), "error")
+        return redirect(url_for("admin.import_preview", batch_id=batch.id))
+    results = importer.apply_import(db.session, current_user, batch.filename, batch.content)
+    batch.applied_at = utcnow()
+    batch.content = b""  # personal data is not kept once imported
+    db.session.commit()
+    return render_template("admin/import_done.html", results=results)
+
+
+@bp.route("/cohorts", methods=["GET", "POST"])
+@admin_only
+def cohorts_list():
+    form = CohortForm()
+    if form.validate_on_submit():
+        try:
+            cohort = cohorts.create_cohort(db.session, current_user, form.name.data, form.description.data or "")
+        except ServiceError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+    counts = dict(db.session.execute(select(Cohort.id, func.count()).join(Cohort.members).group_by(Cohort.id)).all())
+    rows = db.session.scalars(select(Cohort).order_by(Cohort.archived, Cohort.name)).all()
+    return render_template("admin/cohorts.html", cohorts=rows, counts=counts, form=form)
+
+
+def _assignment_form() -> AssignmentForm:
+    form = AssignmentForm(prefix="assign")
+    modules = db.session.scalars(select(Module).where(Module.retired.is_(False)).order_by(Module.position)).all()
+    form.module.choices = [("all", _("The whole course"))] + [
+        (m.key, f"{m.position}. {m.title_in(current_language())}") for m in modules]
+    return form
+
+
+def _day(value, end: bool = False) -> datetime | None:
+    if value is None:
+        return None
+    return datetime.combine(value, time(23, 59, 59) if end else time(0, 0), tzinfo=timezone.utc)
+
+
+@bp.route("/cohorts/<int:cohort_id>", methods=["GET", "POST"])
+@admin_only
+def cohort(cohort_id: int):
+    cohort = db.session.get(Cohort, cohort_id) or abort(404)
+    form = CohortForm(obj=cohort, prefix="cohort")
+    if form.submit.data and form.validate_on_submit():
+        try:
+            cohorts.rename_cohort(db.session, current_user, cohort, form.name.data, form.description.data or "",
+                                  form.archived.data)
+        except ServiceError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+    trainer_form = TrainerForm(prefix="trainer")
+    trainer_form.trainer.choices = [(t.id, t.full_name) for t in db.session.scalars(
+        select(User).where(User.role.in_((Role.TRAINER, Role.ADMIN)), User.is_active_account.is_(True))
+        .order_by(User.full_name))]
+    members = db.session.scalars(select(User).where(User.id.in_(cohorts.member_ids(db.session, cohort)))
+                                 .order_by(User.full_name)).all()
+    return render_template("admin/cohort.html", cohort=cohort, form=form, members=members,
+                           members_form=MembersForm(prefix="members"), trainer_form=trainer_form,
+                           trainers=[t.user for t in cohort.trainers], assignment_form=_assignment_form(),
+                           assignments=assignments.assignments_of(db.session, cohort=cohort),
+                           remove_form=EmptyForm(prefix="remove"))
+
+
+@bp.post("/cohorts/<int:cohort_id>/members")
+@admin_only
+def add_members(cohort_id: int):
+    cohort = db.session.get(Cohort, cohort_id) or abort(404)
+    form = MembersForm(prefix="members")
+    if not form.validate_on_submit():
+        flash(_("List at least one staff number or username."), "error")
+        return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+    wanted = [line.strip() for line in form.people.data.splitlines() if line.strip()]
+    found, missing = [], []
+    for key in wanted:
+        person = db.session.scalar(select(User).where(or_(User.staff_number == key,
+                                                          func.lower(User.username) == key.lower())))
+        (found if person else missing).append(person or key)
+    if missing:
+        flash(_("Not found, nothing was added: %(keys)s", keys=", ".join(missing)), "error")
+        return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+    try:
+        added = sum(cohorts.add_member(db.session, current_user, cohort, person) for person in found)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("%(n)s officer(s) added.", n=added), "success")
+    return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/members/<int:user_id>/remove")
+@admin_only
+def remove_member(cohort_id: int, user_id: int):
+    cohort = db.session.get(Cohort, cohort_id) or abort(404)
+    person = db.session.get(User, user_id) or abort(404)
+    if not EmptyForm(prefix="remove").validate_on_submit():
+        abort(400)
+    cohorts.remove_member(db.session, current_user, cohort, person)
+    db.session.commit()
+    flash(_("%(name)s left the cohort. Their attempts and progress are kept.", name=person.full_name), "success")
+    return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/trainers")
+@admin_only
+def add_trainer(cohort_id: int):
+    cohort = db.session.get(Cohort, cohort_id) or abort(404)
+    trainer = db.session.get(User, request.form.get("trainer-trainer", type=int) or 0)
+    if trainer is None or not EmptyForm(prefix="trainer").validate_on_submit():
+        flash(_("Choose a trainer."), "error")
+        return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+    try:
+        cohorts.add_trainer(db.session, current_user, cohort, trainer)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+    return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+
+
+@bp.post("/cohorts/<int:cohort_id>/trainers/<int:user_id>/remove")
+@admin_only
+def remove_trainer(cohort_id: int, user_id: int):
+    cohort = db.session.get(Cohort, cohort_id) or abort(404)
+    trainer = db.session.get(User, user_id) or abort(404)
+    if not EmptyForm(prefix="remove").validate_on_submit():
+        abort(400)
+    cohorts.remove_trainer(db.session, current_user, cohort, trainer)
+    db.session.commit()
+    return redirect(url_for("admin.cohort", cohort_id=cohort.id))
+
+
+def _assign(target_cohort: Cohort | None, officer: User | None, back: str):
+    form = _assignment_form()
+    if not form.validate_on_submit():
+        for field in (form.module, form.starts_on, form.due_on):
+            for message in field.errors:
+                flash(f"{field.label.text}: {message}", "error")
+        return redirect(back)
+    module = None
+    if form.module.data != "all":
+        module = db.session.scalar(select(Module).where(Module.key == form.module.data)) or abort(400)
+    try:
+        assignments.assign(db.session, current_user, module=module, cohort=target_cohort, officer=officer,
+                           starts_at=_day(form.starts_on.data), due_at=_day(form.due_on.data, end=True))
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Assigned."), "success")
+    return redirect(back)
+
+
+@bp.post("/cohorts/<int:cohort_id>/assignments")
+@admin_only
+def assign_cohort(cohort_id: int):
+    cohort = db.session.get(Cohort, cohort_id) or abort(404)
+    return _assign(cohort, None, url_for("admin.cohort", cohort_id=cohort.id))
+
+
+@bp.post("/people/<int:user_id>/assignments")
+@admin_only
+def assign_officer(user_id: int):
+    person = db.session.get(User, user_id) or abort(404)
+    if person.role != Role.OFFICER:
+        abort(404)
+    return _assign(None, person, url_for("admin.person", user_id=person.id))
+
+
+@bp.post("/assignments/<int:assignment_id>/remove")
+@admin_only
+def remove_assignment(assignment_id: int):
+    assignment = db.session.get(Assignment, assignment_id) or abort(404)
+    if not EmptyForm(prefix="remove").validate_on_submit():
+        abort(400)
+    back = (url_for("admin.cohort", cohort_id=assignment.cohort_id) if assignment.cohort_id
+            else url_for("admin.person", user_id=assignment.user_id))
+    assignments.unassign(db.session, current_user, assignment)
+    db.session.commit()
+    flash(_("Assignment removed. Attempts and progress are kept."), "success")
+    return redirect(back)
+
+
+@bp.route("/settings", methods=["GET", "POST"])
+@admin_only
+def settings():
+    form = SettingsForm()
+    if request.method == "GET":
+        form.show_unassigned.data = assignments.show_unassigned_modules(db.session)
+    if form.validate_on_submit():
+        assignments.set_show_unassigned_modules(db.session, current_user, form.show_unassigned.data)
+        db.session.commit()
+        flash(_("Saved."), "success")
+        return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form)
+
+
+@bp.get("/audit")
+@admin_only
+def audit_log():
+    page = _page()
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    action = request.args.get("action", "").strip()
+    if action:
+        query = query.where(AuditEntry.action.like(f"{action}%"))
+    total = db.session.scalar(select(func.count()).select_from(query.subquery()))
+    entries = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
+    return render_template("admin/audit.html", entries=entries, page=page, pages=max(1, -(-total // PER_PAGE)),
+                           action=action)
+
+
+@bp.get("/course")
+@admin_only
+def course():
+    return render_template("admin/course.html", form=UploadForm(), reload_form=EmptyForm(prefix="reload"),
+                           course_dir=current_app.config["COURSE_DIR"])
+
+
+@bp.post("/course/upload")
+@admin_only
+def course_upload():
+    form = UploadForm()
+    if not form.validate_on_submit():
+        return render_template("admin/course.html", form=form, reload_form=EmptyForm(prefix="reload"),
+                               course_dir=current_app.config["COURSE_DIR"]), 400
+    upload = form.file.data
+    name = (upload.filename or "course.zip")[:250]
+    batch = ImportBatch(filename=name if name.endswith(".zip") else name + ".zip", content=upload.read(),
+                        created_by_id=current_user.id)
+    db.session.add(batch)
+    db.session.commit()
+    return redirect(url_for("admin.course_preview", source=f"upload-{batch.id}"))
+
+
+def _package_from(source: str):
+    """(package, label) for "folder" (COURSE_DIR), or (the uploaded zip's batch, label) for "upload-<id>"."""
+    if source == "folder":
+        return read_package(current_app.config["COURSE_DIR"]), "COURSE_DIR"
+    if source.startswith("upload-") and source[7:].isdigit():
+        batch = db.session.get(ImportBatch, int(source[7:]))
+        if batch is None or not batch.filename.endswith(".zip"):
+            abort(404)
+        return batch, batch.filename
+    abort(404)
+
+
+def _with_package(source: str, action):
+    found, label = _package_from(source)
+    if not isinstance(found, ImportBatch):
+        return action(found, label)
+    with publishing.unpacked(found.content) as root:
+        if not hasattr(root, "is_dir"):
+            return action(None, label, root)
+        return action(read_package(root), label)
+
+
+@bp.get("/course/preview/<source>")
+@admin_only
+def course_preview(source: str):
+    def show(package, label, problem=None):
+        problems = [problem] if problem else package.problems
+        summary = publishing.preview(db.session, package) if package is not None else None
+        return render_template("admin/course_preview.html", problems=problems, summary=summary, source=source,
+                               label=label, form=EmptyForm(prefix="apply"))
+    return _with_package(source, show)
+
+
+@bp.post("/course/reload")
+@admin_only
+def course_reload():
+    if not EmptyForm(prefix="reload").validate_on_submit():
+        abort(400)
+    return redirect(url_for("admin.course_preview", source="folder"))
+
+
+@bp.post("/course/apply/<source>")
+@admin_only
+def course_apply(source: str):
+    if not EmptyForm(prefix="apply").validate_on_submit():
+        abort(400)
+
+    def apply(package, label, problem=None):
+        if package is None or package.errors:
+            flash(_("The package has errors; nothing was changed."), "error")
+            return redirect(url_for("admin.course_preview", source=source))
+        summary = publishing.publish(db.session, current_user, package, label)
+        db.session.commit()
+        flash(_("Published: %(summary)s", summary="; ".join(summary.lines())), "success")
+        return redirect(url_for("admin.course"))
+    return _with_package(source, apply)
