@@ -102,3 +102,16 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, show
         view["correct_answer"] = describe_response(
             definition, get_type(definition["type"]).correct_response(definition), lang)
     return view
+
+
+def paginate(questions: list[dict], per_page: int | None) -> list[list[dict]]:
+    """Split a quiz page into pages of about ``per_page`` questions; a scenario group is never split."""
+    if not per_page:
+        return [questions]
+    pages: list[list[dict]] = [[]]
+    for question in questions:
+        same_group = pages[-1] and question["group"] and pages[-1][-1]["group"] == question["group"]
+        if len(pages[-1]) >= per_page and not same_group:
+            pages.append([])
+        pages[-1].append(question)
+    return pages

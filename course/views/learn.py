@@ -14,7 +14,7 @@ from course.i18n import current_language
 from course.models import Attempt, AttemptAnswer, Lesson, Module, Quiz
 from course.models._types import utcnow
 from course.questions import get_type
-from course.quizview import question_for_page, question_for_review
+from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
 from course.services import attempts as attempt_service
 from course.services import progress
@@ -157,8 +157,12 @@ def attempt(attempt_id: int):
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     lang = current_language()
     questions = [question_for_page(attempt, answer, lang) for answer in _load_answers(attempt)]
-    return render_template("learn/attempt.html", attempt=attempt, quiz=attempt.quiz, questions=questions,
-                           form=EmptyForm())
+    for number, question in enumerate(questions, start=1):
+        question["number"] = number
+    pages = paginate(questions, attempt.quiz.settings.get("questions_per_page"))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), len(pages))
+    return render_template("learn/attempt.html", attempt=attempt, quiz=attempt.quiz, questions=pages[page - 1],
+                           page=page, pages=len(pages), total=len(questions), form=EmptyForm())
 
 
 def _responses_from_form(attempt: Attempt, form) -> dict[int, object]:
@@ -210,6 +214,9 @@ def save_all(attempt_id: int):
         flash(error.message, "error")
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
     db.session.commit()
+    go_to = request.args.get("page", type=int)
+    if go_to:  # moving between pages of a long quiz: the answers of this page are kept
+        return redirect(url_for("learn.attempt", attempt_id=attempt.id, page=go_to))
     flash(_("Your answers are saved. You can come back to this attempt at any time."), "success")
     return redirect(url_for("learn.quiz", key=attempt.quiz.key))
 

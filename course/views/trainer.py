@@ -7,17 +7,19 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from course.access import get_person_for, staff_only
 from course.extensions import db
-from course.forms import OverrideForm
+from course.forms import EmptyForm, OverrideForm
 from course.i18n import current_language
-from course.models import Attempt, Cohort, CohortMember, GradeOverride, Quiz, Role
+from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, Quiz, Role
 from course.models._types import utcnow
 from course.services import audit, cohorts, exports, progress, reports
+from course.services import regrade as regrade_service
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 
@@ -169,3 +171,20 @@ def override(user_id: int):
     db.session.commit()
     flash(_("Grade overridden. The change is in the audit log."), "success")
     return redirect(url_for("trainer.officer", user_id=person.id))
+
+
+@bp.route("/questions/<key>/regrade", methods=["GET", "POST"])
+@staff_only
+def regrade(key: str):
+    """Re-score answers to earlier versions of a corrected question: a dry run first, then apply."""
+    question = db.session.scalar(select(Question).where(Question.key == key)) or abort(404)
+    form = EmptyForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            abort(400)
+        changes = regrade_service.apply_regrade(db.session, current_user, question)
+        db.session.commit()
+        flash(ngettext("%(num)s attempt regraded.", "%(num)s attempts regraded.", len(changes)), "success")
+        return redirect(url_for("trainer.regrade", key=key))
+    changes = regrade_service.plan_regrade(db.session, current_user, question)
+    return render_template("trainer/regrade.html", question=question, changes=changes, form=form)

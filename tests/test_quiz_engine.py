@@ -1,0 +1,291 @@
+"""Quiz engine depth: presets, time limits, scenario groups, resuming after a restart, regrading."""
+import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select
+
+from course.models import Attempt, AttemptAnswer, AttemptState, AuditEntry, Question, Quiz, Role
+from course.services.attempts import save_answer, start_attempt, submit_attempt
+from course.services.errors import ServiceError
+from tests.conftest import load_package
+
+EXTRA_QUIZ = """id: drills-quiz
+module: drills
+title: Drills
+preset: {preset}
+{extra}
+questions:
+  - id: d-group
+    type: group
+    case: A minibus reaches Salloum with six passengers and one passport holder.
+    questions:
+      - id: d-g1
+        type: truefalse
+        objectives: [D1.1]
+        stem: The driver holding every passport is an indicator to note.
+        answer: true
+        explanation: Holding others' documents is a recognised indicator.
+      - id: d-g2
+        type: single
+        objectives: [D1.1]
+        stem: What do you do first?
+        options:
+          - {{id: a, text: Separate and refer, correct: true}}
+          - {{id: b, text: Wave them through, feedback: No.}}
+        explanation: Separate, note, refer.
+  - id: d-order
+    type: ordering
+    objectives: [D1.1]
+    stem: Put the steps in order.
+    items: [{{id: s1, text: Identify}}, {{id: s2, text: Refer}}, {{id: s3, text: Protect}}]
+    explanation: Identification comes first.
+  - id: d-match
+    type: matching
+    objectives: [D1.1]
+    stem: Match each term.
+    pairs:
+      - {{id: p1, prompt: Refugee, match: 1951 Convention}}
+      - {{id: p2, prompt: Stateless person, match: 1954 Convention}}
+    distractors: [Palermo Protocol]
+    explanation: Each has its instrument.
+  - id: d-short
+    type: short
+    objectives: [D1.1]
+    stem: The principle that bars return to persecution?
+    accept: [non-refoulement, عدم الإعادة القسرية]
+    explanation: Non-refoulement.
+  - id: d-num
+    type: numeric
+    objectives: [D1.1]
+    stem: Under what age is a person a child?
+    answer: 18
+    explanation: Under 18.
+"""
+
+DRILLS_MODULE = """id: drills
+order: 2
+title: Drills
+summary: Drills for tests.
+minutes: 5
+objectives:
+  - id: D1.1
+    text: Act on indicators.
+"""
+
+
+@pytest.fixture
+def drills(app, course_copy):
+    def load(preset="practice", extra=""):
+        folder = course_copy / "modules/02-drills"
+        folder.mkdir(exist_ok=True)
+        (folder / "module.yaml").write_text(DRILLS_MODULE)
+        (folder / "01-only.en.md").write_text("---\nid: drills-only\ntitle: Only\nminutes: 1\n---\n\nText.\n")
+        (course_copy / "quizzes/drills.yaml").write_text(EXTRA_QUIZ.format(preset=preset, extra=extra))
+        load_package(app, course_copy)
+    return load
+
+
+@pytest.fixture
+def officer(make_user):
+    return make_user(username="amal")
+
+
+def start(client, key):
+    response = client.post(f"/quizzes/{key}/start")
+    return int(response.headers["Location"].rsplit("/", 1)[1])
+
+
+def version_of(session, attempt_id, key):
+    for answer in session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id)):
+        if answer.question_version.definition["id"] == key:
+            return answer.question_version_id
+    raise KeyError(key)
+
+
+def test_every_question_type_through_the_form(client, drills, officer, login, session):
+    drills()
+    login(client, "amal")
+    attempt_id = start(client, "drills-quiz")
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert page.count("A minibus reaches Salloum") == 1  # the group's case is shown once
+    v = {key: version_of(session, attempt_id, key) for key in ("d-g1", "d-g2", "d-order", "d-match", "d-short", "d-num")}
+    form = {f"q{v['d-g1']}": "true", f"q{v['d-g2']}": "a",
+            f"q{v['d-order']}-s1": "1", f"q{v['d-order']}-s2": "2", f"q{v['d-order']}-s3": "3",
+            f"q{v['d-match']}-p1": "p1", f"q{v['d-match']}-p2": "x1",
+            f"q{v['d-short']}": "عدم الاعاده القسريه", f"q{v['d-num']}": "18"}
+    client.post(f"/attempts/{attempt_id}/submit", data=form)
+    attempt = session.get(Attempt, attempt_id)
+    scores = {a.question_version.definition["id"]: a.score for a in attempt.answers}
+    assert scores == {"d-g1": 1, "d-g2": 1, "d-order": 1, "d-match": 0.5, "d-short": 1, "d-num": 1}
+    assert attempt.percent == pytest.approx(91.67)
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Correct answer:" in result  # practice: answers after each submission
+
+
+def test_scenario_group_stays_together_when_shuffled(app, drills, officer, session):
+    drills(preset="graded")
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "drills-quiz"))
+    for seed in range(1, 12):
+        attempt = start_attempt(session, officer, quiz, datetime.now(timezone.utc), seed=seed)
+        keys = [a.question_version.definition["id"] for a in attempt.answers]
+        position = keys.index("d-g1")
+        assert keys[position + 1] == "d-g2"
+        submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+        session.commit()
+        if attempt.number == 3:
+            break
+
+
+def test_practice_allows_unlimited_attempts(client, drills, officer, login):
+    drills(preset="practice")
+    login(client, "amal")
+    for _ in range(5):
+        attempt_id = start(client, "drills-quiz")
+        client.post(f"/attempts/{attempt_id}/submit", data={})
+    assert "Unlimited" in client.get("/quizzes/drills-quiz").get_data(as_text=True)
+
+
+def test_exam_allows_one_timed_attempt_and_withholds_results(client, drills, officer, login, session):
+    drills(preset="exam", extra="time_limit_minutes: 20")
+    login(client, "amal")
+    attempt_id = start(client, "drills-quiz")
+    attempt = session.get(Attempt, attempt_id)
+    assert attempt.deadline_at - attempt.started_at == timedelta(minutes=20)
+    assert "Time limit" in client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    client.post(f"/attempts/{attempt_id}/submit", data={})
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "Your trainer will release the results" in result and "Correct answer:" not in result
+    assert "%" not in re.sub(r"<[^>]+>", "", result.split('id="main"')[1].split("</main>")[0])
+    response = client.post("/quizzes/drills-quiz/start", follow_redirects=True)
+    assert "used all the attempts" in response.get_data(as_text=True)
+
+
+def test_late_answer_is_refused_and_expired_attempt_graded_on_saved_answers(app, drills, officer, session):
+    drills(preset="exam", extra="time_limit_minutes: 10")
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "drills-quiz"))
+    began = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    attempt = start_attempt(session, officer, quiz, began)
+    numeric = next(a for a in attempt.answers if a.question_version.definition["id"] == "d-num")
+    single = next(a for a in attempt.answers if a.question_version.definition["id"] == "d-g2")
+    save_answer(session, attempt, numeric.question_version_id, "18", 1, began + timedelta(minutes=5), 30)
+    # Inside the grace period: still counted.
+    save_answer(session, attempt, single.question_version_id, "a", 1, began + timedelta(minutes=10, seconds=20), 30)
+    with pytest.raises(ServiceError, match="Time is up"):
+        save_answer(session, attempt, single.question_version_id, "b", 2, began + timedelta(minutes=11), 30)
+    assert attempt.state == AttemptState.EXPIRED
+    assert attempt.score == 2.0 and single.response == "a"
+    # Submitting afterwards changes nothing.
+    submit_attempt(session, attempt, began + timedelta(minutes=12), 30, {single.question_version_id: "b"})
+    assert attempt.score == 2.0
+
+
+def test_illegal_transition_is_refused(app, drills, officer, session):
+    from course.models import IllegalTransition
+    drills()
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "drills-quiz"))
+    attempt = start_attempt(session, officer, quiz, datetime.now(timezone.utc))
+    attempt.submit(datetime.now(timezone.utc))
+    with pytest.raises(IllegalTransition):
+        attempt.expire(datetime.now(timezone.utc))
+
+
+def test_one_open_attempt_per_officer_and_quiz_is_a_database_rule(app, drills, officer, session):
+    from sqlalchemy.exc import IntegrityError
+    drills()
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "drills-quiz"))
+    start_attempt(session, officer, quiz, datetime.now(timezone.utc))
+    session.commit()
+    session.add(Attempt(user_id=officer.id, quiz_id=quiz.id, number=2, seed=1, state=AttemptState.IN_PROGRESS))
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+
+
+def test_attempt_resumes_after_the_app_process_restarts(make_app, mini_course, officer, login, session):
+    first = make_app()
+    client = first.test_client()
+    login(client, "amal")
+    attempt_id = start(client, "basics-quiz")
+    version = version_of(session, attempt_id, "b-q1")
+    client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1, f"q{version}": "a"})
+    page_before = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    # A new process: nothing survives but the database and the officer's cookie.
+    second = make_app()
+    resumed = second.test_client()
+    resumed.set_cookie("session", client.get_cookie("session").value)
+    page_after = resumed.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert page_after == page_before
+    assert re.search(rf'name="q{version}" value="a" checked', page_after)
+
+
+def test_regrade_dry_run_then_apply(app, client, course_copy, make_user, login, session):
+    load_package(app, course_copy)
+    amal = make_user(username="amal")
+    admin = make_user(Role.ADMIN, username="boss")
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
+    attempt = start_attempt(session, amal, quiz, datetime.now(timezone.utc))
+    for answer in attempt.answers:
+        if answer.question_version.definition["id"] == "b-q1":
+            answer.response = "b"  # wrong under the original key
+    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    session.commit()
+    assert attempt.score == 0
+    # The key was wrong: b is the right answer. Publish the correction.
+    path = course_copy / "quizzes/basics.yaml"
+    text = path.read_text().replace("        text: A refugee\n        correct: true", "        text: A refugee")
+    text = text.replace("        text: A migrant\n", "        text: A migrant\n        correct: true\n")
+    path.write_text(text)
+    load_package(app, course_copy)
+    login(client, "boss")
+    dry = client.get("/trainer/questions/b-q1/regrade").get_data(as_text=True)
+    assert "0 → 1" in dry and "0% → 33%" in dry
+    session.expire_all()
+    assert session.get(Attempt, attempt.id).score == 0  # a dry run changes nothing
+    client.post("/trainer/questions/b-q1/regrade")
+    session.expire_all()
+    regraded = session.get(Attempt, attempt.id)
+    assert regraded.score == 1 and regraded.percent == pytest.approx(33.33)
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "question.regrade"))
+    assert entry.details["attempts"] == 1 and entry.actor_id == admin.id
+    # The officer still sees the version they answered.
+    version = session.get(AttemptAnswer, [a.id for a in regraded.answers
+                                          if a.question_version.definition["id"] == "b-q1"][0]).question_version
+    assert version.number == 1
+    assert session.scalar(select(Question).where(Question.key == "b-q1")).current_version.number == 2
+
+
+def test_trainer_regrade_touches_only_their_officers(app, client, course_copy, make_user, login, session):
+    load_package(app, course_copy)
+    make_user(Role.TRAINER, username="lonely")
+    amal = make_user(username="amal")
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
+    attempt = start_attempt(session, amal, quiz, datetime.now(timezone.utc))
+    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    session.commit()
+    path = course_copy / "quizzes/basics.yaml"
+    path.write_text(path.read_text().replace("Who has a legal definition in a treaty?", "Who is defined by treaty?")
+                    .replace("        text: A refugee\n        correct: true", "        text: A refugee")
+                    .replace("        text: A migrant\n", "        text: A migrant\n        correct: true\n"))
+    load_package(app, course_copy)
+    login(client, "lonely")
+    assert "No score would change." in client.get("/trainer/questions/b-q1/regrade").get_data(as_text=True)
+
+
+def test_questions_per_page_without_javascript(client, drills, officer, login, session):
+    drills(preset="practice", extra="questions_per_page: 2\nshuffle_questions: false")
+    login(client, "amal")
+    attempt_id = start(client, "drills-quiz")
+    first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "Page 1 of 3" in first and "Submit answers" not in first
+    assert "Question 1" in first and "Question 2" in first and "Question 3" not in first
+    g2 = version_of(session, attempt_id, "d-g2")
+    response = client.post(f"/attempts/{attempt_id}/save?page=2", data={f"q{g2}": "a"})
+    assert response.headers["Location"].endswith(f"/attempts/{attempt_id}?page=2")
+    last = client.get(f"/attempts/{attempt_id}?page=3").get_data(as_text=True)
+    assert "Submit answers" in last and "Question 6" in last
+    num = version_of(session, attempt_id, "d-num")
+    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18"})
+    attempt = session.get(Attempt, attempt_id)
+    scores = {a.question_version.definition["id"]: a.score for a in attempt.answers}
+    assert scores["d-g2"] == 1 and scores["d-num"] == 1  # answers from both pages count
