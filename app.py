@@ -11,7 +11,7 @@ from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 
 from course.config import REPO_ROOT, load_config
-from course.extensions import babel, csrf, db, limiter, login_manager
+from course.extensions import babel, compress, csrf, db, limiter, login_manager
 from course.i18n import current_language, select_locale, text_direction
 from course.markdown import render_markdown
 from course.models.content import text_in
@@ -24,6 +24,7 @@ def create_app(config: dict | None = None) -> Flask:
     init_extensions(app)
     register_blueprints(app)
     register_templates(app)
+    register_static_fingerprints(app)
     register_security_headers(app)
     register_errors(app)
     register_cli(app)
@@ -32,6 +33,7 @@ def create_app(config: dict | None = None) -> Flask:
 
 def init_extensions(app: Flask) -> None:
     db.init_app(app)
+    compress.init_app(app)
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale)
     limiter.init_app(app)
@@ -54,12 +56,14 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from course.views import admin, auth, learn, trainer
+    from course.views import admin, auth, certificates, learn, offline, trainer
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(trainer.bp)
+    app.register_blueprint(certificates.bp)
+    app.register_blueprint(offline.bp)
 
     @app.before_request
     def force_password_change():
@@ -84,6 +88,41 @@ def register_templates(app: Flask) -> None:
     def page_globals():
         return {"lang": current_language(), "direction": text_direction(), "language_form": LanguageForm(),
                 "signout_form": EmptyForm(), "institute": app.config["INSTITUTE_NAME"]}
+
+
+COMPRESSIBLE = {"text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"}
+
+
+def register_static_fingerprints(app: Flask) -> None:
+    """Static URLs carry a hash of the file (``?v=...``), so browsers may keep them for a year
+    and still fetch a changed file at once: old port PCs on slow links download each asset once."""
+    import hashlib
+
+    fingerprints: dict[str, str] = {}  # a pure function of the files shipped with this version
+
+    @app.url_defaults
+    def add_fingerprint(endpoint, values):
+        if endpoint != "static" or "filename" not in values or "v" in values:
+            return
+        name = values["filename"]
+        if name not in fingerprints:
+            path = Path(app.static_folder) / name
+            fingerprints[name] = hashlib.sha256(path.read_bytes()).hexdigest()[:10] if path.is_file() else ""
+        if fingerprints[name]:
+            values["v"] = fingerprints[name]
+
+    @app.after_request
+    def cache_fingerprinted(response):
+        if request.endpoint == "static" and response.mimetype in COMPRESSIBLE and response.status_code == 200:
+            # Files are streamed as-is by default; reading the (small) text assets into the
+            # response lets Flask-Compress gzip them for every browser, old ones included.
+            response.direct_passthrough = False
+            response.set_data(response.get_data())
+        if request.endpoint == "static" and request.args.get("v") and response.status_code == 200:
+            response.cache_control.max_age = 31536000
+            response.cache_control.public = True
+            response.cache_control.immutable = True
+        return response
 
 
 CONTENT_SECURITY_POLICY = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "

@@ -64,11 +64,13 @@ def run() -> None:
                         "--log-level", "warning", "app:create_app()"])
 
 
-def postgres_reachable(url: str) -> bool:
+def reachable(url: str) -> bool:
+    """Whether something listens at the URL's host and port (PostgreSQL, Redis)."""
     from urllib.parse import urlsplit
     parts = urlsplit(url)
+    default_port = 6379 if parts.scheme == "redis" else 5432
     try:
-        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 5432), timeout=2):
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or default_port), timeout=2):
             return True
     except OSError:
         return False
@@ -85,16 +87,37 @@ def ensure_chromium() -> None:
                        env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
 
 
+def ensure_node_packages() -> None:
+    """Browser tests load scorm-again and axe-core from the npm registry (package-lock.json pins them)."""
+    lock = ROOT / "package-lock.json"
+    if not lock.exists():
+        return
+    if not shutil.which("npm"):
+        say("npm was not found: the tests that need scorm-again and axe-core will fail; install Node.js 20+")
+        return
+    stamp = ROOT / "node_modules" / ".marsa-installed"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if stamp.exists() and stamp.read_text() == digest:
+        return
+    say("Installing the test's JavaScript packages (npm ci)")
+    subprocess.run(["npm", "ci", "--no-audit", "--no-fund", "--loglevel=error"], check=True, cwd=ROOT)
+    stamp.write_text(digest)
+
+
 def test(pytest_args: list[str]) -> None:
     ensure_venv("requirements-dev.txt")
     ensure_chromium()
+    ensure_node_packages()
     pytest = [str(PYTHON), "-m", "pytest", *pytest_args]
+    if not reachable("redis://127.0.0.1:6379"):
+        say("Redis is not reachable at 127.0.0.1:6379: the scale-out tests (needs_redis) will not run")
+        pytest += ["-m", "not needs_redis"]
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     say("Test suite on SQLite")
     sqlite_run = subprocess.run(pytest, cwd=ROOT, env=env)
     pg_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
     pg_status = None
-    if postgres_reachable(pg_url):
+    if reachable(pg_url):
         say(f"Test suite on PostgreSQL ({pg_url})")
         pg_status = subprocess.run(pytest, cwd=ROOT, env={**env, "TEST_DATABASE_URL": pg_url}).returncode
     else:

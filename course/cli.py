@@ -6,7 +6,6 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
-from sqlalchemy import inspect
 
 from course.extensions import db
 from course.models import Role
@@ -103,6 +102,35 @@ def register(app: Flask) -> None:
         upgrade_schema()
         click.echo("Database schema is up to date.")
 
+    @app.cli.command("backup")
+    @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
+                  help="Where to write the backup (default: instance/backups/marsa-DATE.sqlite|dump).")
+    def backup_command(output):
+        """Make a consistent copy of the database while Marsa keeps running."""
+        from course.backup import BackupError, backup, default_backup_path
+        target = output or default_backup_path(Path(current_app.instance_path), db.engine.url)
+        try:
+            backup(db.engine, target)
+        except BackupError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
+        click.echo(f"Backup written to {target} ({target.stat().st_size:,} bytes).")
+
+    @app.cli.command("restore")
+    @click.argument("source", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+    @click.option("--yes", is_flag=True, help="Confirm that the current data will be replaced.")
+    def restore_command(source, yes):
+        """Replace the database with a backup made by `flask backup`. Stop the app first."""
+        from course.backup import BackupError, restore
+        if not yes:
+            click.confirm(f"Replace every row of the current database with {source}?", abort=True)
+        try:
+            restore(db.engine, source)
+        except BackupError as error:
+            click.echo(f"Error: {error}", err=True)
+            sys.exit(1)
+        click.echo(f"Restored from {source}.")
+
     @app.cli.group("user")
     def user_group():
         """Manage accounts."""
@@ -151,8 +179,11 @@ def register(app: Flask) -> None:
         click.secho("WARNING: the demo accounts share a published password. They are for a local trial only; "
                     "never run them on a server others can reach.", fg="yellow", err=True)
 
-    @app.cli.command("schema-status")
-    def schema_status():
-        """Show which tables exist (a quick health check)."""
-        tables = inspect(db.engine).get_table_names()
-        click.echo(", ".join(sorted(tables)) or "no tables")
+    from course.gift_cli import register_quiz_commands
+    from course.scorm_cli import register_export_commands
+    from course.xapi_cli import register_xapi_commands
+    register_quiz_commands(app)
+    register_export_commands(app)
+    register_xapi_commands(app)
+    from course.certificate_cli import register_certificate_commands
+    register_certificate_commands(app)

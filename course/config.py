@@ -6,6 +6,8 @@ and sessions survive a restart.
 """
 from __future__ import annotations
 
+import base64
+import binascii
 import os
 import secrets
 from pathlib import Path
@@ -26,6 +28,16 @@ def _instance_secret(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _instance_signing_key(instance_path: Path) -> str:
+    """A development Ed25519 seed (base64, 32 bytes) kept beside the secret key."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    key_file = instance_path / "certificate_signing_key"
+    if not key_file.exists():
+        key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
 def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     env = os.environ
     overrides = overrides or {}
@@ -35,6 +47,16 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         if production:
             raise ConfigError("SECRET_KEY must be set when MARSA_ENV=production.")
         secret = _instance_secret(instance_path)
+    # Certificates are signed with Ed25519; production issues none without a key of its own.
+    signing_key = overrides.get("CERTIFICATE_SIGNING_KEY") or env.get("CERTIFICATE_SIGNING_KEY")
+    if not signing_key and not production:
+        signing_key = _instance_signing_key(instance_path)
+    try:
+        if signing_key and len(base64.b64decode(signing_key, validate=True)) != 32:
+            raise ValueError
+    except (ValueError, binascii.Error):
+        raise ConfigError("CERTIFICATE_SIGNING_KEY must be 32 bytes in base64 "
+                          "(`flask --app app certificate generate-key` prints one).") from None
     default_db = "sqlite:///" + str(instance_path / "marsa.db")
     https = env.get("MARSA_HTTPS", "0") == "1"
     config = {
@@ -51,7 +73,10 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MARSA_HTTPS": https,
         "WTF_CSRF_TIME_LIMIT": None,  # a long quiz must not lose its token mid-attempt
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
+        # memory:// counts per process; with several app processes set redis://... so limits are shared.
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "marsa"),
+        "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
         "BABEL_DEFAULT_LOCALE": "en",
         "LANGUAGES": ["en", "ar"],
@@ -59,6 +84,7 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         # (covers network latency; anything later is refused).
         "QUIZ_GRACE_SECONDS": int(env.get("QUIZ_GRACE_SECONDS", "30")),
         "INSTITUTE_NAME": env.get("MARSA_INSTITUTE_NAME", "Marsa Training Institute"),
+        "CERTIFICATE_SIGNING_KEY": signing_key or None,
     }
     config.update(overrides)
     return config

@@ -119,3 +119,23 @@ def test_login_is_rate_limited_per_account(make_app, make_user):
     assert statuses[:8] == [200] * 8
     assert statuses[8] == 429
     assert "Too many attempts" in client.post("/login", data={"username": "amal", "password": "x"}).get_data(as_text=True)
+
+
+def test_language_chosen_before_sign_in_is_kept(client, make_user):
+    make_user(username="amal")
+    client.post("/language", data={"lang": "ar"})
+    client.post("/login", data={"username": "amal", "password": "correct-horse-battery"})
+    assert 'lang="ar" dir="rtl"' in client.get("/").get_data(as_text=True)
+    client.post("/logout")
+    assert 'lang="ar"' in client.get("/login").get_data(as_text=True)
+
+
+def test_static_files_are_fingerprinted_cached_and_compressed(client):
+    page = client.get("/login").get_data(as_text=True)
+    css = re.search(r'href="(/static/css/marsa.css\?v=[0-9a-f]{10})"', page).group(1)
+    response = client.get(css, headers={"Accept-Encoding": "gzip"})
+    assert response.status_code == 200
+    assert "max-age=31536000" in response.headers["Cache-Control"] and "immutable" in response.headers["Cache-Control"]
+    assert response.headers.get("Content-Encoding") == "gzip"
+    html = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert html.headers.get("Content-Encoding") == "gzip"

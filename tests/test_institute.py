@@ -370,3 +370,12 @@ def test_deactivating_keeps_history_and_blocks_sign_in(admin_client, app, two_co
     assert officer.get("/").status_code == 302  # signed out everywhere
     assert session.get(User, person.id) is not None
     assert session.scalar(select(AuditEntry.action).where(AuditEntry.action == "user.deactivate"))
+
+
+def test_people_list_pages(admin_client, make_user):
+    for index in range(55):
+        make_user(username=f"many{index:02d}")
+    first = admin_client.get("/admin/people").get_data(as_text=True)
+    assert "Page 1 of 2" in first and 'href="/admin/people?page=2"' in first
+    second = admin_client.get("/admin/people?page=2")
+    assert second.status_code == 200 and "Page 2 of 2" in second.get_data(as_text=True)

@@ -2,7 +2,9 @@
 
 ``content``: what is authored (modules, lessons, quizzes, versioned questions).
 ``people``: users and their roles. ``institute``: cohorts, assignments, overrides, audit. ``learning``: what happens (lesson reads, attempts, answers).
+``certificates``: completions recorded once, and the certificates issued for them.
 """
+from course.models.certificates import Certificate, CertificateKind, CourseCompletion, ModuleCompletion
 from course.models.content import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz
 from course.models.institute import (Assignment, AuditEntry, Cohort, CohortMember, CohortTrainer, GradeOverride,
                                      ImportBatch, Setting)
@@ -11,6 +13,7 @@ from course.models.people import Role, User
 
 __all__ = [
     "Assignment", "AuditEntry", "Cohort", "CohortMember", "CohortTrainer", "GradeOverride", "ImportBatch",
+    "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",
     "Setting", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead",
     "LessonText", "Module", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",
 ]

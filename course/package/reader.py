@@ -79,11 +79,24 @@ class QuizData:
 
 
 @dataclass
+class CourseData:
+    """The optional course.yaml: the course's id and title, the issuing institute, certificate rules."""
+
+    key: str
+    title: dict
+    institute: dict
+    #: {"validity_months": int or None (no expiry), "per_module": bool}
+    certificate: dict
+
+
+@dataclass
 class Package:
     root: Path
     modules: list[ModuleData] = field(default_factory=list)
     quizzes: list[QuizData] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
+    #: None when the package has no course.yaml.
+    course: CourseData | None = None
 
     @property
     def errors(self) -> list[Problem]:
@@ -138,10 +151,13 @@ def _read_yaml_file(path: Path, report: _Reporter):
         report(path, 1, "file", "is not UTF-8 text")
         return None
     try:
-        return load_yaml(text)
+        data = load_yaml(text)
     except YamlError as exc:
         report(path, exc.line, "yaml", exc.message)
         return None
+    if data is None:
+        report(path, 1, "file", "is empty")
+    return data
 
 
 def _text_field(data: LineDict, key: str, path: Path, report: _Reporter, required: bool = True):
@@ -224,7 +240,46 @@ def read_package(root: str | Path) -> Package:
             if not (quizzes_dir / f"{base}.yaml").exists():
                 report(overlay, 1, "file", f"translation overlay without a quiz file {base}.yaml")
     _check_course(package, report, root)
+    if (root / "course.yaml").exists():
+        package.course = _read_course_file(root / "course.yaml", report)
     return package
+
+
+def _read_course_file(path: Path, report: _Reporter) -> CourseData | None:
+    data = _read_yaml_file(path, report)
+    if data is None:
+        return None
+    if not isinstance(data, LineDict):
+        report(path, 1, "course", "must be a mapping of fields")
+        return None
+    known = ("id", "title", "institute", "certificate")
+    for unknown in [k for k in data if k not in known]:
+        report(path, data.line_of(unknown), str(unknown), f"unknown field; use {', '.join(known)}", "warning")
+    key = _id_field(data, "id", path, report)
+    title = _text_field(data, "title", path, report)
+    institute = _text_field(data, "institute", path, report)
+    certificate = {"validity_months": None, "per_module": False}
+    raw = data.get("certificate")
+    if raw is not None and not isinstance(raw, LineDict):
+        report(path, data.line_of("certificate"), "certificate", "must be a mapping (validity_months, per_module)")
+    elif raw is not None:
+        for unknown in [k for k in raw if k not in certificate]:
+            report(path, raw.line_of(unknown), f"certificate.{unknown}",
+                   "unknown field; use validity_months, per_module")
+        months = raw.get("validity_months")
+        if months is not None and (not isinstance(months, int) or isinstance(months, bool) or not 1 <= months <= 600):
+            report(path, raw.line_of("validity_months"), "certificate.validity_months",
+                   "must be a whole number of months (1 to 600), or null for certificates that do not expire")
+        else:
+            certificate["validity_months"] = months
+        per_module = raw.get("per_module", False)
+        if not isinstance(per_module, bool):
+            report(path, raw.line_of("per_module"), "certificate.per_module", "must be true or false")
+        else:
+            certificate["per_module"] = per_module
+    if not (key and title and institute):
+        return None
+    return CourseData(key=key, title=title, institute=institute, certificate=certificate)
 
 
 def _read_module(module_dir: Path, report: _Reporter, claim) -> ModuleData | None:

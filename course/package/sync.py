@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz
+from course.models import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz, Setting
 from course.package.reader import Package, content_hash, short_hash
 
 
@@ -149,8 +149,28 @@ def apply_package(session: Session, package: Package, progress=None) -> SyncSumm
             summary.note("retired", "lessons", key)
     session.flush()
     _sync_quizzes(session, package, modules, summary, step)
+    _sync_course(session, package, summary)
     session.flush()
     return summary
+
+
+#: The ``settings`` row that holds course.yaml (see ``course.services.certificates.course_settings``).
+COURSE_SETTING = "course"
+
+
+def _sync_course(session: Session, package: Package, summary: SyncSummary) -> None:
+    """Store course.yaml as JSON; a package without one leaves the stored settings as they are."""
+    if package.course is None:
+        return
+    value = {"id": package.course.key, "title": package.course.title, "institute": package.course.institute,
+             "certificate": package.course.certificate}
+    setting = session.get(Setting, COURSE_SETTING)
+    if setting is None:
+        session.add(Setting(key=COURSE_SETTING, value=value))
+        summary.note("added", "course", package.course.key)
+    elif setting.value != value:
+        setting.value = value
+        summary.note("changed", "course", package.course.key)
 
 
 def _sync_quizzes(session: Session, package: Package, modules: dict, summary: SyncSummary, step) -> None:

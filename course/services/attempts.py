@@ -109,6 +109,13 @@ def close_if_overdue(session: Session, attempt: Attempt, now: datetime, grace_se
     return False
 
 
+def find_answer(session: Session, attempt: Attempt, question_version_id: int) -> AttemptAnswer | None:
+    """One question of an attempt, with its version, in one query (autosave is the hot path)."""
+    return session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
+                                                      AttemptAnswer.question_version_id == question_version_id)
+                          .options(selectinload(AttemptAnswer.question_version)))
+
+
 def save_answer(session: Session, attempt: Attempt, question_version_id: int, response: Any, seq: int | None,
                 now: datetime, grace_seconds: int) -> AttemptAnswer:
     """Store one answer. Later sequence numbers win; an older or repeated one changes nothing."""
@@ -118,7 +125,7 @@ def save_answer(session: Session, attempt: Attempt, question_version_id: int, re
     if not attempt.is_open:
         raise ServiceError("This attempt has already been submitted; its answers can no longer change.",
                            status=409)
-    answer = next((a for a in attempt.answers if a.question_version_id == question_version_id), None)
+    answer = find_answer(session, attempt, question_version_id)
     if answer is None:
         raise ServiceError("That question is not part of this attempt.", status=400)
     if response is not None:

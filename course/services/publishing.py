@@ -36,11 +36,13 @@ def unpacked(content: bytes):
         # A package zipped from its parent folder has one top folder: look inside it.
         names = [PurePosixPath(m.filename) for m in members]
         tops = {n.parts[0] for n in names if n.parts}
-        strip = 1 if len(tops) == 1 and not {"modules", "quizzes"} & tops else 0
+        strip = 1 if len(tops) == 1 and not {"modules", "quizzes", "course.yaml"} & tops else 0
         for member, name in zip(members, names):
             parts = name.parts[strip:]
-            if not parts or parts[0] not in ("modules", "quizzes") or ".." in parts or name.is_absolute():
-                continue  # anything outside the two content folders is ignored, never written
+            top_level_file = len(parts) == 1 and parts[0] == "course.yaml"
+            if not parts or ".." in parts or name.is_absolute() or (
+                    parts[0] not in ("modules", "quizzes") and not top_level_file):
+                continue  # anything but course.yaml and the two content folders is ignored, never written
             target = root.joinpath(*parts)
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(archive.read(member))

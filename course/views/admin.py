@@ -17,7 +17,7 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import assignments, audit, cohorts, importer, publishing, users
+from course.services import assignments, audit, cohorts, importer, privacy, publishing, users
 from course.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -110,7 +110,8 @@ def person(user_id: int):
     assignment_form = _assignment_form()
     own = assignments.assignments_of(db.session, officer=person) if person.role == Role.OFFICER else []
     return render_template("admin/person.html", form=form, person=person, cohorts=member_of,
-                           assignment_form=assignment_form, assignments=own, reset_form=EmptyForm(prefix="reset"))
+                           assignment_form=assignment_form, assignments=own, reset_form=EmptyForm(prefix="reset"),
+                           anonymise_form=EmptyForm(prefix="anonymise"), remove_form=EmptyForm(prefix="remove"))
 
 
 @bp.post("/people/<int:user_id>/reset-password")
@@ -122,6 +123,22 @@ def reset_password(user_id: int):
     password = users.reset_password(db.session, current_user, person)
     db.session.commit()
     return render_template("admin/password_issued.html", person=person, password=password)
+
+
+@bp.post("/people/<int:user_id>/anonymise")
+@admin_only
+def anonymise(user_id: int):
+    person = db.session.get(User, user_id) or abort(404)
+    if not EmptyForm(prefix="anonymise").validate_on_submit():
+        abort(400)
+    try:
+        privacy.anonymise(db.session, current_user, person)
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("admin.person", user_id=person.id))
+    db.session.commit()
+    flash(_("The account was anonymised. Its attempts still count in the statistics, under no name."), "success")
+    return redirect(url_for("admin.person", user_id=person.id))
 
 
 @bp.get("/import")

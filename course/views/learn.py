@@ -16,8 +16,9 @@ from course.models._types import utcnow
 from course.questions import get_type
 from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
+from course.services import certificates as certificate_service
 from course.services import attempts as attempt_service
-from course.services import progress
+from course.services import privacy, progress
 from course.services.errors import ServiceError
 
 bp = Blueprint("learn", __name__)
@@ -98,6 +99,7 @@ def mark_read(slug: str, lesson_key: str):
     if not EmptyForm().validate_on_submit():
         abort(400)
     progress.mark_read(db.session, current_user, current, utcnow())
+    certificate_service.record_completions(db.session, current_user, utcnow())
     db.session.commit()
     position = lessons.index(current)
     if position + 1 < len(lessons):
@@ -151,6 +153,7 @@ def _load_answers(attempt: Attempt) -> list[AttemptAnswer]:
 def attempt(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if attempt_service.close_if_overdue(db.session, attempt, utcnow(), _grace()):
+        certificate_service.record_completions(db.session, current_user, utcnow())
         db.session.commit()
         flash(_("Time ran out. Your attempt was graded on the answers saved in time."), "warning")
     if not attempt.is_open:
@@ -185,7 +188,7 @@ def save_answer(attempt_id: int):
         seq = int(request.form.get("seq", ""))
     except ValueError:
         return jsonify(ok=False, error=_("The answer could not be read.")), 400
-    answer = next((a for a in _load_answers(attempt) if a.question_version_id == version_id), None)
+    answer = attempt_service.find_answer(db.session, attempt, version_id)
     if answer is None:
         return jsonify(ok=False, error=_("That question is not part of this attempt.")), 400
     definition = answer.question_version.definition
@@ -235,6 +238,7 @@ def submit(attempt_id: int):
             db.session.rollback()
             flash(error.message, "error")
             return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+        certificate_service.record_completions(db.session, current_user, utcnow())
         db.session.commit()
     return redirect(url_for("learn.result", attempt_id=attempt.id))
 
@@ -266,3 +270,13 @@ def my_attempts():
     mine = db.session.scalars(select(Attempt).where(Attempt.user_id == current_user.id)
                               .options(selectinload(Attempt.quiz)).order_by(Attempt.started_at.desc())).all()
     return render_template("learn/attempts.html", attempts=mine)
+
+
+@bp.get("/me/data.json")
+@login_required
+def my_data():
+    """Everything Marsa holds about the signed-in person, as JSON."""
+    data = privacy.personal_data(db.session, current_user)
+    response = jsonify(data)
+    response.headers["Content-Disposition"] = f"attachment; filename=marsa-my-data-{current_user.username}.json"
+    return response

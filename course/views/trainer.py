@@ -19,6 +19,7 @@ from course.i18n import current_language
 from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, Quiz, Role
 from course.models._types import utcnow
 from course.services import audit, cohorts, exports, progress, reports
+from course.services import certificates as certificate_service
 from course.services import regrade as regrade_service
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
@@ -168,6 +169,8 @@ def override(user_id: int):
     db.session.add(entry)
     audit.record(db.session, current_user, "grade.override", "user", person.id, quiz=quiz.key,
                  percent=entry.percent, reason=entry.reason)
+    db.session.flush()
+    certificate_service.record_completions(db.session, person, utcnow())  # an override can complete a module
     db.session.commit()
     flash(_("Grade overridden. The change is in the audit log."), "success")
     return redirect(url_for("trainer.officer", user_id=person.id))

@@ -1,0 +1,137 @@
+"""Certificates: the officer's "My certificate" page, the printable page and PDF, the public
+verification page, and the staff lists (trainers: their cohorts' officers; admins: everyone, and
+revoking).
+
+A certificate is fetched through ``_certificate_for``, which answers 404 for anyone who may not see
+it. ``/verify/<code>`` needs no sign-in, shows only what is printed on the certificate, and is
+rate-limited against guessing codes.
+"""
+from __future__ import annotations
+
+from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from wtforms import SubmitField, TextAreaField
+from wtforms.validators import DataRequired, Length
+
+from course.access import admin_only, staff_only
+from course.certificate_pdf import LABELS, qr_svg_path, render_certificate_pdf
+from course.extensions import db, limiter
+from course.models import Certificate
+from course.models._types import utcnow
+from course.services import certificates as service
+from course.services import cohorts
+from course.services.errors import ServiceError
+
+bp = Blueprint("certificates", __name__)
+PER_PAGE = 50
+
+
+class RevokeForm(FlaskForm):
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(max=2000)])
+    submit = SubmitField(_l("Revoke certificate"))
+
+
+def _certificate_for(code: str) -> Certificate:
+    certificate = service.find_certificate(db.session, code)
+    if certificate is None or not cohorts.can_see_user(db.session, current_user, certificate.user):
+        abort(404)
+    return certificate
+
+
+def _verify_url(certificate: Certificate) -> str:
+    return service.verify_url(request.url_root, certificate)
+
+
+def _page() -> int:
+    return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+@bp.get("/certificate")
+@login_required
+def mine():
+    progress = service.progress_towards_certificate(db.session, current_user, utcnow())
+    return render_template("certificates/mine.html", progress=progress, now=utcnow())
+
+
+@bp.get("/certificates/<code>")
+@login_required
+def show(code: str):
+    certificate = _certificate_for(code)
+    url = _verify_url(certificate)
+    qr_size, qr_path = qr_svg_path(url)
+    first = "ar" if certificate.snapshot.get("language") == "ar" else "en"
+    return render_template("certificates/certificate.html", certificate=certificate, snap=certificate.snapshot,
+                           labels=LABELS, first=first, second="en" if first == "ar" else "ar",
+                           qr_size=qr_size, qr_path=qr_path, url=url, state=certificate.state(utcnow()))
+
+
+@bp.get("/certificates/<code>.pdf")
+@login_required
+def pdf(code: str):
+    certificate = _certificate_for(code)
+    body = render_certificate_pdf(certificate, _verify_url(certificate))
+    return Response(body, mimetype="application/pdf",
+                    headers={"Content-Disposition": f"inline; filename=certificate-{certificate.code}.pdf"})
+
+
+@bp.get("/verify")
+@limiter.limit("30/minute")
+def verify_form():
+    code = request.args.get("code", "").strip()
+    if code:
+        normalized = service.normalize_code(code)
+        return redirect(url_for("certificates.verify", code=normalized or code))
+    return render_template("certificates/verify.html", certificate=None, searched=None)
+
+
+@bp.get("/verify/<code>")
+@limiter.limit("30/minute")
+def verify(code: str):
+    certificate = service.find_certificate(db.session, code)
+    if certificate is None:
+        return render_template("certificates/verify.html", certificate=None, searched=code[:40]), 404
+    return render_template("certificates/verify.html", certificate=certificate, snap=certificate.snapshot,
+                           state=certificate.state(utcnow()), searched=code)
+
+
+def _listing(template_endpoint: str, can_revoke: bool):
+    search = request.args.get("q", "").strip()
+    page = _page()
+    total, rows = service.certificates_visible_to(db.session, current_user, search, PER_PAGE, (page - 1) * PER_PAGE)
+    return render_template("certificates/list.html", certificates=rows, total=total, page=page,
+                           pages=max(1, -(-total // PER_PAGE)), search=search, endpoint=template_endpoint,
+                           can_revoke=can_revoke, now=utcnow())
+
+
+@bp.get("/trainer/certificates")
+@staff_only
+def staff_list():
+    return _listing("certificates.staff_list", can_revoke=False)
+
+
+@bp.get("/admin/certificates")
+@admin_only
+def admin_list():
+    return _listing("certificates.admin_list", can_revoke=True)
+
+
+@bp.post("/admin/certificates/<code>/revoke")
+@admin_only
+def revoke(code: str):
+    certificate = service.find_certificate(db.session, code) or abort(404)
+    form = RevokeForm()
+    if not form.validate_on_submit():
+        flash(_("Give the reason for revoking this certificate."), "error")
+        return redirect(url_for("certificates.admin_list", q=certificate.code))
+    try:
+        service.revoke(db.session, current_user, certificate, form.reason.data, utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        db.session.commit()
+        flash(_("Certificate %(code)s is revoked.", code=certificate.code), "success")
+    return redirect(url_for("certificates.admin_list", q=certificate.code))

@@ -1,0 +1,167 @@
+"""xAPI (Experience API 1.0.3) statements for what officers do in Marsa.
+
+Statements are derived from the rows Marsa already keeps (lesson reads, attempts, answers), with
+deterministic statement ids (UUID v5 of the event), so building them twice gives the same
+statements and an LRS never stores a duplicate. ``statements_since`` is used both by
+``flask export xapi`` and by the outbox that feeds a configured LRS.
+"""
+from __future__ import annotations
+
+import uuid
+from datetime import datetime, timezone
+from typing import Iterator
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from course.models import Attempt, AttemptAnswer, AttemptState, Lesson, LessonRead, Module, Quiz, User
+
+XAPI_VERSION = "1.0.3"
+NAMESPACE = uuid.UUID("6f1d8a4e-9a53-4c35-9d6b-1f0e6a3b6a51")  # Marsa's namespace for statement ids
+
+VERBS = {
+    "experienced": "http://adlnet.gov/expapi/verbs/experienced",
+    "attempted": "http://adlnet.gov/expapi/verbs/attempted",
+    "answered": "http://adlnet.gov/expapi/verbs/answered",
+    "completed": "http://adlnet.gov/expapi/verbs/completed",
+    "passed": "http://adlnet.gov/expapi/verbs/passed",
+    "failed": "http://adlnet.gov/expapi/verbs/failed",
+}
+ACTIVITY_TYPES = {
+    "lesson": "http://adlnet.gov/expapi/activities/lesson",
+    "module": "http://adlnet.gov/expapi/activities/module",
+    "assessment": "http://adlnet.gov/expapi/activities/assessment",
+    "interaction": "http://adlnet.gov/expapi/activities/cmi.interaction",
+}
+INTERACTION_TYPES = {"single": "choice", "multiple": "choice", "truefalse": "true-false", "matching": "matching",
+                     "ordering": "sequencing", "short": "fill-in", "numeric": "numeric"}
+
+
+def _stamp(moment: datetime) -> str:
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+def _names(value) -> dict:
+    """An xAPI language map (RFC 5646 tags) from Marsa's {"en": ..., "ar": ...} texts."""
+    return {{"en": "en-US"}.get(lang, lang): text for lang, text in (value or {}).items() if text}
+
+
+class StatementBuilder:
+    """Builds statements with activity ids under the site's base URL."""
+
+    def __init__(self, base_url: str):
+        self.base = base_url.rstrip("/")
+
+    def activity(self, kind: str, key: str, name=None, **definition) -> dict:
+        activity = {"objectType": "Activity", "id": f"{self.base}/xapi/activities/{kind}/{key}",
+                    "definition": {"type": ACTIVITY_TYPES[kind], **definition}}
+        if name:
+            activity["definition"]["name"] = _names(name)
+        return activity
+
+    def actor(self, user: User) -> dict:
+        # The account id, not the name or e-mail: an LRS elsewhere needs no personal data.
+        return {"objectType": "Agent", "account": {"homePage": self.base, "name": str(user.id)}}
+
+    def statement(self, event: str, verb: str, user: User, activity: dict, moment: datetime,
+                  result: dict | None = None, parent: dict | None = None, registration: str | None = None) -> dict:
+        statement = {
+            "id": str(uuid.uuid5(NAMESPACE, f"{self.base}|{event}|{verb}")),
+            "actor": self.actor(user),
+            "verb": {"id": VERBS[verb], "display": {"en-US": verb}},
+            "object": activity,
+            "timestamp": _stamp(moment),
+            "version": XAPI_VERSION,
+            "context": {"platform": "Marsa", "language": "en-US"},
+        }
+        if result:
+            statement["result"] = result
+        if parent:
+            statement["context"]["contextActivities"] = {"parent": [{"objectType": "Activity", "id": parent["id"]}]}
+        if registration:
+            statement["context"]["registration"] = registration
+        return statement
+
+    def lesson_read(self, read: LessonRead, user: User, lesson: Lesson, module: Module) -> dict:
+        return self.statement(f"lesson-read:{read.id}", "experienced", user,
+                              self.activity("lesson", lesson.key, lesson.title), read.read_at,
+                              result={"completion": True},
+                              parent=self.activity("module", module.key, module.title))
+
+    def quiz_activity(self, quiz: Quiz) -> dict:
+        return self.activity("assessment", quiz.key, quiz.title)
+
+    def attempt_statements(self, attempt: Attempt) -> list[dict]:
+        quiz, user = attempt.quiz, attempt.user
+        registration = str(uuid.uuid5(NAMESPACE, f"{self.base}|attempt|{attempt.id}"))
+        activity = self.quiz_activity(quiz)
+        parent = self.activity("module", quiz.module.key, quiz.module.title) if quiz.module else None
+        out = [self.statement(f"attempt:{attempt.id}", "attempted", user, activity, attempt.started_at,
+                              parent=parent, registration=registration)]
+        if attempt.state == AttemptState.IN_PROGRESS or attempt.submitted_at is None:
+            return out
+        for answer in attempt.answers:
+            if answer.response is None or answer.saved_at is None:
+                continue
+            definition = answer.question_version.definition
+            interaction = self.activity("interaction", definition["id"], definition.get("stem"),
+                                        interactionType=INTERACTION_TYPES[definition["type"]])
+            maximum = answer.max_score or 1
+            score = answer.score or 0
+            out.append(self.statement(
+                f"answer:{answer.id}", "answered", user, interaction, answer.saved_at, parent=activity,
+                registration=registration,
+                result={"response": _response_text(definition, answer.response),
+                        "success": score >= maximum - 1e-9,
+                        "score": {"raw": score, "min": 0, "max": maximum, "scaled": round(score / maximum, 4)}}))
+        scaled = round((attempt.percent or 0) / 100, 4)
+        result = {"score": {"scaled": scaled, "raw": attempt.score or 0, "min": 0, "max": attempt.max_score or 0},
+                  "success": bool(attempt.passed), "completion": True,
+                  "duration": _duration(attempt.started_at, attempt.submitted_at)}
+        out.append(self.statement(f"attempt-done:{attempt.id}", "completed", user, activity, attempt.submitted_at,
+                                  result=result, parent=parent, registration=registration))
+        out.append(self.statement(f"attempt-result:{attempt.id}", "passed" if attempt.passed else "failed", user,
+                                  activity, attempt.submitted_at, result=result, parent=parent,
+                                  registration=registration))
+        return out
+
+
+def _response_text(definition: dict, response) -> str:
+    """The response in the xAPI interaction format (``[,]`` between choices, ``[.]`` in pairs)."""
+    kind = definition["type"]
+    if kind == "multiple":
+        return "[,]".join(response)
+    if kind == "truefalse":
+        return "true" if response else "false"
+    if kind == "matching":
+        return "[,]".join(f"{k}[.]{v}" for k, v in response.items())
+    if kind == "ordering":
+        return "[,]".join(response)
+    return str(response)
+
+
+def _duration(start: datetime, end: datetime) -> str:
+    seconds = max(0.0, (end - start).total_seconds())
+    hours, rest = divmod(seconds, 3600)
+    minutes, seconds = divmod(rest, 60)
+    return f"PT{int(hours)}H{int(minutes)}M{seconds:.2f}S"
+
+
+def statements_since(session: Session, base_url: str, since: datetime | None = None) -> Iterator[dict]:
+    """Every statement for events at or after ``since`` (all when None), oldest first per kind."""
+    builder = StatementBuilder(base_url)
+    reads = (select(LessonRead, User, Lesson, Module).join(User, User.id == LessonRead.user_id)
+             .join(Lesson, Lesson.id == LessonRead.lesson_id).join(Module, Module.id == Lesson.module_id)
+             .order_by(LessonRead.read_at))
+    attempts = (select(Attempt).options(selectinload(Attempt.user), selectinload(Attempt.quiz).selectinload(Quiz.module),
+                                        selectinload(Attempt.answers).selectinload(AttemptAnswer.question_version))
+                .order_by(Attempt.started_at))
+    if since is not None:
+        reads = reads.where(LessonRead.read_at >= since)
+        attempts = attempts.where((Attempt.started_at >= since) | (Attempt.submitted_at >= since))
+    for read, user, lesson, module in session.execute(reads):
+        yield builder.lesson_read(read, user, lesson, module)
+    for attempt in session.scalars(attempts):
+        yield from builder.attempt_statements(attempt)

@@ -1,0 +1,40 @@
+"""``flask export xapi``: the xAPI statements of everything officers did, as JSON lines."""
+from __future__ import annotations
+
+import json
+from datetime import datetime, timezone
+
+import click
+from flask import Flask, current_app
+
+from course.extensions import db
+from course.xapi import statements_since
+
+
+def _parse_since(value: str | None) -> datetime | None:
+    if not value:
+        return None
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter("use a date like 2026-12-01 or 2026-12-01T08:00") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)
+
+
+def register_xapi_commands(app: Flask) -> None:
+    export_group = app.cli.commands["export"]
+
+    @export_group.command("xapi")
+    @click.option("--since", help="Only events at or after this date (UTC), e.g. 2026-12-01.")
+    @click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=False), default="-",
+                  help="Where to write the JSON lines (default: standard output).")
+    @click.option("--base-url", default=None, help="The site's address, used in activity ids "
+                  "(default: XAPI_BASE_URL, else http://localhost).")
+    def export_xapi(since, output, base_url):
+        """Write xAPI 1.0.3 statements (one JSON object per line)."""
+        base = base_url or current_app.config.get("XAPI_BASE_URL") or "http://localhost"
+        count = 0
+        for statement in statements_since(db.session, base, _parse_since(since)):
+            output.write(json.dumps(statement, ensure_ascii=False, sort_keys=True) + "\n")
+            count += 1
+        click.echo(f"{count} statements written.", err=True)

@@ -1,0 +1,170 @@
+/* Marsa service worker: lessons can be read offline once opened.
+ *
+ * Served at /sw.js (course/views/offline.py) so that its scope is the whole site; registered by
+ * static/js/offline.js for signed-in people only.
+ *
+ * - Pages: only GET navigations to the dashboard, a module page or a lesson page, network first.
+ *   Each good answer (200, HTML, not redirected, not "no-store") is kept; when the network fails
+ *   the kept copy is served, with data-offline-copy on <body> so that offline.js shows the
+ *   "Offline copy" marker. Nothing else is ever cached: no POST, no quiz, no attempt, no result,
+ *   no staff page, no download.
+ * - /static/ files: cache first. Fingerprinted URLs (?v=<hash of the file>, see app.py) never
+ *   change, so a kept copy is simply served, and older versions of the same file are dropped;
+ *   a file without a fingerprint is served from the cache and refreshed in the background. Offline,
+ *   a missing version falls back to any kept version of the same file.
+ */
+"use strict";
+
+var VERSION = "v1";
+var PAGES = "marsa-pages-" + VERSION;
+var STATIC = "marsa-static-" + VERSION;
+var ROOT = new URL(self.registration.scope).pathname.replace(/\/$/, "");  // "" unless under a prefix
+
+// "/", "/modules/<slug>" and "/modules/<slug>/lessons/<key>" (relative to ROOT), nothing else.
+function isReadingPage(path) {
+  return /^\/(?:modules\/[^/]+(?:\/lessons\/[^/]+)?)?$/.test(path);
+}
+
+function localPath(url) {
+  if (url.origin !== self.location.origin || url.pathname.indexOf(ROOT + "/") !== 0) { return null; }
+  return url.pathname.slice(ROOT.length);
+}
+
+function keepable(response) {
+  var type = response.headers.get("Content-Type") || "";
+  var control = response.headers.get("Cache-Control") || "";
+  return response.status === 200 && response.type === "basic" && !response.redirected &&
+    type.indexOf("text/html") === 0 && control.indexOf("no-store") === -1;
+}
+
+function pageKey(url) {
+  var key = new URL(url);
+  key.hash = "";
+  return key.href;
+}
+
+function keepPage(url, response) {
+  return caches.open(PAGES).then(function (cache) { return cache.put(pageKey(url), response); });
+}
+
+function offlineCopy(cached) {
+  return cached.text().then(function (html) {
+    var saved = (cached.headers.get("Date") || "").replace(/[^\w ,:+-]/g, "");
+    html = html.replace(/<body([^>]*)>/i, '<body$1 data-offline-copy="' + saved + '">');
+    var headers = new Headers(cached.headers);
+    headers.set("X-Marsa-Offline-Copy", "1");
+    headers.delete("Content-Length");
+    return new Response(html, { status: 200, statusText: "OK", headers: headers });
+  });
+}
+
+function networkFirst(event) {
+  var request = event.request;
+  return fetch(request).then(function (response) {
+    if (keepable(response)) { event.waitUntil(keepPage(request.url, response.clone())); }
+    return response;
+  }, function (error) {
+    return caches.open(PAGES).then(function (cache) {
+      return cache.match(pageKey(request.url));
+    }).then(function (cached) {
+      if (!cached) { throw error; }  // never opened online: the browser shows its own offline page
+      return offlineCopy(cached);
+    });
+  });
+}
+
+function keepStatic(cache, request, response) {
+  var url = new URL(request.url);
+  return cache.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (key) {  // an older version of the same file
+      var kept = new URL(key.url);
+      return kept.pathname === url.pathname && kept.search !== url.search;
+    }).map(function (key) { return cache.delete(key); }));
+  }).then(function () { return cache.put(request, response); });
+}
+
+function fromNetwork(cache, request) {
+  return fetch(request).then(function (response) {
+    if (response.status === 200 && response.type === "basic") {
+      return keepStatic(cache, request, response.clone()).then(function () { return response; });
+    }
+    return response;
+  });
+}
+
+function cacheFirst(event) {
+  var request = event.request;
+  var fingerprinted = /[?&]v=/.test(new URL(request.url).search);
+  return caches.open(STATIC).then(function (cache) {
+    return cache.match(request).then(function (cached) {
+      if (cached) {
+        if (!fingerprinted) {
+          event.waitUntil(fromNetwork(cache, request).catch(function () { /* offline: the kept copy was served */ }));
+        }
+        return cached;
+      }
+      return fromNetwork(cache, request).catch(function (error) {
+        return cache.match(request, { ignoreSearch: true }).then(function (older) {
+          if (!older) { throw error; }
+          return older;
+        });
+      });
+    });
+  });
+}
+
+function keepAssets(urls) {
+  return caches.open(STATIC).then(function (cache) {
+    return Promise.all(urls.map(function (href) {
+      var url = new URL(href, self.location.href);
+      var path = localPath(url);
+      if (path === null || path.indexOf("/static/") !== 0) { return undefined; }
+      var request = new Request(url.href, { credentials: "same-origin" });
+      return cache.match(request).then(function (cached) {
+        return cached || fromNetwork(cache, request).catch(function () { /* offline again */ });
+      });
+    }));
+  });
+}
+
+self.addEventListener("install", function (event) {
+  event.waitUntil(self.skipWaiting());
+});
+
+self.addEventListener("activate", function (event) {
+  event.waitUntil(caches.keys().then(function (keys) {
+    return Promise.all(keys.filter(function (key) {
+      return key.indexOf("marsa-") === 0 && key !== PAGES && key !== STATIC;
+    }).map(function (key) { return caches.delete(key); }));
+  }).then(function () { return self.clients.claim(); }));
+});
+
+self.addEventListener("fetch", function (event) {
+  var request = event.request;
+  if (request.method !== "GET") { return; }
+  var path = localPath(new URL(request.url));
+  if (path === null) { return; }
+  if (path.indexOf("/static/") === 0) {
+    event.respondWith(cacheFirst(event));
+  } else if (request.mode === "navigate" && isReadingPage(path)) {
+    event.respondWith(networkFirst(event));
+  }
+});
+
+// offline.js hands over the page it was loaded on, with its stylesheets, scripts and icon: that
+// first visit came before the worker was in control, so the worker saw none of it.
+self.addEventListener("message", function (event) {
+  var data = event.data || {};
+  if (data.type !== "keep-page" || typeof data.url !== "string") { return; }
+  var assets = Array.isArray(data.assets) ? data.assets.filter(function (a) { return typeof a === "string"; }) : [];
+  var kept = keepAssets(assets.slice(0, 20));
+  var url = new URL(data.url, self.location.href);
+  var path = localPath(url);
+  if (path !== null && isReadingPage(path)) {
+    kept = Promise.all([kept, fetch(url.href, { credentials: "same-origin" }).then(function (response) {
+      if (keepable(response)) { return keepPage(url.href, response); }
+      return undefined;
+    })]);
+  }
+  event.waitUntil(kept.catch(function () { /* offline again: nothing to keep */ }));
+});

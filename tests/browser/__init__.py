@@ -1,0 +1,1 @@
+"""Real-browser tests: Marsa served by gunicorn, driven by Debian's Chromium through Playwright."""

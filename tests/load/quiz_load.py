@@ -1,0 +1,204 @@
+#!/usr/bin/env python3
+"""Exam-morning load test: many officers answer and submit the same quiz within a minute, against
+two app processes sharing one database. Afterwards every answer must be stored exactly once, no
+attempt duplicated and no request failed.
+
+    .venv/bin/python tests/load/quiz_load.py --url postgresql://postgres@127.0.0.1:5432/marsa_load
+
+Loopback only; every officer makes a bounded number of requests and the run stops by itself.
+It creates the officers in the given database, which it empties first (never point it at real data).
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import re
+import statistics
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+sys.path.insert(0, str(ROOT))
+
+from sqlalchemy import func, select, text  # noqa: E402
+
+from course.db import Base, make_engine  # noqa: E402
+from course.migrate import upgrade_engine  # noqa: E402
+from course.models import Attempt, AttemptAnswer, Quiz, Role, User  # noqa: E402
+from course.package import apply_package, read_package  # noqa: E402
+from course.services.users import hash_password  # noqa: E402
+from tests.support.live import Browserish, free_port, start_server, stop_server  # noqa: E402
+
+PASSWORD = "load-test-password-1"
+
+
+def prepare(url: str, officers: int) -> str:
+    engine = make_engine(url)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    if engine.dialect.name == "sqlite":
+        Base.metadata.drop_all(engine)
+        with engine.begin() as connection:
+            connection.execute(text("DROP TABLE IF EXISTS alembic_version"))
+    upgrade_engine(engine)
+    from sqlalchemy.orm import Session
+    with Session(engine) as session:
+        apply_package(session, read_package(ROOT))
+        digest = hash_password(PASSWORD)  # one hash for all: scrypt is slow by design
+        session.execute(User.__table__.insert(), [
+            {"username": f"load{i}", "password_hash": digest, "role": Role.OFFICER.value,
+             "full_name": f"Load Officer {i}", "language": "en", "is_active_account": True,
+             "must_change_password": False, "session_token": f"tok{i:08d}"} for i in range(officers)])
+        quiz_key = session.scalar(select(Quiz.key).where(Quiz.module_id.is_not(None)).order_by(Quiz.id))
+        session.commit()
+    engine.dispose()
+    return quiz_key
+
+
+class Stats:
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.timings: dict[str, list[float]] = {}
+        self.failures: list[str] = []
+
+    def record(self, step: str, seconds: float, ok: bool, detail: str = ""):
+        with self.lock:
+            self.timings.setdefault(step, []).append(seconds)
+            if not ok:
+                self.failures.append(f"{step}: {detail}")
+
+
+def officer_run(index: int, ports: list[int], quiz_key: str, stats: Stats, expected: dict, arrives_at: float):
+    # Officers arrive spread over the minute, not all at once; a late thread starts at once.
+    time.sleep(max(0.0, arrives_at - time.monotonic()))
+    client = Browserish()
+    port = ports[index % len(ports)]
+
+    def timed(step, call, ok_statuses=(200, 302)):
+        began = time.perf_counter()
+        status, headers, body = call()
+        stats.record(step, time.perf_counter() - began, status in ok_statuses, f"HTTP {status}")
+        return status, headers, body
+
+    timed("login page", lambda: client.get(port, "/login"))
+    timed("sign in", lambda: client.post(port, "/login", {"username": f"load{index}", "password": PASSWORD}))
+    timed("dashboard", lambda: client.get(port, "/"))  # where the sign-in redirects; it carries a fresh form token
+    status, headers, _ = timed("start attempt", lambda: client.post(port, f"/quizzes/{quiz_key}/start"))
+    attempt_path = headers.get("Location", "")
+    _, _, page = timed("attempt page", lambda: client.get(ports[(index + 1) % len(ports)], attempt_path))
+    attempt_id = int(attempt_path.rsplit("/", 1)[1])
+    questions = re.findall(r'data-question="(\d+)"', page)
+    chosen = {}
+    for seq, version in enumerate(questions, start=1):
+        options = re.findall(rf'name="q{version}" value="([^"]+)"', page)
+        if not options:
+            continue
+        value = random.choice(options)
+        chosen[version] = value
+        # Autosave goes to either process, as a load balancer would send it.
+        answer_port = ports[(index + seq) % len(ports)]
+        timed("save answer", lambda: client.post(answer_port, f"/attempts/{attempt_id}/answer",
+                                                 {"question": version, "seq": "1", f"q{version}": value},
+                                                 headers={"X-CSRFToken": client.csrf, "Accept": "application/json"}),
+              ok_statuses=(200,))
+        if random.random() < 0.1:  # a flaky connection: the browser's journal sends it again
+            timed("save answer (replay)", lambda: client.post(answer_port, f"/attempts/{attempt_id}/answer",
+                                                              {"question": version, "seq": "1", f"q{version}": value},
+                                                              headers={"X-CSRFToken": client.csrf}),
+                  ok_statuses=(200,))
+    timed("submit", lambda: client.post(port, f"/attempts/{attempt_id}/submit"))
+    expected[attempt_id] = chosen
+
+
+def percentile(values, share):
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--url", required=True, help="a database this test may empty")
+    parser.add_argument("--officers", type=int, default=300)
+    parser.add_argument("--concurrency", type=int, default=50)
+    parser.add_argument("--spread", type=float, default=45.0, help="seconds over which officers arrive")
+    parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per process")
+    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--json", type=Path, help="write the figures here as JSON")
+    args = parser.parse_args()
+    print(f"Preparing {args.officers} officers ...", flush=True)
+    quiz_key = prepare(args.url, args.officers)
+    env = {"DATABASE_URL": args.url, "SECRET_KEY": "load-test", "COURSE_DIR": str(ROOT),
+           "RATELIMIT_ENABLED": "0", "GUNICORN_CMD_ARGS": f"--threads {args.threads}"}
+    ports = [free_port(), free_port()]
+    servers = [start_server(port, env, workers=args.workers) for port in ports]
+    stats, expected = Stats(), {}
+    began = time.perf_counter()
+    try:
+        with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            start = time.monotonic()
+            futures = [pool.submit(officer_run, i, ports, quiz_key, stats, expected,
+                                   start + args.spread * i / args.officers) for i in range(args.officers)]
+            for done, future in enumerate(futures, start=1):
+                try:
+                    future.result(timeout=300)
+                except Exception as error:  # a crashed officer thread is a failure to report, not to hide
+                    stats.failures.append(f"officer thread: {error!r}")
+                if done % 50 == 0:
+                    print(f"  {done}/{args.officers} officers done", flush=True)
+    finally:
+        for server in servers:
+            stop_server(server)
+    elapsed = time.perf_counter() - began
+
+    engine = make_engine(args.url)
+    from sqlalchemy.orm import Session
+    problems = []
+    with Session(engine) as session:
+        attempts = session.scalar(select(func.count()).select_from(Attempt))
+        per_user = session.execute(select(Attempt.user_id, func.count()).group_by(Attempt.user_id)
+                                   .having(func.count() > 1)).all()
+        if attempts != args.officers or per_user:
+            problems.append(f"{attempts} attempts for {args.officers} officers; duplicated: {len(per_user)}")
+        rows = session.execute(select(AttemptAnswer.attempt_id, AttemptAnswer.question_version_id,
+                                      AttemptAnswer.response)).all()
+        stored = {}
+        for attempt_id, version, response in rows:
+            key = (attempt_id, str(version))
+            if key in stored:
+                problems.append(f"answer stored twice: {key}")
+            stored[key] = response
+        missing = wrong = 0
+        for attempt_id, chosen in expected.items():
+            for version, value in chosen.items():
+                if (attempt_id, version) not in stored:
+                    missing += 1
+                elif stored[(attempt_id, version)] not in (value, [value], {"true": True, "false": False}.get(value)):
+                    wrong += 1
+        if missing or wrong:
+            problems.append(f"{missing} answers missing, {wrong} answers differ from what was sent")
+        unsubmitted = session.scalar(select(func.count()).select_from(Attempt).where(Attempt.submitted_at.is_(None)))
+        if unsubmitted:
+            problems.append(f"{unsubmitted} attempts not submitted")
+    engine.dispose()
+    answers_sent = sum(len(c) for c in expected.values())
+    summary = {"officers": args.officers, "concurrency": args.concurrency, "processes": 2,
+               "workers_per_process": args.workers, "threads_per_worker": args.threads, "database": make_engine(args.url).dialect.name,
+               "seconds": round(elapsed, 1), "answers": answers_sent,
+               "requests": sum(len(v) for v in stats.timings.values()), "failed_requests": len(stats.failures),
+               "steps": {step: {"count": len(v), "median_ms": round(1000 * statistics.median(v), 1),
+                                "p99_ms": round(1000 * percentile(v, 0.99), 1)} for step, v in stats.timings.items()},
+               "problems": problems + stats.failures[:20]}
+    print(json.dumps(summary, indent=2))
+    if args.json:
+        args.json.write_text(json.dumps(summary, indent=2))
+    return 1 if problems or stats.failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,160 @@
+"""Every route, for every kind of visitor: who gets in, who is refused, who is told it does not exist.
+
+A route added without a row here fails ``test_every_route_is_in_the_matrix``: access rules are
+decided when a route is written, not discovered later.
+"""
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import select
+
+from course.models import Assignment, Cohort, CohortMember, CohortTrainer, ImportBatch, Quiz, Role
+from course.models.certificates import CourseCompletion
+from course.services import certificates as certificate_service
+from course.services.attempts import start_attempt, submit_attempt
+
+ROLES = ("anon", "officer", "other_officer", "trainer_a", "trainer_b", "admin")
+L = 302  # sent to sign in (anonymous) or redirected onwards
+OK, FORBIDDEN, HIDDEN = 200, 403, 404
+
+# endpoint: (method, url, expected status per role in ROLES order)
+STAFF_A = (L, FORBIDDEN, FORBIDDEN, OK, HIDDEN, OK)
+ADMIN = (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)
+EVERYONE = (L, OK, OK, OK, OK, OK)
+MATRIX = {
+    "learn.dashboard": ("GET", "/", EVERYONE),
+    "learn.module": ("GET", "/modules/basics", EVERYONE),
+    "learn.lesson": ("GET", "/modules/basics/lessons/basics-first", EVERYONE),
+    "learn.quiz": ("GET", "/quizzes/basics-quiz", EVERYONE),
+    "learn.my_attempts": ("GET", "/attempts", EVERYONE),
+    "learn.my_data": ("GET", "/me/data.json", EVERYONE),
+    "learn.attempt": ("GET", "/attempts/{attempt}", (L, L, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    "learn.result": ("GET", "/attempts/{attempt}/result", (L, OK, HIDDEN, OK, HIDDEN, OK)),
+    "learn.save_answer": ("POST", "/attempts/{open_attempt}/answer", (L, 400, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    "learn.save_all": ("POST", "/attempts/{open_attempt}/save", (L, L, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    "learn.submit": ("POST", "/attempts/{open_attempt}/submit", (L, L, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    "learn.start": ("POST", "/quizzes/basics-quiz/start", (L, L, L, L, L, L)),
+    "learn.mark_read": ("POST", "/modules/basics/lessons/basics-first/read", (L, L, L, L, L, L)),
+    "auth.login": ("GET", "/login", (OK, L, L, L, L, L)),
+    "offline.service_worker": ("GET", "/sw.js", (OK, OK, OK, OK, OK, OK)),  # public: the offline-reading worker
+    "auth.logout": ("POST", "/logout", (L, L, L, L, L, L)),
+    "auth.change_password": ("GET", "/password", EVERYONE),
+    "auth.set_language": ("POST", "/language", (L, L, L, L, L, L)),
+    "trainer.cohorts_list": ("GET", "/trainer/", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),
+    "trainer.gradebook": ("GET", "/trainer/cohorts/{cohort_a}", STAFF_A),
+    "trainer.gradebook_export": ("GET", "/trainer/cohorts/{cohort_a}/gradebook.csv", STAFF_A),
+    "trainer.items": ("GET", "/trainer/cohorts/{cohort_a}/items", STAFF_A),
+    "trainer.items_export": ("GET", "/trainer/cohorts/{cohort_a}/items.xlsx", STAFF_A),
+    "trainer.gain": ("GET", "/trainer/cohorts/{cohort_a}/gain", STAFF_A),
+    "trainer.gain_export": ("GET", "/trainer/cohorts/{cohort_a}/gain.csv", STAFF_A),
+    "trainer.officer": ("GET", "/trainer/officers/{officer}", STAFF_A),
+    "trainer.transcript_export": ("GET", "/trainer/officers/{officer}/transcript.csv", STAFF_A),
+    "trainer.override": ("POST", "/trainer/officers/{officer}/override", (L, FORBIDDEN, FORBIDDEN, L, HIDDEN, L)),
+    "trainer.regrade": ("GET", "/trainer/questions/b-q1/regrade", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),
+    "admin.index": ("GET", "/admin/", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.people": ("GET", "/admin/people", ADMIN),
+    "admin.new_person": ("GET", "/admin/people/new", ADMIN),
+    "admin.person": ("GET", "/admin/people/{officer}", ADMIN),
+    "admin.reset_password": ("POST", "/admin/people/{spare}/reset-password",
+                             (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, OK)),
+    "admin.anonymise": ("POST", "/admin/people/{spare}/anonymise", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.assign_officer": ("POST", "/admin/people/{officer}/assignments",
+                             (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.import_officers": ("GET", "/admin/import", ADMIN),
+    "admin.upload_officers": ("POST", "/admin/import", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 400)),
+    "admin.import_template": ("GET", "/admin/import/template.csv", ADMIN),
+    "admin.import_preview": ("GET", "/admin/import/{batch}", ADMIN),
+    "admin.import_apply": ("POST", "/admin/import/{batch}/apply", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.cohorts_list": ("GET", "/admin/cohorts", ADMIN),
+    "admin.cohort": ("GET", "/admin/cohorts/{cohort_a}", ADMIN),
+    "admin.add_members": ("POST", "/admin/cohorts/{cohort_b}/members", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.remove_member": ("POST", "/admin/cohorts/{cohort_b}/members/{other_officer}/remove",
+                            (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.add_trainer": ("POST", "/admin/cohorts/{cohort_b}/trainers", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.remove_trainer": ("POST", "/admin/cohorts/{cohort_b}/trainers/{trainer_b}/remove",
+                             (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.assign_cohort": ("POST", "/admin/cohorts/{cohort_b}/assignments", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.remove_assignment": ("POST", "/admin/assignments/{assignment}/remove",
+                                (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.settings": ("GET", "/admin/settings", ADMIN),
+    "admin.audit_log": ("GET", "/admin/audit", ADMIN),
+    "admin.course": ("GET", "/admin/course", ADMIN),
+    "admin.course_reload": ("POST", "/admin/course/reload", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.course_upload": ("POST", "/admin/course/upload", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 400)),
+    "admin.course_preview": ("GET", "/admin/course/preview/folder", ADMIN),
+    "admin.course_apply": ("POST", "/admin/course/apply/folder", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "certificates.mine": ("GET", "/certificate", EVERYONE),
+    "certificates.show": ("GET", "/certificates/{certificate}", (L, OK, HIDDEN, OK, HIDDEN, OK)),
+    "certificates.pdf": ("GET", "/certificates/{certificate}.pdf", (L, OK, HIDDEN, OK, HIDDEN, OK)),
+    "certificates.verify_form": ("GET", "/verify", (OK, OK, OK, OK, OK, OK)),
+    "certificates.verify": ("GET", "/verify/{certificate}", (OK, OK, OK, OK, OK, OK)),
+    "certificates.staff_list": ("GET", "/trainer/certificates", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),
+    "certificates.admin_list": ("GET", "/admin/certificates", ADMIN),
+    "certificates.revoke": ("POST", "/admin/certificates/{certificate}/revoke",
+                            (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+}
+NOT_ROUTES = {"static"}  # files, public by design
+
+
+@pytest.fixture
+def world(app, mini_course, make_user, session, login):
+    people = {
+        "officer": make_user(username="officer-a"), "other_officer": make_user(username="officer-b"),
+        "spare": make_user(username="spare"),
+        "trainer_a": make_user(Role.TRAINER, username="trainer-a"),
+        "trainer_b": make_user(Role.TRAINER, username="trainer-b"), "admin": make_user(Role.ADMIN, username="root"),
+    }
+    cohort_a, cohort_b = Cohort(name="A"), Cohort(name="B")
+    session.add_all([cohort_a, cohort_b])
+    session.flush()
+    session.add_all([CohortMember(cohort_id=cohort_a.id, user_id=people["officer"].id),
+                     CohortMember(cohort_id=cohort_b.id, user_id=people["other_officer"].id),
+                     CohortTrainer(cohort_id=cohort_a.id, user_id=people["trainer_a"].id),
+                     CohortTrainer(cohort_id=cohort_b.id, user_id=people["trainer_b"].id)])
+    quiz = session.scalar(select(Quiz))
+    now = datetime.now(timezone.utc)
+    done = start_attempt(session, people["officer"], quiz, now)
+    submit_attempt(session, done, now, 30)
+    session.commit()
+    still_open = start_attempt(session, people["officer"], quiz, now)
+    assignment = Assignment(cohort_id=cohort_b.id, module_id=None)
+    batch = ImportBatch(filename="x.csv", content=b"full_name,staff_number\nA,1\n", created_by_id=people["admin"].id)
+    session.add_all([assignment, batch])
+    completion = CourseCompletion(user_id=people["officer"].id, completed_at=now)
+    session.add(completion)
+    session.flush()
+    certificate = certificate_service.issue_certificate(
+        session, certificate_service.Signer.from_seed(certificate_service.generate_seed()),
+        certificate_service.course_settings(session), people["officer"], now, course_completion=completion)
+    session.commit()
+    ids = {"attempt": done.id, "open_attempt": still_open.id, "cohort_a": cohort_a.id, "cohort_b": cohort_b.id,
+           "officer": people["officer"].id, "other_officer": people["other_officer"].id,
+           "spare": people["spare"].id, "trainer_b": people["trainer_b"].id, "assignment": assignment.id,
+           "batch": batch.id, "certificate": certificate.code}
+    clients = {"anon": app.test_client()}
+    for role in ROLES[1:]:
+        clients[role] = app.test_client()
+        login(clients[role], people[role].username)
+    return ids, clients
+
+
+def test_every_route_is_in_the_matrix(app):
+    endpoints = {rule.endpoint for rule in app.url_map.iter_rules()} - NOT_ROUTES
+    assert sorted(endpoints - set(MATRIX)) == [], "new routes need a row in the access matrix"
+    assert sorted(set(MATRIX) - endpoints) == [], "the matrix names routes that no longer exist"
+
+
+def test_access_matrix(world):
+    ids, clients = world
+    failures = []
+    # Reads first, then writes (which may change what later writes find).
+    ordered = sorted(MATRIX.items(), key=lambda item: (item[1][0] != "GET", item[0] == "auth.logout"))
+    for endpoint, (method, url, expected) in ordered:
+        for role, status in zip(ROLES, expected):
+            response = clients[role].open(url.format(**ids), method=method)
+            if response.status_code != status:
+                failures.append(f"{endpoint} {method} {role}: {response.status_code}, expected {status}")
+            if role == "anon" and status == L and endpoint not in ("auth.set_language",):
+                if "/login" not in response.headers.get("Location", ""):
+                    failures.append(f"{endpoint}: anonymous not sent to sign in")
+    assert not failures, "\n".join(failures)

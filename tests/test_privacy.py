@@ -1,0 +1,61 @@
+"""Personal data: an officer's own download, anonymising a departed officer, and clean logs."""
+import logging
+from datetime import datetime, timezone
+
+from sqlalchemy import func, select
+
+from course.models import Attempt, AuditEntry, Quiz, Role, User
+from course.services.attempts import start_attempt, submit_attempt
+
+
+def test_officer_downloads_their_own_data(client, mini_course, make_user, login, session):
+    amal = make_user(username="amal", full_name="أمل حسن", staff_number="ALX-1")
+    make_user(username="other", full_name="Someone Else")
+    quiz = session.scalar(select(Quiz))
+    attempt = start_attempt(session, amal, quiz, datetime.now(timezone.utc))
+    attempt.answers[0].response = "a"
+    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    session.commit()
+    login(client, "amal")
+    response = client.get("/me/data.json")
+    assert "attachment" in response.headers["Content-Disposition"]
+    data = response.get_json()
+    assert data["profile"]["full_name"] == "أمل حسن" and data["profile"]["staff_number"] == "ALX-1"
+    assert len(data["attempts"]) == 1 and len(data["attempts"][0]["answers"]) == 3
+    assert "Someone Else" not in response.get_data(as_text=True)
+    assert "password" not in response.get_data(as_text=True)
+
+
+def test_anonymising_keeps_statistics_and_removes_identity(app, mini_course, make_user, login, session):
+    amal = make_user(username="amal", full_name="Amal Hassan", staff_number="ALX-1")
+    make_user(Role.ADMIN, username="root")
+    quiz = session.scalar(select(Quiz))
+    attempt = start_attempt(session, amal, quiz, datetime.now(timezone.utc))
+    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    session.commit()
+    admin = app.test_client()
+    login(admin, "root")
+    admin.post(f"/admin/people/{amal.id}/anonymise")
+    session.expire_all()
+    person = session.get(User, amal.id)
+    assert person.full_name == f"Former officer {amal.id}" and person.staff_number is None
+    assert not person.is_active_account
+    assert session.scalar(select(func.count()).select_from(Attempt).where(Attempt.user_id == amal.id)) == 1
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "user.anonymise"))
+    assert "Amal" not in str(entry.details)
+    failed = app.test_client().post("/login", data={"username": "amal", "password": "correct-horse-battery"})
+    assert "Wrong username or password" in failed.get_data(as_text=True)
+
+
+def test_logs_hold_no_passwords_answers_or_tokens(app, client, mini_course, make_user, login, session, caplog):
+    make_user(username="amal")
+    caplog.set_level(logging.DEBUG)
+    client.post("/login", data={"username": "amal", "password": "a-secret-wrong-guess"})
+    login(client, "amal")
+    response = client.post("/quizzes/basics-quiz/start")
+    attempt_id = int(response.headers["Location"].rsplit("/", 1)[1])
+    client.post(f"/attempts/{attempt_id}/answer", data={"question": "x", "seq": "1"})
+    logged = "\n".join(record.getMessage() for record in caplog.records)
+    cookie = client.get_cookie("session").value
+    for secret in ("a-secret-wrong-guess", "correct-horse-battery", cookie):
+        assert secret not in logged
