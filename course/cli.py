@@ -181,9 +181,10 @@ def register(app: Flask) -> None:
 
     from course.gift_cli import register_quiz_commands
     from course.scorm_cli import register_export_commands
-    from course.xapi_cli import register_xapi_commands
+    from course.xapi_cli import register_lrs_commands, register_xapi_commands
     register_quiz_commands(app)
     register_export_commands(app)
     register_xapi_commands(app)
+    register_lrs_commands(app)
     from course.certificate_cli import register_certificate_commands
     register_certificate_commands(app)

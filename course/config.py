@@ -85,6 +85,11 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "QUIZ_GRACE_SECONDS": int(env.get("QUIZ_GRACE_SECONDS", "30")),
         "INSTITUTE_NAME": env.get("MARSA_INSTITUTE_NAME", "Marsa Training Institute"),
         "CERTIFICATE_SIGNING_KEY": signing_key or None,
+        # xAPI: the site's public address (activity ids) and an optional Learning Record Store.
+        "XAPI_BASE_URL": env.get("XAPI_BASE_URL", "http://localhost"),
+        "XAPI_LRS_ENDPOINT": env.get("XAPI_LRS_ENDPOINT"),
+        "XAPI_LRS_USERNAME": env.get("XAPI_LRS_USERNAME"),
+        "XAPI_LRS_PASSWORD": env.get("XAPI_LRS_PASSWORD"),
     }
     config.update(overrides)
     return config

@@ -38,3 +38,32 @@ def register_xapi_commands(app: Flask) -> None:
             output.write(json.dumps(statement, ensure_ascii=False, sort_keys=True) + "\n")
             count += 1
         click.echo(f"{count} statements written.", err=True)
+
+
+def register_lrs_commands(app: Flask) -> None:
+    from course.models._types import utcnow
+    from course.services import lrs
+
+    @app.cli.group("xapi")
+    def xapi_group():
+        """Deliver xAPI statements to a Learning Record Store."""
+
+    @xapi_group.command("send")
+    def send():
+        """Collect new statements into the outbox, then deliver what is due (run it every few minutes)."""
+        config = current_app.config
+        base = config.get("XAPI_BASE_URL") or "http://localhost"
+        now = utcnow()
+        added = lrs.collect(db.session, base, now)
+        db.session.commit()
+        click.echo(f"{added} new statement(s) in the outbox.")
+        if not config.get("XAPI_LRS_ENDPOINT"):
+            click.echo("No LRS configured (XAPI_LRS_ENDPOINT): statements stay in the outbox.")
+            return
+        report = lrs.deliver(db.session, config["XAPI_LRS_ENDPOINT"], config.get("XAPI_LRS_USERNAME"),
+                             config.get("XAPI_LRS_PASSWORD"), now)
+        db.session.commit()
+        click.echo(f"{report.sent} delivered, {report.failed} to retry later.")
+        if report.error:
+            click.echo(f"The LRS did not accept a batch: {report.error}", err=True)
+            raise SystemExit(1)

@@ -101,3 +101,69 @@ def test_export_command_writes_json_lines(app, mini_course, make_user, session, 
     assert none.exit_code == 0 and target.read_text() == ""
     bad = app.test_cli_runner().invoke(args=["export", "xapi", "--since", "yesterday"])
     assert bad.exit_code == 2 and "use a date like" in bad.output
+
+
+class FakeLRS:
+    """A Learning Record Store on loopback that records what it receives; it can be told to fail."""
+
+    def __init__(self):
+        import http.server
+        import threading
+        self.received, self.failing, self.headers = [], False, []
+        lrs = self
+
+        class Handler(http.server.BaseHTTPRequestHandler):
+            def do_POST(self):
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                lrs.headers.append({k.lower(): v for k, v in self.headers.items()})
+                if lrs.failing:
+                    self.send_response(503)
+                    self.end_headers()
+                    return
+                lrs.received.extend(body)
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.end_headers()
+                self.wfile.write(json.dumps([s["id"] for s in body]).encode())
+
+            def log_message(self, *args):
+                pass
+
+        self.server = http.server.HTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_port}/xapi"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+
+
+def test_statements_reach_the_lrs_once_even_when_it_was_down(make_app, mini_course, make_user, session):
+    from course.models import XapiOutboxEntry
+    lrs = FakeLRS()
+    try:
+        app = make_app(XAPI_LRS_ENDPOINT=lrs.url, XAPI_LRS_USERNAME="marsa", XAPI_LRS_PASSWORD="secret",
+                       XAPI_BASE_URL="https://marsa.example.org")
+        officer = make_user(username="amal")
+        lessons = session.scalars(select(Lesson)).all()
+        mark_read(session, officer, lessons[0], datetime(2026, 12, 1, 8, tzinfo=timezone.utc))
+        session.commit()
+        runner = app.test_cli_runner()
+        lrs.failing = True  # the LRS is down: nothing is lost, the officer is never kept waiting
+        down = runner.invoke(args=["xapi", "send"])
+        assert down.exit_code == 1 and "1 new statement(s)" in down.output
+        assert session.scalar(select(XapiOutboxEntry.tries)) == 1
+        session.execute(XapiOutboxEntry.__table__.update().values(next_try_at=None))  # the pause is over
+        mark_read(session, officer, lessons[1], datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+        session.commit()
+        lrs.failing = False
+        up = runner.invoke(args=["xapi", "send"])
+        assert up.exit_code == 0 and "2 delivered" in up.output, up.output
+        again = runner.invoke(args=["xapi", "send"])
+        assert "0 new statement(s)" in again.output and "0 delivered" in again.output
+        assert len(lrs.received) == 2 and len({s["id"] for s in lrs.received}) == 2
+        for statement in lrs.received:
+            assert_valid_statement(statement)
+        assert lrs.headers[-1]["x-experience-api-version"] == "1.0.3"
+        assert lrs.headers[-1]["authorization"].startswith("Basic ")
+    finally:
+        lrs.close()

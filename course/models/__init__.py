@@ -9,11 +9,12 @@ from course.models.content import Lesson, LessonText, Module, Objective, Questio
 from course.models.institute import (Assignment, AuditEntry, Cohort, CohortMember, CohortTrainer, GradeOverride,
                                      ImportBatch, Setting)
 from course.models.learning import Attempt, AttemptAnswer, AttemptState, IllegalTransition, LessonRead
+from course.models.outbox import XapiOutboxEntry
 from course.models.people import Role, User
 
 __all__ = [
     "Assignment", "AuditEntry", "Cohort", "CohortMember", "CohortTrainer", "GradeOverride", "ImportBatch",
     "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",
-    "Setting", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead",
+    "Setting", "XapiOutboxEntry", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead",
     "LessonText", "Module", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",
 ]
