@@ -289,3 +289,31 @@ def test_questions_per_page_without_javascript(client, drills, officer, login, s
     attempt = session.get(Attempt, attempt_id)
     scores = {a.question_version.definition["id"]: a.score for a in attempt.answers}
     assert scores["d-g2"] == 1 and scores["d-num"] == 1  # answers from both pages count
+
+
+def test_exam_results_appear_when_the_trainer_releases_them(app, client, drills, officer, login, session, make_user):
+    from course.models import Cohort, CohortMember, CohortTrainer
+    drills(preset="exam")
+    trainer = make_user(Role.TRAINER, username="tamer")
+    cohort = Cohort(name="Salloum — January")
+    session.add(cohort)
+    session.flush()
+    session.add_all([CohortMember(cohort_id=cohort.id, user_id=officer.id),
+                     CohortTrainer(cohort_id=cohort.id, user_id=trainer.id)])
+    session.commit()
+    login(client, "amal")
+    attempt_id = start(client, "drills-quiz")
+    num = version_of(session, attempt_id, "d-num")
+    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18"})
+    for url in (f"/attempts/{attempt_id}/result", "/quizzes/drills-quiz", "/attempts"):
+        page = client.get(url).get_data(as_text=True)
+        assert "17%" not in page and "Under 18." not in page, url
+    staff = app.test_client()
+    login(staff, "tamer")
+    assert "Release results to this cohort" in staff.get(f"/trainer/cohorts/{cohort.id}").get_data(as_text=True)
+    staff.post(f"/trainer/cohorts/{cohort.id}/release", data={"quiz": "drills-quiz"})
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert "17%" in result and "Under 18." in result and "Correct answer:" in result
+    assert "17%" in client.get("/attempts").get_data(as_text=True)
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "results.release"))
+    assert entry.details["cohort"] == "Salloum — January"

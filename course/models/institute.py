@@ -136,3 +136,17 @@ class Setting(Base):
 
     key: Mapped[str] = mapped_column(String(60), primary_key=True)
     value: Mapped[dict | list | str | int | bool | None] = mapped_column(JSON)
+
+
+class ResultRelease(Base):
+    """A trainer released the results of an exam-style quiz, for one cohort (or, with no cohort,
+    for everyone): officers then see their score, feedback and answers as the quiz allows."""
+
+    __tablename__ = "result_releases"
+    __table_args__ = (UniqueConstraint("quiz_id", "cohort_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"), index=True)
+    released_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    released_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

@@ -191,17 +191,18 @@ def overall_grade(attempts: list[Attempt], rule: str) -> float | None:
     return combine_grades([a.percent for a in done], rule)
 
 
-def review_rights(attempt: Attempt, attempts_used: int) -> tuple[bool, bool]:
-    """(show feedback, show correct answers) for a closed attempt, per the quiz settings."""
+def review_rights(attempt: Attempt, attempts_used: int, released: bool = False) -> tuple[bool, bool]:
+    """(show feedback, show correct answers) for a closed attempt, per the quiz settings;
+    ``released``: a trainer has released the results of this (exam-style) quiz."""
     if attempt.is_open:
         return False, False
     settings = attempt.quiz.settings
-    feedback = settings.get("show_feedback") == "after_submission"
-    answers_rule = settings.get("show_answers")
+    feedback_rule, answers_rule = settings.get("show_feedback"), settings.get("show_answers")
+    feedback = feedback_rule == "after_submission" or (feedback_rule == "when_released" and released)
     if answers_rule == "after_submission":
         answers = True
     elif answers_rule == "after_last_attempt":
         answers = attempts_left(attempt.quiz, attempts_used) == 0
     else:
-        answers = False
+        answers = answers_rule == "when_released" and released
     return feedback, answers

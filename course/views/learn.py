@@ -18,7 +18,7 @@ from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
 from course.services import certificates as certificate_service
 from course.services import attempts as attempt_service
-from course.services import privacy, progress
+from course.services import privacy, progress, releases
 from course.services.errors import ServiceError
 
 bp = Blueprint("learn", __name__)
@@ -114,8 +114,9 @@ def quiz(key: str):
     quiz = _quiz_or_404(key)
     mine = attempt_service.attempts_of(db.session, current_user, quiz)
     left = attempt_service.attempts_left(quiz, len(mine))
-    grade = attempt_service.overall_grade(mine, quiz.settings.get("grading", "highest"))
-    return render_template("learn/quiz.html", quiz=quiz, attempts=mine, left=left, grade=grade,
+    hidden = bool(releases.hidden_quiz_ids(db.session, current_user, [quiz]))
+    grade = None if hidden else attempt_service.overall_grade(mine, quiz.settings.get("grading", "highest"))
+    return render_template("learn/quiz.html", quiz=quiz, attempts=mine, left=left, grade=grade, hidden=hidden,
                            open_attempt=next((a for a in mine if a.is_open), None),
                            question_count=len(quiz.active_questions), form=EmptyForm())
 
@@ -252,13 +253,13 @@ def result(attempt_id: int):
             return redirect(url_for("learn.attempt", attempt_id=attempt.id))
         abort(404)
     used = len(attempt_service.attempts_of(db.session, attempt.user, attempt.quiz))
-    show_feedback, show_answers = attempt_service.review_rights(attempt, used)
+    release_pending = bool(releases.hidden_quiz_ids(db.session, current_user, [attempt.quiz]))
+    show_feedback, show_answers = attempt_service.review_rights(attempt, used, released=not release_pending)
     if current_user.is_staff:
         show_feedback = show_answers = True
     lang = current_language()
-    questions = [question_for_review(attempt, answer, lang, show_feedback, show_answers)
-                 for answer in _load_answers(attempt)]
-    release_pending = attempt.quiz.settings.get("show_feedback") == "when_released" and not current_user.is_staff
+    questions = [] if release_pending else [question_for_review(attempt, answer, lang, show_feedback, show_answers)
+                                            for answer in _load_answers(attempt)]
     return render_template("learn/result.html", attempt=attempt, quiz=attempt.quiz, questions=questions,
                            show_feedback=show_feedback, show_answers=show_answers, release_pending=release_pending,
                            left=attempt_service.attempts_left(attempt.quiz, used))
@@ -269,7 +270,8 @@ def result(attempt_id: int):
 def my_attempts():
     mine = db.session.scalars(select(Attempt).where(Attempt.user_id == current_user.id)
                               .options(selectinload(Attempt.quiz)).order_by(Attempt.started_at.desc())).all()
-    return render_template("learn/attempts.html", attempts=mine)
+    hidden = releases.hidden_quiz_ids(db.session, current_user, list({a.quiz for a in mine}))
+    return render_template("learn/attempts.html", attempts=mine, hidden=hidden)
 
 
 @bp.get("/me/data.json")

@@ -18,7 +18,7 @@ from course.forms import EmptyForm, OverrideForm
 from course.i18n import current_language
 from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, Quiz, Role
 from course.models._types import utcnow
-from course.services import audit, cohorts, exports, progress, reports
+from course.services import audit, cohorts, exports, progress, releases, reports
 from course.services import certificates as certificate_service
 from course.services import regrade as regrade_service
 
@@ -65,8 +65,11 @@ def gradebook(cohort_id: int):
                              status=args.get("status", ""), module_id=module_id, sort=args.get("sort", "name"),
                              page=args.get("page", 1, type=int) or 1, now=utcnow())
     station_names = sorted({o.duty_station for o in reports.cohort_officers(db.session, cohort) if o.duty_station})
+    exams = [q for q in db.session.scalars(select(Quiz).where(Quiz.retired.is_(False)).order_by(Quiz.id))
+             if releases.withheld(q)]
     return render_template("trainer/gradebook.html", cohort=cohort, page=page, stations=station_names,
-                           args=args, module_id=module_id)
+                           args=args, module_id=module_id, exams=exams,
+                           released=releases.releases_for(db.session, cohort), release_form=EmptyForm())
 
 
 @bp.get("/cohorts/<int:cohort_id>/gradebook.<fmt>")
@@ -191,3 +194,20 @@ def regrade(key: str):
         return redirect(url_for("trainer.regrade", key=key))
     changes = regrade_service.plan_regrade(db.session, current_user, question)
     return render_template("trainer/regrade.html", question=question, changes=changes, form=form)
+
+
+@bp.post("/cohorts/<int:cohort_id>/release")
+@staff_only
+def release(cohort_id: int):
+    """Release the results of an exam-style quiz to this cohort."""
+    cohort = _cohort_for(cohort_id)
+    if not EmptyForm().validate_on_submit() or not request.form.get("quiz"):
+        abort(400)
+    quiz = db.session.scalar(select(Quiz).where(Quiz.key == request.form["quiz"], Quiz.retired.is_(False)))
+    if quiz is None or not releases.withheld(quiz):
+        abort(404)
+    if releases.release(db.session, current_user, quiz, cohort):
+        flash(_("Results released: the officers of %(cohort)s now see their results of %(quiz)s.",
+                cohort=cohort.name, quiz=quiz.title_in(current_language())), "success")
+    db.session.commit()
+    return redirect(url_for("trainer.gradebook", cohort_id=cohort.id))
