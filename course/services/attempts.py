@@ -117,15 +117,17 @@ def find_answer(session: Session, attempt: Attempt, question_version_id: int) ->
 
 
 def save_answer(session: Session, attempt: Attempt, question_version_id: int, response: Any, seq: int | None,
-                now: datetime, grace_seconds: int) -> AttemptAnswer:
-    """Store one answer. Later sequence numbers win; an older or repeated one changes nothing."""
+                now: datetime, grace_seconds: int, answer: AttemptAnswer | None = None) -> AttemptAnswer:
+    """Store one answer. Later sequence numbers win; an older or repeated one changes nothing.
+    ``answer``: the row, when the caller has already loaded it."""
     if close_if_overdue(session, attempt, now, grace_seconds):
         raise ServiceError("Time is up: this attempt was closed and graded on the answers saved in time.",
                            status=409)
     if not attempt.is_open:
         raise ServiceError("This attempt has already been submitted; its answers can no longer change.",
                            status=409)
-    answer = find_answer(session, attempt, question_version_id)
+    if answer is None or answer.question_version_id != question_version_id:
+        answer = find_answer(session, attempt, question_version_id)
     if answer is None:
         raise ServiceError("That question is not part of this attempt.", status=400)
     if response is not None:

@@ -195,7 +195,8 @@ def save_answer(attempt_id: int):
     definition = answer.question_version.definition
     response = get_type(definition["type"]).from_form(definition, request.form, f"q{version_id}")
     try:
-        saved = attempt_service.save_answer(db.session, attempt, version_id, response, seq, utcnow(), _grace())
+        saved = attempt_service.save_answer(db.session, attempt, version_id, response, seq, utcnow(), _grace(),
+                                            answer=answer)
     except ServiceError as error:
         db.session.commit()  # an expiry found while saving is kept
         return jsonify(ok=False, error=error.message, closed=not attempt.is_open), error.status
