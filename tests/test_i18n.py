@@ -2,15 +2,20 @@
 from __future__ import annotations
 
 import gettext
+import io
 import re
 import shutil
 from collections import Counter
+from datetime import datetime, timezone
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po, write_po
+from sqlalchemy import select
 
 from course.i18n_catalog import check_catalog
+from course.models import Cohort, CohortMember, CohortTrainer, Quiz, Role
+from course.services.attempts import start_attempt, submit_attempt
 
 ROOT = Path(__file__).resolve().parent.parent
 AR_PO = ROOT / "translations" / "ar" / "LC_MESSAGES" / "messages.po"
@@ -113,6 +118,59 @@ def test_visitor_who_switches_to_arabic_gets_an_arabic_sign_in_page(client):
     assert f"<h1>{arabic('Sign in')}</h1>" in page
     assert arabic("Username") in page and arabic("Password") in page  # form labels: lazy_gettext
     assert "Sign in" not in page and "Username" not in page
+
+
+def test_import_preview_shows_the_problems_of_a_bad_row_in_arabic(client, make_user, login, mini_course):
+    """The importer's messages are lazy strings: the preview shows them in the admin's language."""
+    make_user(Role.ADMIN, username="root")
+    login(client, "root")
+    client.post("/language", data={"lang": "ar", "next": "/"})
+    csv_file = "full_name,staff_number,language,cohort\nAmal Hassan,ALX-0001,en,\n,ALX-0002,fr,Nowhere\n"
+    uploaded = client.post("/admin/import", data={"file": (io.BytesIO(csv_file.encode()), "officers.csv")},
+                           content_type="multipart/form-data")
+    assert uploaded.status_code == 302
+
+    page = client.get(uploaded.headers["Location"]).get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert arabic("Line %(line)s") % {"line": 3} in page
+    assert f"<code>full_name</code>: {arabic('is missing')}" in page
+    assert arabic("'%(language)s' is not a language Marsa offers (use en or ar)") % {"language": "fr"} in page
+    assert (arabic("no cohort named '%(cohort)s'; create it first or leave the cell empty")
+            % {"cohort": "Nowhere"}) in page
+    for english in ("is missing", "is not a language", "no cohort named"):
+        assert english not in page
+
+
+def test_item_analysis_flags_are_in_arabic(app, client, make_user, login, mini_course, session):
+    """Five officers give the same right answers: each question is too easy and its wrong options unchosen."""
+    trainer = make_user(Role.TRAINER, username="trainer")
+    officers = [make_user(username=f"officer{n}") for n in range(5)]
+    cohort = Cohort(name="Alexandria seaport — December")
+    session.add(cohort)
+    session.flush()
+    session.add(CohortTrainer(cohort_id=cohort.id, user_id=trainer.id))
+    session.add_all([CohortMember(cohort_id=cohort.id, user_id=officer.id) for officer in officers])
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
+    right = {"b-q1": "a", "b-q2": ["a", "b"], "b-q3": False}
+    now = datetime.now(timezone.utc)
+    for officer in officers:
+        attempt = start_attempt(session, officer, quiz, now)
+        for answer in attempt.answers:
+            answer.response, answer.seq = right[answer.question_version.definition["id"]], 1
+        submit_attempt(session, attempt, now, 30)
+    session.commit()
+
+    login(client, "trainer")
+    client.post("/language", data={"lang": "ar", "next": "/"})
+    page = client.get(f"/trainer/cohorts/{cohort.id}/items?quiz=basics-quiz").get_data(as_text=True)
+    assert '<html lang="ar" dir="rtl">' in page
+    assert page.count(arabic("too easy: almost everyone gets it right")) == 3
+    for option in ("b", "c"):  # b-q1's wrong option b, b-q2's wrong option c
+        assert arabic("distractor %(option)s never chosen") % {"option": option} in page
+    assert "too easy" not in page and "never chosen" not in page
+
+    exported = client.get(f"/trainer/cohorts/{cohort.id}/items.csv?quiz=basics-quiz").get_data(as_text=True)
+    assert "too easy: almost everyone gets it right" in exported  # exports stay English, like their headers
 
 
 # (c) placeholders survive translation ----------------------------------------------------------

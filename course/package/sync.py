@@ -8,11 +8,47 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from course.models import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz, Setting
 from course.package.reader import Package, content_hash, short_hash
+
+
+#: The lines of ``SyncSummary.lines()``, as whole sentences for the translators: bucket -> kind -> text.
+_LINES = {
+    "added": {
+        "course": _l("added %(num)s course: %(keys)s"),
+        "modules": _l("added %(num)s modules: %(keys)s"),
+        "objectives": _l("added %(num)s objectives: %(keys)s"),
+        "lessons": _l("added %(num)s lessons: %(keys)s"),
+        "quizzes": _l("added %(num)s quizzes: %(keys)s"),
+        "questions": _l("added %(num)s questions: %(keys)s"),
+    },
+    "changed": {
+        "course": _l("changed %(num)s course: %(keys)s"),
+        "modules": _l("changed %(num)s modules: %(keys)s"),
+        "objectives": _l("changed %(num)s objectives: %(keys)s"),
+        "lessons": _l("changed %(num)s lessons: %(keys)s"),
+        "quizzes": _l("changed %(num)s quizzes: %(keys)s"),
+        "questions": _l("changed %(num)s questions: %(keys)s"),
+    },
+    "retired": {
+        "modules": _l("retired %(num)s modules: %(keys)s"),
+        "objectives": _l("retired %(num)s objectives: %(keys)s"),
+        "lessons": _l("retired %(num)s lessons: %(keys)s"),
+        "quizzes": _l("retired %(num)s quizzes: %(keys)s"),
+        "questions": _l("retired %(num)s questions: %(keys)s"),
+    },
+}
+_UNCHANGED = {
+    "modules": _l("%(num)s modules"),
+    "objectives": _l("%(num)s objectives"),
+    "lessons": _l("%(num)s lessons"),
+    "quizzes": _l("%(num)s quizzes"),
+    "questions": _l("%(num)s questions"),
+}
 
 
 class PackageRejected(Exception):
@@ -39,12 +75,17 @@ class SyncSummary:
         return bool(self.added or self.changed or self.retired)
 
     def lines(self) -> list[str]:
+        """What changed, one line per kind, in the current language (English outside a request)."""
         out = []
         for bucket in ("added", "changed", "retired"):
             for kind, keys in sorted(getattr(self, bucket).items()):
-                out.append(f"{bucket} {len(keys)} {kind}: {', '.join(keys[:12])}{' …' if len(keys) > 12 else ''}")
-        kept = ", ".join(f"{n} {kind}" for kind, n in sorted(self.unchanged.items()))
-        out.append(f"unchanged: {kept or 'nothing'}")
+                shown = ", ".join(keys[:12]) + (" …" if len(keys) > 12 else "")
+                text = _LINES[bucket].get(kind)
+                out.append(str(text) % {"num": len(keys), "keys": shown} if text
+                           else f"{bucket} {len(keys)} {kind}: {shown}")
+        kept = ", ".join(str(_UNCHANGED[kind]) % {"num": n} if kind in _UNCHANGED else f"{n} {kind}"
+                         for kind, n in sorted(self.unchanged.items()))
+        out.append(str(_l("unchanged: %(kept)s", kept=kept or _l("nothing"))))
         return out
 
 

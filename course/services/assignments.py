@@ -4,6 +4,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -22,9 +23,9 @@ def assign(session: Session, actor: User, *, module: Module | None, cohort: Coho
            officer: User | None = None, starts_at: datetime | None = None, due_at: datetime | None = None
            ) -> Assignment:
     if (cohort is None) == (officer is None):
-        raise ServiceError("Assign to a cohort or to one officer.", "target")
+        raise ServiceError(_l("Assign to a cohort or to one officer."), "target")
     if starts_at and due_at and due_at < starts_at:
-        raise ServiceError("The due date must come after the start date.", "due_at")
+        raise ServiceError(_l("The due date must come after the start date."), "due_at")
     target = Assignment.cohort_id == cohort.id if cohort else Assignment.user_id == officer.id
     same = Assignment.module_id.is_(None) if module is None else Assignment.module_id == module.id
     existing = session.scalar(select(Assignment).where(target, same))

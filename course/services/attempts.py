@@ -9,6 +9,7 @@ import random
 from datetime import datetime, timedelta
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -54,16 +55,16 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
     if current is not None:
         return current
     if quiz.retired:
-        raise ServiceError("This quiz is no longer offered.", status=404)
+        raise ServiceError(_l("This quiz is no longer offered."), status=404)
     used = session.scalar(select(func.count()).select_from(Attempt)
                           .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)) or 0
     left = attempts_left(quiz, used)
     if left == 0:
-        raise ServiceError("You have used all the attempts this quiz allows.", status=409)
+        raise ServiceError(_l("You have used all the attempts this quiz allows."), status=409)
     questions = session.scalars(select(Question).where(Question.quiz_id == quiz.id, Question.retired.is_(False))
                                 .options(selectinload(Question.current_version)).order_by(Question.position)).all()
     if not questions:
-        raise ServiceError("This quiz has no questions yet.", status=409)
+        raise ServiceError(_l("This quiz has no questions yet."), status=409)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
     limit = quiz.settings.get("time_limit_minutes")
     attempt = Attempt(user_id=user.id, quiz_id=quiz.id, number=used + 1, state=AttemptState.IN_PROGRESS,
@@ -121,23 +122,23 @@ def save_answer(session: Session, attempt: Attempt, question_version_id: int, re
     """Store one answer. Later sequence numbers win; an older or repeated one changes nothing.
     ``answer``: the row, when the caller has already loaded it."""
     if close_if_overdue(session, attempt, now, grace_seconds):
-        raise ServiceError("Time is up: this attempt was closed and graded on the answers saved in time.",
+        raise ServiceError(_l("Time is up: this attempt was closed and graded on the answers saved in time."),
                            status=409)
     if not attempt.is_open:
-        raise ServiceError("This attempt has already been submitted; its answers can no longer change.",
+        raise ServiceError(_l("This attempt has already been submitted; its answers can no longer change."),
                            status=409)
     if answer is None or answer.question_version_id != question_version_id:
         answer = find_answer(session, attempt, question_version_id)
     if answer is None:
-        raise ServiceError("That question is not part of this attempt.", status=400)
+        raise ServiceError(_l("That question is not part of this attempt."), status=400)
     if response is not None:
         problem = get_type(answer.question_version.type).check_response(answer.question_version.definition, response)
         if problem:
-            raise ServiceError(f"That answer cannot be accepted: {problem}.", status=400)
+            raise ServiceError(_l("That answer cannot be accepted: %(problem)s.", problem=problem), status=400)
     if seq is None:
         seq = answer.seq + 1
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or seq > 2**31 - 1:
-        raise ServiceError("Bad sequence number.", status=400)
+        raise ServiceError(_l("Bad sequence number."), status=400)
     if seq > answer.seq:
         answer.response = response
         answer.seq = seq

@@ -28,6 +28,7 @@ from datetime import date, datetime, time, timezone
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
@@ -340,7 +341,7 @@ def issue_certificate(session: Session, signer: Signer, settings: dict, user: Us
                       module_completion: ModuleCompletion | None = None) -> Certificate:
     """The certificate of one completion: the existing one if it was already issued."""
     if (course_completion is None) == (module_completion is None):
-        raise CertificateError("A certificate certifies one completion: the course's or a module's.")
+        raise CertificateError(_l("A certificate certifies one completion: the course's or a module's."))
     if course_completion is not None:
         kind, match = CertificateKind.COURSE, Certificate.course_completion_id == course_completion.id
     else:
@@ -349,7 +350,7 @@ def issue_certificate(session: Session, signer: Signer, settings: dict, user: Us
     if existing is not None:
         return existing
     if signer is None:
-        raise CertificateError("Certificates cannot be issued: CERTIFICATE_SIGNING_KEY is not set.")
+        raise CertificateError(_l("Certificates cannot be issued: CERTIFICATE_SIGNING_KEY is not set."))
     snapshot = _snapshot(session, settings, user, kind, course_completion, module_completion)
     for _attempt in range(3):
         certificate = Certificate(
@@ -365,7 +366,7 @@ def issue_certificate(session: Session, signer: Signer, settings: dict, user: Us
         if existing is not None:  # issued by a concurrent request a moment ago
             return existing
     else:  # three codes taken at once: not chance, something is wrong
-        raise CertificateError("No free certificate code could be found; try again.")
+        raise CertificateError(_l("No free certificate code could be found; try again."))
     audit.record(session, None, "certificate.issue", "certificate", certificate.code, officer=user.username,
                  kind=kind.value, module=certificate.snapshot.get("module", {}).get("key"))
     return certificate
@@ -488,9 +489,9 @@ def certificates_visible_to(session: Session, viewer: User, search: str = "", li
 def revoke(session: Session, actor: User, certificate: Certificate, reason: str, now: datetime) -> None:
     reason = (reason or "").strip()
     if not reason:
-        raise CertificateError("Give the reason for revoking this certificate.", "reason")
+        raise CertificateError(_l("Give the reason for revoking this certificate."), "reason")
     if certificate.revoked_at is not None:
-        raise CertificateError("This certificate is already revoked.")
+        raise CertificateError(_l("This certificate is already revoked."))
     certificate.revoked_at, certificate.revoked_by_id, certificate.revoke_reason = now, actor.id, reason[:2000]
     audit.record(session, actor, "certificate.revoke", "certificate", certificate.code,
                  officer=certificate.user.username, reason=certificate.revoke_reason)

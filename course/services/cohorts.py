@@ -5,6 +5,7 @@ admins see everyone. Views ask ``visible_officer_ids`` or ``can_see_user`` inste
 """
 from __future__ import annotations
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import delete, exists, select
 from sqlalchemy.orm import Session
 
@@ -51,9 +52,9 @@ def cohort_by_name(session: Session, name: str) -> Cohort | None:
 def create_cohort(session: Session, actor: User, name: str, description: str = "") -> Cohort:
     name = name.strip()
     if not name:
-        raise ServiceError("A cohort needs a name.", "name")
+        raise ServiceError(_l("A cohort needs a name."), "name")
     if cohort_by_name(session, name):
-        raise ServiceError(f"A cohort named {name!r} already exists.", "name")
+        raise ServiceError(_l("A cohort named '%(name)s' already exists.", name=name), "name")
     cohort = Cohort(name=name, description=description.strip())
     session.add(cohort)
     session.flush()
@@ -65,7 +66,7 @@ def rename_cohort(session: Session, actor: User, cohort: Cohort, name: str, desc
     name = name.strip()
     other = cohort_by_name(session, name)
     if not name or (other and other.id != cohort.id):
-        raise ServiceError("Choose a name no other cohort uses.", "name")
+        raise ServiceError(_l("Choose a name no other cohort uses."), "name")
     changes = {k: v for k, v in (("name", name), ("description", description.strip()), ("archived", archived))
                if getattr(cohort, k) != v}
     for key, value in changes.items():
@@ -77,7 +78,7 @@ def rename_cohort(session: Session, actor: User, cohort: Cohort, name: str, desc
 
 def add_member(session: Session, actor: User, cohort: Cohort, officer: User) -> bool:
     if officer.role != Role.OFFICER:
-        raise ServiceError(f"{officer.full_name} is not an officer.", "user")
+        raise ServiceError(_l("%(name)s is not an officer.", name=officer.full_name), "user")
     if session.scalar(select(exists().where(CohortMember.cohort_id == cohort.id,
                                             CohortMember.user_id == officer.id))):
         return False
@@ -95,7 +96,7 @@ def remove_member(session: Session, actor: User, cohort: Cohort, officer: User) 
 
 def add_trainer(session: Session, actor: User, cohort: Cohort, trainer: User) -> None:
     if trainer.role not in (Role.TRAINER, Role.ADMIN):
-        raise ServiceError(f"{trainer.full_name} is not a trainer.", "user")
+        raise ServiceError(_l("%(name)s is not a trainer.", name=trainer.full_name), "user")
     if not session.scalar(select(exists().where(CohortTrainer.cohort_id == cohort.id,
                                                 CohortTrainer.user_id == trainer.id))):
         session.add(CohortTrainer(cohort_id=cohort.id, user_id=trainer.id))

@@ -5,6 +5,7 @@ import csv
 import io
 from datetime import date
 
+from flask_babel import force_locale
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -60,8 +61,14 @@ def item_table(stats: list, lang: str = "en"):
     for item in stats:
         chosen = "; ".join(f"{k}: {v}" for k, v in sorted(item.option_counts.items()))
         rows.append([item.question.key, item.definition["type"], " ".join(item.definition["objectives"]), item.n,
-                     item.facility, item.discrimination, chosen, "; ".join(item.flags)])
+                     item.facility, item.discrimination, chosen, _english(item.flags)])
     return header, rows
+
+
+def _english(texts: list) -> str:
+    """Lazy strings (the item-analysis flags) in English, like every export's headers and labels."""
+    with force_locale("en"):
+        return "; ".join(str(text) for text in texts)
 
 
 def gain_table(gain: reports.KnowledgeGain):

@@ -11,6 +11,7 @@ import io
 import re
 from dataclasses import dataclass, field
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -32,7 +33,7 @@ MAX_ROWS = 5000
 class RowProblem:
     line: int
     field: str
-    message: str
+    message: str  # a lazy string: in the language of the page that shows it (str() it to render or compare)
 
     def __str__(self) -> str:
         return f"line {self.line}: {self.field}: {self.message}"
@@ -70,8 +71,8 @@ def read_rows(filename: str, content: bytes) -> tuple[list[tuple[int, dict]], li
         text = content.decode("utf-8-sig")
     except UnicodeDecodeError as error:
         line = content[:error.start].count(b"\n") + 1
-        return [], [RowProblem(line, "file", "is not UTF-8 text. In Excel choose Save As › "
-                                           "\"CSV UTF-8 (Comma delimited)\" and upload again.")]
+        return [], [RowProblem(line, "file", _l("is not UTF-8 text. In Excel choose Save As › "
+                                              "\"CSV UTF-8 (Comma delimited)\" and upload again."))]
     try:
         dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
     except csv.Error:
@@ -82,7 +83,7 @@ def read_rows(filename: str, content: bytes) -> tuple[list[tuple[int, dict]], li
         for record in reader:
             rows.append((reader.line_num, record))
     except csv.Error as error:
-        return [], [RowProblem(reader.line_num, "file", f"is not valid CSV ({error})")]
+        return [], [RowProblem(reader.line_num, "file", _l("is not valid CSV (%(error)s)", error=str(error)))]
     return _with_header(rows)
 
 
@@ -91,7 +92,7 @@ def _read_xlsx(content: bytes):
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
     except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
-        return [], [RowProblem(1, "file", "could not be read as an Excel workbook (.xlsx)")]
+        return [], [RowProblem(1, "file", _l("could not be read as an Excel workbook (.xlsx)"))]
     rows = [(index, ["" if cell is None else str(cell) for cell in record])
             for index, record in enumerate(sheet.iter_rows(values_only=True), start=1)]
     return _with_header(rows)
@@ -100,27 +101,29 @@ def _read_xlsx(content: bytes):
 def _with_header(rows):
     rows = [(line, record) for line, record in rows if any(cell.strip() for cell in record)]
     if not rows:
-        return [], [RowProblem(1, "file", "is empty")]
+        return [], [RowProblem(1, "file", _l("is empty"))]
     header_line, header = rows[0]
     names = [h.strip().lower().replace(" ", "_") for h in header]
     unknown = [n for n in names if n and n not in COLUMNS]
     missing = [c for c in REQUIRED if c not in names]
     problems = []
     if unknown:
-        problems.append(RowProblem(header_line, "header", f"unknown column(s): {', '.join(unknown)}; "
-                                                          f"the columns are {', '.join(COLUMNS)}"))
+        problems.append(RowProblem(header_line, "header",
+                                   _l("unknown column(s): %(unknown)s; the columns are %(columns)s",
+                                      unknown=", ".join(unknown), columns=", ".join(COLUMNS))))
     if missing:
-        problems.append(RowProblem(header_line, "header", f"missing column(s): {', '.join(missing)}"))
+        problems.append(RowProblem(header_line, "header",
+                                   _l("missing column(s): %(missing)s", missing=", ".join(missing))))
     if problems:
         return [], problems
     if len(rows) - 1 > MAX_ROWS:
-        return [], [RowProblem(header_line, "file", f"has more than {MAX_ROWS} rows; split it")]
+        return [], [RowProblem(header_line, "file", _l("has more than %(n)s rows; split it", n=MAX_ROWS))]
     out = []
     for line, record in rows[1:]:
         if len(record) > len(names):
             extra = [c for c in record[len(names):] if c.strip()]
             if extra:
-                problems.append(RowProblem(line, "row", "has more cells than the header has columns"))
+                problems.append(RowProblem(line, "row", _l("has more cells than the header has columns")))
                 continue
         values = {name: (record[i].strip() if i < len(record) else "") for i, name in enumerate(names) if name}
         out.append((line, values))
@@ -138,40 +141,46 @@ def plan_import(session: Session, filename: str, content: bytes) -> ImportPlan:
     for line, values in rows:
         problems_before = len(plan.problems)
 
-        def problem(field_name: str, message: str) -> None:
+        def problem(field_name: str, message) -> None:
             plan.problems.append(RowProblem(line, field_name, message))
 
         if not values.get("full_name"):
-            problem("full_name", "is missing")
+            problem("full_name", _l("is missing"))
         elif len(values["full_name"]) > 200:
-            problem("full_name", "is longer than 200 characters")
+            problem("full_name", _l("is longer than 200 characters"))
         staff = values.get("staff_number", "")
         if not staff:
-            problem("staff_number", "is missing")
+            problem("staff_number", _l("is missing"))
         elif staff in seen_staff:
-            problem("staff_number", f"{staff} appears twice in the file (also on line {seen_staff[staff]})")
+            problem("staff_number", _l("%(value)s appears twice in the file (also on line %(line)s)",
+                                       value=staff, line=seen_staff[staff]))
         else:
             seen_staff[staff] = line
         language = (values.get("language") or "en").lower()
         if language not in ("en", "ar"):
-            problem("language", f"{language!r} is not a language Marsa offers (use en or ar)")
+            problem("language", _l("'%(language)s' is not a language Marsa offers (use en or ar)", language=language))
         cohort = values.get("cohort", "")
         if cohort and cohort not in known_cohorts:
-            problem("cohort", f"no cohort named {cohort!r}; create it first or leave the cell empty")
+            problem("cohort", _l("no cohort named '%(cohort)s'; create it first or leave the cell empty",
+                                 cohort=cohort))
         existing = session.scalar(select(User).where(User.staff_number == staff)) if staff else None
         username = values.get("username") or (existing.username if existing else _username_from(staff))
         if username and not USERNAME_RE.match(username):
-            problem("username", f"{username!r}: use 2 to 80 letters, digits, dots, hyphens or underscores")
+            problem("username", _l("'%(username)s': use 2 to 80 letters, digits, dots, hyphens or underscores",
+                                   username=username))
         elif username:
             lowered = username.lower()
             if lowered in seen_usernames:
-                problem("username", f"{username} appears twice in the file (also on line {seen_usernames[lowered]})")
+                problem("username", _l("%(value)s appears twice in the file (also on line %(line)s)",
+                                       value=username, line=seen_usernames[lowered]))
             seen_usernames[lowered] = line
             holder = users.find_user(session, username)
             if holder is not None and (existing is None or holder.id != existing.id):
-                problem("username", f"{username} already belongs to someone else")
+                problem("username", _l("%(username)s already belongs to someone else", username=username))
         if existing is not None and existing.role != Role.OFFICER:
-            problem("staff_number", f"{staff} belongs to a {existing.role}, not an officer")
+            problem("staff_number", _l("%(number)s belongs to a trainer, not an officer", number=staff)
+                    if existing.role == Role.TRAINER else
+                    _l("%(number)s belongs to an administrator, not an officer", number=staff))
         if len(plan.problems) > problems_before:
             continue
         data = {"full_name": values["full_name"], "staff_number": staff, "username": username,

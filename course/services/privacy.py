@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import secrets
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
@@ -51,7 +52,7 @@ def personal_data(session: Session, user: User) -> dict:
 def anonymise(session: Session, actor: User, person: User) -> None:
     """Remove what identifies the person; keep their attempts (unlinkable) for the statistics."""
     if person.role != Role.OFFICER:
-        raise ServiceError("Only officers' accounts are anonymised; deactivate staff accounts instead.")
+        raise ServiceError(_l("Only officers' accounts are anonymised; deactivate staff accounts instead."))
     if person.username.startswith("former-"):
         return
     person.username = f"former-{person.id}"

@@ -11,6 +11,7 @@ import math
 from dataclasses import dataclass, field
 from datetime import datetime
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Text, and_, case, cast, func, select
 from sqlalchemy.orm import Session, aliased
 
@@ -151,23 +152,24 @@ def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en"
     return out
 
 
-def _flags(stats: ItemStats) -> list[str]:
+def _flags(stats: ItemStats) -> list:
+    """What the trainer should check about a question: lazy strings, shown in the reader's language."""
     flags = []
     if stats.n < 5 or stats.facility is None:
-        return ["too few answers to judge"] if stats.n else []
+        return [_l("too few answers to judge")] if stats.n else []
     if stats.facility >= 0.9:
-        flags.append("too easy: almost everyone gets it right")
+        flags.append(_l("too easy: almost everyone gets it right"))
     elif stats.facility <= 0.3:
-        flags.append("very hard: check the teaching and the wording")
+        flags.append(_l("very hard: check the teaching and the wording"))
     if stats.discrimination is not None:
         if stats.discrimination < 0:
-            flags.append("stronger officers get this wrong: check the key")
+            flags.append(_l("stronger officers get this wrong: check the key"))
         elif stats.discrimination < 0.15:
-            flags.append("does not separate stronger from weaker officers")
+            flags.append(_l("does not separate stronger from weaker officers"))
     if stats.definition["type"] in ("single", "multiple"):
         for option in stats.definition["options"]:
             if not option["correct"] and not stats.option_counts.get(option["id"]):
-                flags.append(f"distractor {option['id']} never chosen")
+                flags.append(_l("distractor %(option)s never chosen", option=option["id"]))
     return flags
 
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 import secrets
 from pathlib import Path
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
@@ -29,13 +30,13 @@ def common_passwords() -> frozenset[str]:
     return _common
 
 
-def password_problem(password: str, username: str = "") -> str | None:
-    """Why ``password`` is not acceptable, or None."""
+def password_problem(password: str, username: str = ""):
+    """Why ``password`` is not acceptable (a lazy string), or None."""
     if len(password) < MIN_PASSWORD_LENGTH:
-        return f"Use at least {MIN_PASSWORD_LENGTH} characters."
+        return _l("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
     lowered = password.lower()
     if lowered in common_passwords() or (username and username.lower() in lowered):
-        return "This password is too easy to guess. Choose a less common one."
+        return _l("This password is too easy to guess. Choose a less common one.")
     return None
 
 
@@ -62,17 +63,18 @@ def create_user(session: Session, *, username: str, password: str, role: Role, f
                 must_change_password: bool = False, check_policy: bool = True) -> User:
     username = username.strip()
     if not username or len(username) > 80:
-        raise ServiceError("A username of 1 to 80 characters is required.", "username")
+        raise ServiceError(_l("A username of 1 to 80 characters is required."), "username")
     if find_user(session, username):
-        raise ServiceError(f"The username {username!r} is already taken.", "username")
+        raise ServiceError(_l("The username '%(username)s' is already taken.", username=username), "username")
     if staff_number and session.scalar(select(User).where(User.staff_number == staff_number)):
-        raise ServiceError(f"Staff number {staff_number} already belongs to someone.", "staff_number")
+        raise ServiceError(_l("Staff number %(number)s already belongs to someone.", number=staff_number),
+                           "staff_number")
     if check_policy:
         problem = password_problem(password, username)
         if problem:
             raise ServiceError(problem, "password")
     if not full_name.strip():
-        raise ServiceError("The full name is required.", "full_name")
+        raise ServiceError(_l("The full name is required."), "full_name")
     user = User(username=username, password_hash=hash_password(password), role=Role(role),
                 full_name=full_name.strip(), staff_number=staff_number or None, duty_station=duty_station,
                 language=language if language in ("en", "ar") else "en", must_change_password=must_change_password)
@@ -83,9 +85,9 @@ def create_user(session: Session, *, username: str, password: str, role: Role, f
 
 def change_password(session: Session, user: User, current: str, new: str) -> None:
     if not check_password_hash(user.password_hash, current):
-        raise ServiceError("The current password is not correct.", "current_password")
+        raise ServiceError(_l("The current password is not correct."), "current_password")
     if current == new:
-        raise ServiceError("Choose a password different from the current one.", "new_password")
+        raise ServiceError(_l("Choose a password different from the current one."), "new_password")
     problem = password_problem(new, user.username)
     if problem:
         raise ServiceError(problem, "new_password")
@@ -108,15 +110,16 @@ def update_person(session: Session, actor: User, person: User, *, username: str,
     staff_number = (staff_number or "").strip() or None
     holder = find_user(session, username)
     if holder is not None and holder.id != person.id:
-        raise ServiceError(f"The username {username!r} is already taken.", "username")
+        raise ServiceError(_l("The username '%(username)s' is already taken.", username=username), "username")
     if staff_number:
         other = session.scalar(select(User).where(User.staff_number == staff_number))
         if other is not None and other.id != person.id:
-            raise ServiceError(f"Staff number {staff_number} already belongs to {other.full_name}.", "staff_number")
+            raise ServiceError(_l("Staff number %(number)s already belongs to %(name)s.", number=staff_number,
+                                  name=other.full_name), "staff_number")
     if not full_name:
-        raise ServiceError("The full name is required.", "full_name")
+        raise ServiceError(_l("The full name is required."), "full_name")
     if person.id == actor.id and (not active or role != Role.ADMIN):
-        raise ServiceError("You cannot remove your own administrator access.", "role")
+        raise ServiceError(_l("You cannot remove your own administrator access."), "role")
     wanted = {"username": username, "full_name": full_name, "staff_number": staff_number,
               "duty_station": (duty_station or "").strip() or None, "role": Role(role),
               "language": language if language in ("en", "ar") else "en", "is_active_account": active}
