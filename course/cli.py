@@ -15,6 +15,7 @@ from course.services import users
 from course.services.errors import ServiceError
 
 DEMO_PASSWORD = "marsa-demo"
+DEMO_COHORT = "Demo cohort — Alexandria seaport"
 DEMO_ACCOUNTS = (
     ("officer", Role.OFFICER, "Demo Officer", "DEMO-001", "Alexandria seaport"),
     ("trainer", Role.TRAINER, "Demo Trainer", None, None),
@@ -42,6 +43,21 @@ def load_course(path: Path, show_progress: bool = True):
         summary = apply_package(db.session, package, progress=lambda _label: bar.update(1))
     db.session.commit()
     return package, summary
+
+
+def _demo_cohort(accounts: dict) -> None:
+    """The demo trainer trains a cohort holding the demo officer, with the course assigned,
+    so a trial shows the officer's scores in the trainer's gradebook at once."""
+    from datetime import timedelta
+
+    from course.models._types import utcnow
+    from course.services import assignments, cohorts
+    cohort = cohorts.cohort_by_name(db.session, DEMO_COHORT) or cohorts.create_cohort(
+        db.session, accounts["admin"], DEMO_COHORT, "Created by `flask demo` for a local trial.")
+    cohorts.add_member(db.session, accounts["admin"], cohort, accounts["officer"])
+    cohorts.add_trainer(db.session, accounts["admin"], cohort, accounts["trainer"])
+    assignments.assign(db.session, accounts["admin"], module=None, cohort=cohort,
+                       due_at=utcnow() + timedelta(days=30))
 
 
 def upgrade_schema() -> None:
@@ -166,11 +182,16 @@ def register(app: Flask) -> None:
             click.echo("The course package has errors; fix them and run again.", err=True)
             sys.exit(1)
         created = []
+        accounts = {}
         for username, role, name, staff, station in DEMO_ACCOUNTS:
-            if users.find_user(db.session, username) is None:
-                users.create_user(db.session, username=username, password=DEMO_PASSWORD, role=role,
-                                  full_name=name, staff_number=staff, duty_station=station, check_policy=False)
+            accounts[username] = users.find_user(db.session, username)
+            if accounts[username] is None:
+                accounts[username] = users.create_user(
+                    db.session, username=username, password=DEMO_PASSWORD, role=role, full_name=name,
+                    staff_number=staff, duty_station=station, check_policy=False)
                 created.append(username)
+        if created:
+            _demo_cohort(accounts)
         db.session.commit()
         click.echo(f"Course loaded: {len(package.modules)} modules, "
                    f"{sum(len(q.questions) for q in package.quizzes)} questions.")

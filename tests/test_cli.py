@@ -63,5 +63,11 @@ def test_demo_creates_accounts_and_loads_the_course(app, session):
     assert "for a local trial only" in result.output
     roles = dict(session.execute(select(User.username, User.role)).all())
     assert roles == {"officer": Role.OFFICER, "trainer": Role.TRAINER, "admin": Role.ADMIN}
+    # The demo trainer trains the demo officer's cohort, which has the course assigned.
+    from course.models import Assignment, Cohort
+    cohort = session.scalar(select(Cohort))
+    assert {m.user.username for m in cohort.members} == {"officer"}
+    assert {t.user.username for t in cohort.trainers} == {"trainer"}
+    assert session.scalar(select(Assignment).where(Assignment.cohort_id == cohort.id)).due_at is not None
     again = app.test_cli_runner().invoke(args=["demo", "--course", str(MINI_COURSE)])
     assert again.exit_code == 0 and "Demo accounts created" not in again.output
