@@ -155,6 +155,15 @@ def test_access_matrix(world):
             response = clients[role].open(url.format(**ids), method=method)
             if response.status_code != status:
                 failures.append(f"{endpoint} {method} {role}: {response.status_code}, expected {status}")
+            if response.status_code == OK and response.mimetype == "text/html":
+                # Every page type carries the security headers (checked here, where every page is visited).
+                headers = response.headers
+                if ("script-src 'self'" not in headers.get("Content-Security-Policy", "")
+                        or "unsafe-inline" in headers.get("Content-Security-Policy", "")
+                        or headers.get("X-Content-Type-Options") != "nosniff"
+                        or headers.get("X-Frame-Options") != "DENY"
+                        or headers.get("Referrer-Policy") != "same-origin"):
+                    failures.append(f"{endpoint} {role}: security headers missing")
             if role == "anon" and status == L and endpoint not in ("auth.set_language",):
                 if "/login" not in response.headers.get("Location", ""):
                     failures.append(f"{endpoint}: anonymous not sent to sign in")

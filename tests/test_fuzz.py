@@ -111,3 +111,20 @@ def test_answer_submission_never_errors(app, mini_course, make_user, login, sess
     assert isinstance(payload, dict) and "ok" in payload
     if response.status_code != 200:
         assert payload["error"]
+
+
+GIFT_ALPHABET = st.sampled_from(list("{}=~#:->%[]\\$/\n abcT.0123456789") + ["::", "->", "{#", "{T}", "####", "//"])
+
+
+@FUZZ
+@given(pieces=st.lists(GIFT_ALPHABET, max_size=80))
+def test_gift_parser_reports_or_imports_never_crashes(pieces):
+    from course.gift import parse_gift
+    text = "".join(pieces)
+    result = parse_gift(text, "fuzz.gift", module="basics", objectives={"B1.1", "B1.2"}, default_objective="B1.1",
+                        taken_ids=set())
+    lines = text.count("\n") + 1
+    for problem in result.problems:
+        assert 1 <= problem.line <= lines and problem.message
+    for question in result.questions:
+        assert question["id"] and question["type"]
