@@ -9,6 +9,7 @@ from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import IntegerConverter
 
 from course.config import REPO_ROOT, load_config
 from course.extensions import babel, compress, csrf, db, limiter, login_manager
@@ -21,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
     app = Flask(__name__, instance_path=str(REPO_ROOT / "instance"), template_folder="templates",
                 static_folder="static")
     app.config.update(load_config(Path(app.instance_path), config))
+    app.url_map.converters["int"] = DatabaseInteger
     init_extensions(app)
     register_blueprints(app)
     register_templates(app)
@@ -29,6 +31,15 @@ def create_app(config: dict | None = None) -> Flask:
     register_errors(app)
     register_cli(app)
     return app
+
+
+class DatabaseInteger(IntegerConverter):
+    """``<int:...>`` in routes, limited to what an integer column holds: a larger id in a URL is
+    a plain 404, not a database error."""
+
+    def __init__(self, url_map, *args, **kwargs):
+        kwargs.setdefault("max", 2**31 - 1)
+        super().__init__(url_map, *args, **kwargs)
 
 
 def init_extensions(app: Flask) -> None:
@@ -176,8 +187,16 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(Exception)
     def unexpected_error(error: Exception):
         app.logger.exception("Unhandled error on %s %s", request.method, request.path)
-        db.session.rollback()
-        return render_error(500)
+        try:
+            db.session.rollback()
+            return render_error(500)
+        except Exception:
+            # The database itself is unreachable (PostgreSQL restarting, say): the page and the
+            # language choice must not load the signed-in user again, so they see a visitor.
+            app.logger.warning("The error page could not load the signed-in user; shown without it")
+            db.remove()
+            login_manager._update_request_context_with_user()  # anonymous for this response only
+            return render_error(500)
 
 
 def register_cli(app: Flask) -> None:

@@ -379,3 +379,24 @@ def test_people_list_pages(admin_client, make_user):
     assert "Page 1 of 2" in first and 'href="/admin/people?page=2"' in first
     second = admin_client.get("/admin/people?page=2")
     assert second.status_code == 200 and "Page 2 of 2" in second.get_data(as_text=True)
+
+
+def test_item_analysis_splits_by_the_language_answered_in(app, login, mini_course, two_cohorts, session):
+    a, _b, people = two_cohorts
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
+    english = answer_all(session, people["a1"], quiz, {"b-q1": "a"})
+    arabic = answer_all(session, people["a2"], quiz, {"b-q1": "b"})
+    arabic.language = "ar"
+    english.language = "en"
+    session.commit()
+    client = app.test_client()
+    login(client, "ta")
+
+    def facility(language):
+        rows = list(csv.reader(io.StringIO(client.get(
+            f"/trainer/cohorts/{a.id}/items.csv?quiz=basics-quiz&answered_in={language}")
+            .get_data(as_text=True).lstrip("\ufeff"))))
+        return {r[0]: (r[3], r[4]) for r in rows[1:]}["b-q1"]
+
+    assert facility("en") == ("1", "1.0") and facility("ar") == ("1", "0.0") and facility("") == ("2", "0.5")
+    assert "Answered in" in client.get(f"/trainer/cohorts/{a.id}/items?answered_in=ar").get_data(as_text=True)

@@ -202,3 +202,13 @@ def test_lesson_served_in_arabic_when_chosen(client, officer, login):
     assert "الكلمات مهمة" in page and 'dir="rtl"' in page
     fallback = client.get("/modules/basics/lessons/basics-second").get_data(as_text=True)
     assert "Second lesson text." in fallback and 'lang="en" dir="ltr"' in fallback
+
+
+def test_ids_too_large_for_the_database_are_refused_cleanly(client, officer, login):
+    login(client, "amal")
+    attempt_id = start(client)
+    assert client.get("/attempts/99999999999999999999").status_code == 404
+    response = client.post(f"/attempts/{attempt_id}/answer", data={"question": str(2**31), "seq": "1"})
+    assert response.status_code == 400 and response.get_json()["error"]
+    response = client.post(f"/attempts/{attempt_id}/answer", data={"question": "1", "seq": str(2**40)})
+    assert response.status_code == 400

@@ -71,14 +71,17 @@ def gradebook(session: Session, cohort: Cohort, *, search: str = "", station: st
     return GradebookPage(shown, modules, {o.id: statuses[o.id] for o in shown}, total, page, pages)
 
 
-def first_closed_attempts(cohort: Cohort, quiz_id: int):
+def first_closed_attempts(cohort: Cohort, quiz_id: int, language: str | None = None):
     """A subquery of each cohort member's first finished attempt at the quiz: classical item
-    statistics use first attempts, before officers have seen the questions."""
+    statistics use first attempts, before officers have seen the questions. With ``language``,
+    only attempts answered in that language (to spot an item that a translation made harder)."""
     ranked = (select(Attempt.id.label("attempt_id"), Attempt.user_id, Attempt.score, Attempt.max_score,
-                     Attempt.percent,
+                     Attempt.percent, Attempt.language,
                      func.row_number().over(partition_by=Attempt.user_id, order_by=Attempt.number).label("rank"))
               .join(CohortMember, and_(CohortMember.user_id == Attempt.user_id, CohortMember.cohort_id == cohort.id))
               .where(Attempt.quiz_id == quiz_id, Attempt.state.in_(CLOSED))).subquery()
+    if language:
+        return select(ranked).where(ranked.c.rank == 1, ranked.c.language == language).subquery()
     return select(ranked).where(ranked.c.rank == 1).subquery()
 
 
@@ -101,8 +104,9 @@ def _pearson(n, sx, sy, sxx, syy, sxy) -> float | None:
     return round(numerator / math.sqrt(denominator), 3)
 
 
-def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en") -> list[ItemStats]:
-    firsts = first_closed_attempts(cohort, quiz.id)
+def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en",
+                  answered_in: str | None = None) -> list[ItemStats]:
+    firsts = first_closed_attempts(cohort, quiz.id, answered_in)
     fraction = cast(AttemptAnswer.score, Float) / func.nullif(AttemptAnswer.max_score, 0)
     sums = session.execute(
         select(QuestionVersion.question_id, func.count(), func.sum(fraction),
@@ -291,9 +295,9 @@ def _gain_by_module(session, cohort, pre_quiz, post_quiz):
     return [(m, pre.get(m.key), post.get(m.key)) for m in progress.active_modules(session)]
 
 
-def score_distribution(session: Session, cohort: Cohort, quiz: Quiz) -> list[int]:
+def score_distribution(session: Session, cohort: Cohort, quiz: Quiz, answered_in: str | None = None) -> list[int]:
     """How many officers' first attempts fall in each 10-point band (0-9, ..., 90-100)."""
-    firsts = first_closed_attempts(cohort, quiz.id)
+    firsts = first_closed_attempts(cohort, quiz.id, answered_in)
     band = case((firsts.c.percent >= 100, 9), else_=func.floor(firsts.c.percent / 10))
     rows = session.execute(select(band, func.count()).select_from(firsts).group_by(band)).all()
     bands = [0] * 10

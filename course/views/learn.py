@@ -189,6 +189,8 @@ def save_answer(attempt_id: int):
         seq = int(request.form.get("seq", ""))
     except ValueError:
         return jsonify(ok=False, error=_("The answer could not be read.")), 400
+    if not (0 < version_id < 2**31 and 0 <= seq < 2**31):
+        return jsonify(ok=False, error=_("The answer could not be read.")), 400
     answer = attempt_service.find_answer(db.session, attempt, version_id)
     if answer is None:
         return jsonify(ok=False, error=_("That question is not part of this attempt.")), 400

@@ -89,13 +89,14 @@ def items(cohort_id: int):
     quiz = exports.quiz_for_items(db.session, request.args.get("quiz"))
     if quiz is None:
         abort(404)
-    stats = reports.item_analysis(db.session, cohort, quiz, current_language())
+    answered_in = request.args.get("answered_in") if request.args.get("answered_in") in ("en", "ar") else None
+    stats = reports.item_analysis(db.session, cohort, quiz, current_language(), answered_in)
     mastery = reports.objective_mastery(db.session, stats)
-    distribution = reports.score_distribution(db.session, cohort, quiz)
+    distribution = reports.score_distribution(db.session, cohort, quiz, answered_in)
     mastery_rows = [(m.objective.key, m.questions, None if m.mastery is None else round(100 * m.mastery))
                      for m in mastery]
     return render_template("trainer/items.html", cohort=cohort, quiz=quiz, quizzes=quizzes, stats=stats,
-                           mastery_rows=mastery_rows, distribution=distribution)
+                           mastery_rows=mastery_rows, distribution=distribution, answered_in=answered_in)
 
 
 @bp.get("/cohorts/<int:cohort_id>/items.<fmt>")
@@ -103,7 +104,8 @@ def items(cohort_id: int):
 def items_export(cohort_id: int, fmt: str):
     cohort = _cohort_for(cohort_id)
     quiz = exports.quiz_for_items(db.session, request.args.get("quiz")) or abort(404)
-    header, rows = exports.item_table(reports.item_analysis(db.session, cohort, quiz))
+    answered_in = request.args.get("answered_in") if request.args.get("answered_in") in ("en", "ar") else None
+    header, rows = exports.item_table(reports.item_analysis(db.session, cohort, quiz, answered_in=answered_in))
     return _download(header, rows, fmt, f"items-{quiz.key}", cohort.name)
 
 

@@ -79,7 +79,9 @@ objectives:
   - id: M7.1
     text: {en: Tell a refugee from an asylum-seeker and a migrant., ar: أن تميّز بين اللاجئ وملتمس اللجوء والمهاجر.}
   - id: M7.2
-    text: {en: Describe a person's situation without labels the facts do not support., ar: أن تصف وضع الشخص دون أوصاف لا تدعمها الوقائع.}
+    text:
+      en: Describe a person's situation without labels the facts do not support.
+      ar: أن تصف وضع الشخص دون أوصاف لا تدعمها الوقائع.
 completion: {lessons: all, quiz: pass}
 """
 EXTRA_LESSON_EN = """\
@@ -393,6 +395,7 @@ def start_server(workdir: Path) -> Server:
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "COURSE_DIR": str(course_dir),
            "RATELIMIT_STORAGE_URI": "memory://", "MARSA_ENV": "development", "PYTHONUNBUFFERED": "1"}
     env.pop("TEST_DATABASE_URL", None)
+    server = None
     try:
         _run([str(BIN / "flask"), "--app", "app", "demo"], env, "flask demo")
         _run([str(BIN / "python"), "-c", "from tests.browser.conftest import seed_database; seed_database()"],
@@ -410,8 +413,11 @@ def start_server(workdir: Path) -> Server:
         _wait_until_serving(url, process, log)
         return server
     except BaseException:
-        for step in cleanup:
-            step()
+        if server is not None:
+            stop_server(server)  # the process too, not only the database
+        else:
+            for step in cleanup:
+                step()
         raise
 
 
@@ -515,6 +521,8 @@ class Ui:
             return
         if request.url in self.downloads and "ERR_ABORTED" in failure:
             return  # Chromium ends a navigation that turned into a download this way
+        if request.resource_type in ("image", "media", "other") and failure == "net::ERR_ABORTED":
+            return  # the favicon of a page left before it arrived: cancelled, not failed
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 
     def _response(self, response):
@@ -554,7 +562,8 @@ class Ui:
         violations = page.evaluate(RUN_AXE, AXE_TAGS)
         self.checked.add(_without_fragment(page.url))
         if violations:
-            lines = [f"axe: {len(violations)} violation(s) on {page.url} (lang={page.evaluate('document.documentElement.lang')})"]
+            lang = page.evaluate("document.documentElement.lang")
+            lines = [f"axe: {len(violations)} violation(s) on {page.url} (lang={lang})"]
             for v in violations:
                 lines.append(f"- {v['id']} ({v['impact']}): {v['help']}")
                 lines += [f"    {n['target']}: {n['html']}\n      {n['summary']}" for n in v["nodes"]]
