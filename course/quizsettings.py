@@ -17,6 +17,9 @@ PRESETS: dict[str, dict] = {
         "show_feedback": "after_submission",
         "show_answers": "after_submission",
         "questions_per_page": None,
+        # Officers may ask for this many extra minutes, this many times (WCAG 2.2.1: timing adjustable).
+        "time_extension_minutes": 10,
+        "time_extensions": 2,
     },
     "graded": {
         "attempts": 3,
@@ -27,6 +30,9 @@ PRESETS: dict[str, dict] = {
         "show_feedback": "after_submission",
         "show_answers": "after_last_attempt",
         "questions_per_page": None,
+        # Officers may ask for this many extra minutes, this many times (WCAG 2.2.1: timing adjustable).
+        "time_extension_minutes": 10,
+        "time_extensions": 2,
     },
     "exam": {
         "attempts": 1,
@@ -37,6 +43,9 @@ PRESETS: dict[str, dict] = {
         "show_feedback": "when_released",
         "show_answers": "when_released",
         "questions_per_page": None,
+        # Officers may ask for this many extra minutes, this many times (WCAG 2.2.1: timing adjustable).
+        "time_extension_minutes": 10,
+        "time_extensions": 2,
     },
 }
 
@@ -58,13 +67,19 @@ def resolve(raw: dict, report: Callable[[str, str], None]) -> dict:
         report("pass_mark", "must be a percentage from 0 to 100")
         pass_mark = 70
     settings["pass_mark"] = float(pass_mark)
-    for key in ("attempts", "time_limit_minutes", "questions_per_page"):
+    for key in ("attempts", "time_limit_minutes", "questions_per_page", "time_extension_minutes"):
         if key in raw:
             value = raw[key]
             if value is not None and (not isinstance(value, int) or isinstance(value, bool) or value < 1):
                 report(key, "must be a whole number of at least 1, or null")
                 continue
             settings[key] = value
+    if "time_extensions" in raw:
+        value = raw["time_extensions"]
+        if not isinstance(value, int) or isinstance(value, bool) or value < 0:
+            report("time_extensions", "must be a whole number of at least 0")
+        else:
+            settings["time_extensions"] = value
     for key in ("shuffle_questions", "shuffle_options"):
         if key in raw:
             if not isinstance(raw[key], bool):

@@ -317,3 +317,20 @@ def test_exam_results_appear_when_the_trainer_releases_them(app, client, drills,
     assert "17%" in client.get("/attempts").get_data(as_text=True)
     entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "results.release"))
     assert entry.details["cohort"] == "Salloum — January"
+
+
+def test_officer_can_ask_for_more_time_as_often_as_the_quiz_allows(client, drills, officer, login, session):
+    drills(preset="exam", extra="time_limit_minutes: 20\ntime_extension_minutes: 5\ntime_extensions: 1")
+    login(client, "amal")
+    attempt_id = start(client, "drills-quiz")
+    before = session.get(Attempt, attempt_id).deadline_at
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "I need more time (1 extension left)" in page
+    client.post(f"/attempts/{attempt_id}/extend")
+    session.expire_all()
+    assert session.get(Attempt, attempt_id).deadline_at - before == timedelta(minutes=5)
+    assert "I need more time" not in client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    refused = client.post(f"/attempts/{attempt_id}/extend", follow_redirects=True).get_data(as_text=True)
+    assert "no more extra time" in refused
+    session.expire_all()
+    assert session.get(Attempt, attempt_id).deadline_at - before == timedelta(minutes=5)

@@ -64,6 +64,8 @@ class Attempt(Base):
     started_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
     #: When the time limit runs out (NULL: no limit).
     deadline_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
+    #: How many times the officer asked for more time.
+    extensions_used: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     submitted_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
     #: Seeds the shuffling of questions and options, so a resumed attempt looks the same.
     seed: Mapped[int] = mapped_column(Integer)

@@ -96,6 +96,25 @@ def option_order(attempt: Attempt, definition: dict, items: list[dict]) -> list[
     return shuffled
 
 
+def extensions_left(attempt: Attempt) -> int:
+    settings = attempt.quiz.settings
+    if attempt.deadline_at is None or not settings.get("time_extension_minutes"):
+        return 0
+    return max(0, settings.get("time_extensions", 0) - (attempt.extensions_used or 0))
+
+
+def extend_time(session: Session, attempt: Attempt, now: datetime, grace_seconds: int) -> Attempt:
+    """Give the officer more time, as many times as the quiz allows."""
+    if close_if_overdue(session, attempt, now, grace_seconds) or not attempt.is_open:
+        raise ServiceError(_l("This attempt is already closed."), status=409)
+    if extensions_left(attempt) == 0:
+        raise ServiceError(_l("This quiz allows no more extra time."), status=409)
+    attempt.deadline_at = attempt.deadline_at + timedelta(minutes=attempt.quiz.settings["time_extension_minutes"])
+    attempt.extensions_used = (attempt.extensions_used or 0) + 1
+    session.flush()
+    return attempt
+
+
 def is_overdue(attempt: Attempt, now: datetime, grace_seconds: int) -> bool:
     return attempt.deadline_at is not None and now > attempt.deadline_at + timedelta(seconds=grace_seconds)
 

@@ -166,7 +166,8 @@ def attempt(attempt_id: int):
     pages = paginate(questions, attempt.quiz.settings.get("questions_per_page"))
     page = min(max(1, request.args.get("page", 1, type=int) or 1), len(pages))
     return render_template("learn/attempt.html", attempt=attempt, quiz=attempt.quiz, questions=pages[page - 1],
-                           page=page, pages=len(pages), total=len(questions), form=EmptyForm())
+                           page=page, pages=len(pages), total=len(questions), form=EmptyForm(),
+                           extensions_left=attempt_service.extensions_left(attempt))
 
 
 def _responses_from_form(attempt: Attempt, form) -> dict[int, object]:
@@ -266,6 +267,26 @@ def result(attempt_id: int):
     return render_template("learn/result.html", attempt=attempt, quiz=attempt.quiz, questions=questions,
                            show_feedback=show_feedback, show_answers=show_answers, release_pending=release_pending,
                            left=attempt_service.attempts_left(attempt.quiz, used))
+
+
+@bp.post("/attempts/<int:attempt_id>/extend")
+@login_required
+def extend(attempt_id: int):
+    """More time on a timed quiz, as many times as the quiz allows."""
+    attempt = _own_attempt(attempt_id)
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        attempt_service.extend_time(db.session, attempt, utcnow(), _grace())
+    except ServiceError as error:
+        db.session.commit()
+        flash(error.message, "error")
+        return redirect(url_for("learn.attempt", attempt_id=attempt.id))
+    db.session.commit()
+    flash(_("You have %(n)s more minutes. New end time: %(time)s (UTC).",
+            n=attempt.quiz.settings["time_extension_minutes"], time=attempt.deadline_at.strftime("%H:%M")),
+          "success")
+    return redirect(url_for("learn.attempt", attempt_id=attempt.id))
 
 
 @bp.get("/attempts")
