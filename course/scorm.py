@@ -30,6 +30,8 @@ from course.markdown import render_markdown
 from course.questions import get_type
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "marsa.css"
+#: The web fonts marsa.css loads (``url(../fonts/...)``), shipped inside every package.
+WEB_FONTS = sorted((STYLESHEET.parent.parent / "fonts").glob("*.woff2"))
 LANGUAGES = ("en", "ar")
 RTL = ("ar",)
 #: SCORM 1.2 interaction types (cmi.interactions.n.type) of Marsa's question types.
@@ -243,7 +245,9 @@ class _Builder:
         index = self.page("\n".join(lessons_html), quiz_html, data)
         files = {
             "index.html": index.encode("utf-8"),
-            "marsa.css": STYLESHEET.read_bytes(),
+            # The stylesheet sits at the package root here, with the fonts it names beside it.
+            "marsa.css": STYLESHEET.read_text(encoding="utf-8").replace("../fonts/", "fonts/").encode("utf-8"),
+            **{f"fonts/{font.name}": font.read_bytes() for font in WEB_FONTS},
             "sco.css": SCO_CSS.encode("utf-8"),
             "player.js": PLAYER_JS.encode("utf-8"),
         }
