@@ -212,3 +212,18 @@ def test_ids_too_large_for_the_database_are_refused_cleanly(client, officer, log
     assert response.status_code == 400 and response.get_json()["error"]
     response = client.post(f"/attempts/{attempt_id}/answer", data={"question": "1", "seq": str(2**40)})
     assert response.status_code == 400
+
+
+def test_lesson_page_answers_304_when_nothing_changed(client, officer, login):
+    login(client, "amal")
+    url = "/modules/basics/lessons/basics-first"
+    first = client.get(url)
+    assert first.status_code == 200 and first.headers["ETag"]
+    again = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert again.status_code == 304 and again.data == b""
+    client.post(f"{url}/read")  # reading it changes the page ("You have read this lesson")
+    changed = client.get(url, headers={"If-None-Match": first.headers["ETag"]})
+    assert changed.status_code == 200 and "You have read this lesson." in changed.get_data(as_text=True)
+    client.post("/language", data={"lang": "ar"})
+    arabic = client.get(url, headers={"If-None-Match": changed.headers["ETag"]})
+    assert arabic.status_code == 200 and 'lang="ar"' in arabic.get_data(as_text=True)

@@ -1,7 +1,11 @@
 """The officer's side: dashboard, modules, lessons, quizzes, attempts and results."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, flash, jsonify, redirect, render_template, request, url_for
+import hashlib
+from pathlib import Path
+
+from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from sqlalchemy import select
@@ -22,6 +26,10 @@ from course.services import privacy, progress, releases
 from course.services.errors import ServiceError
 
 bp = Blueprint("learn", __name__)
+#: Changes whenever the code or templates change (a new deployment), so cached pages are refreshed.
+APP_VERSION = hashlib.sha256(b"".join(
+    path.read_bytes() for path in sorted(Path(__file__).resolve().parents[2].glob("templates/**/*.html"))
+)).hexdigest()[:12]
 
 
 def _module_or_404(slug: str) -> Module:
@@ -80,12 +88,24 @@ def lesson(slug: str, lesson_key: str):
     lang = current_language()
     text = current.text_for(lang)
     read = progress.read_lesson_ids(db.session, current_user, module)
-    return render_template(
-        "learn/lesson.html", module=module, lesson=current, text=text, lang=lang,
-        translated=text is not None and text.language == lang, is_read=current.id in read,
-        previous=lessons[index - 1] if index > 0 else None,
-        next=lessons[index + 1] if index + 1 < len(lessons) else None,
-        position=index + 1, total=len(lessons), form=EmptyForm())
+    # The page depends only on these: a browser that already has it gets "304 Not Modified"
+    # and no page is rendered (the form tokens it holds stay valid: they do not expire).
+    etag = hashlib.sha256("|".join(map(str, (
+        APP_VERSION, current.content_hash, module.content_hash, [x.key for x in lessons], text.body_hash if text else "",
+        current.id in read, lang, current_user.id, current_user.session_token,
+        current_app.config["INSTITUTE_NAME"]))).encode()).hexdigest()[:32]
+    if etag in request.if_none_match:
+        response = current_app.response_class(status=304)
+    else:
+        response = make_response(render_template(
+            "learn/lesson.html", module=module, lesson=current, text=text, lang=lang,
+            translated=text is not None and text.language == lang, is_read=current.id in read,
+            previous=lessons[index - 1] if index > 0 else None,
+            next=lessons[index + 1] if index + 1 < len(lessons) else None,
+            position=index + 1, total=len(lessons), form=EmptyForm()))
+    response.set_etag(etag)
+    response.headers["Cache-Control"] = "private, no-cache"
+    return response
 
 
 @bp.post("/modules/<slug>/lessons/<lesson_key>/read")
