@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import secrets
+from functools import lru_cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -20,7 +21,9 @@ _common: frozenset[str] | None = None
 
 # Checked even when the user does not exist, so a wrong username costs the same time as a
 # wrong password and does not reveal which accounts exist.
-_DUMMY_HASH = generate_password_hash("not-a-real-password", method="scrypt")
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    return generate_password_hash("not-a-real-password", method="scrypt")  # made on first use: start-up stays quick
 
 
 def common_passwords() -> frozenset[str]:
@@ -51,7 +54,7 @@ def find_user(session: Session, username: str) -> User | None:
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = find_user(session, username)
     if user is None:
-        check_password_hash(_DUMMY_HASH, password)
+        check_password_hash(_dummy_hash(), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active_account:
         return None

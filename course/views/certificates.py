@@ -17,7 +17,6 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from course.access import admin_only, staff_only
-from course.certificate_pdf import LABELS, qr_svg_path, render_certificate_pdf
 from course.extensions import db, limiter
 from course.models import Certificate
 from course.models._types import utcnow
@@ -61,6 +60,7 @@ def mine():
 def show(code: str):
     certificate = _certificate_for(code)
     url = _verify_url(certificate)
+    from course.certificate_pdf import LABELS, qr_svg_path  # reportlab loads only when a certificate is shown
     qr_size, qr_path = qr_svg_path(url)
     first = "ar" if certificate.snapshot.get("language") == "ar" else "en"
     return render_template("certificates/certificate.html", certificate=certificate, snap=certificate.snapshot,
@@ -72,6 +72,7 @@ def show(code: str):
 @login_required
 def pdf(code: str):
     certificate = _certificate_for(code)
+    from course.certificate_pdf import render_certificate_pdf
     body = render_certificate_pdf(certificate, _verify_url(certificate))
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": f"inline; filename=certificate-{certificate.code}.pdf"})
