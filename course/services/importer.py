@@ -73,11 +73,13 @@ def read_rows(filename: str, content: bytes) -> tuple[list[tuple[int, dict]], li
         line = content[:error.start].count(b"\n") + 1
         return [], [RowProblem(line, "file", _l("is not UTF-8 text. In Excel choose Save As › "
                                               "\"CSV UTF-8 (Comma delimited)\" and upload again."))]
+    # Only the delimiter is guessed (Excel writes ";" in some locales); quoting stays Excel's own,
+    # so a name with a quote in it, written as "", is read back exactly.
     try:
-        dialect = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t")
+        delimiter = csv.Sniffer().sniff(text.split("\n", 1)[0], delimiters=",;\t").delimiter
     except csv.Error:
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text), dialect)
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text), csv.excel, delimiter=delimiter)
     rows = []
     try:
         for record in reader:

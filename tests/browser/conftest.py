@@ -346,11 +346,11 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _postgres_database(base_url: str) -> tuple[str, callable]:
+def _postgres_database(base_url: str, label: str = "browser") -> tuple[str, callable]:
     """A fresh database next to ``base_url``'s (never that one: the unit tests drop its schema)."""
     import psycopg
     parts = urlsplit(base_url)
-    name = f"marsa_browser_{os.getpid()}"
+    name = f"marsa_{label}_{os.getpid()}"
     admin_url = urlunsplit(parts._replace(scheme="postgresql"))
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
@@ -384,11 +384,15 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout:
     raise RuntimeError(f"Marsa did not answer at {url} within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-def start_server(workdir: Path) -> Server:
+def start_server(workdir: Path, extend_course=None, label: str = "browser") -> Server:
+    """``extend_course(course_dir)``, if given, adds to the course copy before it is loaded (a test
+    module with a server of its own, such as test_hostile.py); ``label`` names its PostgreSQL database."""
     course_dir = make_course_copy(workdir / "course")
+    if extend_course is not None:
+        extend_course(course_dir)
     cleanup = []
     if os.environ.get("TEST_DATABASE_URL"):
-        database_url, drop = _postgres_database(os.environ["TEST_DATABASE_URL"])
+        database_url, drop = _postgres_database(os.environ["TEST_DATABASE_URL"], label)
         cleanup.append(drop)
     else:
         database_url = "sqlite:///" + str(workdir / "marsa-browser.db")
