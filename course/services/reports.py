@@ -13,7 +13,7 @@ from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Text, and_, case, cast, func, select
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Module, Objective, Question,
                            QuestionVersion, Quiz, User)
@@ -135,7 +135,9 @@ def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en"
             bucket[key] = bucket.get(key, 0) + n
     by_question = {row[0]: row for row in sums}
     out = []
-    for question in quiz.active_questions:
+    questions = session.scalars(select(Question).where(Question.quiz_id == quiz.id, Question.retired.is_(False))
+                                .options(selectinload(Question.current_version)).order_by(Question.position))
+    for question in questions:
         definition = question.current_version.definition
         row = by_question.get(question.id)
         if row is None:

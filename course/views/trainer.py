@@ -16,7 +16,7 @@ from course.access import get_person_for, staff_only
 from course.extensions import db
 from course.forms import EmptyForm, OverrideForm
 from course.i18n import current_language
-from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, Quiz, Role
+from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, QuestionVersion, Quiz, Role
 from course.models._types import utcnow
 from course.services import audit, cohorts, exports, progress, releases, reports
 from course.services import certificates as certificate_service
@@ -95,8 +95,13 @@ def items(cohort_id: int):
     distribution = reports.score_distribution(db.session, cohort, quiz, answered_in)
     mastery_rows = [(m.objective.key, m.questions, None if m.mastery is None else round(100 * m.mastery))
                      for m in mastery]
+    revised = set(db.session.scalars(  # questions corrected since first published: they can be regraded
+        select(QuestionVersion.question_id).join(Question, Question.id == QuestionVersion.question_id)
+        .where(Question.quiz_id == quiz.id).group_by(QuestionVersion.question_id)
+        .having(func.count() > 1)))
     return render_template("trainer/items.html", cohort=cohort, quiz=quiz, quizzes=quizzes, stats=stats,
-                           mastery_rows=mastery_rows, distribution=distribution, answered_in=answered_in)
+                           mastery_rows=mastery_rows, distribution=distribution, answered_in=answered_in,
+                           revised=revised)
 
 
 @bp.get("/cohorts/<int:cohort_id>/items.<fmt>")
