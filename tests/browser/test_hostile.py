@@ -575,7 +575,8 @@ def test_hostile_input_is_shown_as_text_and_never_runs(ui, server):
     saved = {row["key"]: row["response"] for row in query(server, """SELECT q.key AS key, aa.response AS response
         FROM attempt_answers aa JOIN question_versions qv ON qv.id = aa.question_version_id
         JOIN questions q ON q.id = qv.question_id WHERE aa.attempt_id = :a""", a=attempt_id)}
-    saved = {key: json.loads(value) if isinstance(value, str) else value for key, value in saved.items()}
+    if server.database_url.startswith("sqlite"):  # SQLite hands JSON columns back as text; psycopg decodes them
+        saved = {key: json.loads(value) if isinstance(value, str) else value for key, value in saved.items()}
     assert {key: saved[key] for key in ANSWERED} == ANSWERED, saved  # stored exactly as typed
 
     # The trainer sees the names in the gradebook and the transcript, the answers on the attempt's result
