@@ -5,6 +5,7 @@ The scripts run as ``.venv/bin/python bench/<script>.py``; this module puts the 
 """
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import platform
@@ -148,7 +149,7 @@ def machine_facts(pg_url: str | None = DEFAULT_PG_URL) -> dict:
                 facts["postgresql"] = connection.execute(text("SHOW server_version")).scalar()
             engine.dispose()
         except Exception as error:  # noqa: BLE001 - a fact, not a failure
-            facts["postgresql"] = f"unreachable ({type(error).__name__})"
+            facts["postgresql"] = f"unreachable ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
     return facts
 
 
@@ -252,15 +253,93 @@ def idle_share(seconds: float = 2.0) -> float:
     return (idle1 - idle0) / max(1, total1 - total0)
 
 
+#: Seconds one process may spend waiting for a quiet machine in all (MARSA_BENCH_WAIT_BUDGET), so a
+#: machine that never gets quiet delays the whole run by a bounded amount.
+WAIT_BUDGET = float(os.environ.get("MARSA_BENCH_WAIT_BUDGET", "420"))
+_waited = 0.0
+
+
 def wait_quiet(min_idle: float = 0.85, timeout: float = 300, say=None) -> dict:
-    """Wait (at most ``timeout`` seconds) until other processes leave the CPUs idle; the benchmarks
-    share this machine with whatever else runs on it. Returns what was seen, for the record."""
+    """Wait (at most ``timeout`` seconds, and within this process's budget) until other processes
+    leave the CPUs idle; the benchmarks share this machine with whatever else runs on it. Returns
+    what was seen, for the record."""
+    global _waited
     start = time.perf_counter()
+    timeout = max(0.0, min(timeout, WAIT_BUDGET - _waited))
     idle = idle_share()
     while idle < min_idle and time.perf_counter() - start < timeout:
         if say:
             say(f"  (waiting for a quiet machine: {idle:.0%} idle, load {Path('/proc/loadavg').read_text().split()[0]})")
         time.sleep(8)
         idle = idle_share()
+    _waited += time.perf_counter() - start
     return {"idle_share": round(idle, 3), "waited_s": round(time.perf_counter() - start, 1),
             "quiet": idle >= min_idle, "loadavg": Path("/proc/loadavg").read_text().split()[:3]}
+
+
+def officers_who_can_start(session, quiz, limit: int, language: str = "en") -> list[str]:
+    """Usernames of officers who may start ``quiz`` now (no open attempt, attempts left), those who
+    never took it first: the quiz-path benchmarks consume attempts, so each run picks new ones."""
+    from sqlalchemy import exists, func, select
+
+    from course.models import Attempt, AttemptState, User
+    used = (select(func.count()).where(Attempt.user_id == User.id, Attempt.quiz_id == quiz.id)
+            .correlate(User).scalar_subquery())
+    open_now = exists().where(Attempt.user_id == User.id, Attempt.quiz_id == quiz.id,
+                              Attempt.state == AttemptState.IN_PROGRESS)
+    allowed = quiz.settings.get("attempts") or 10**6
+    return list(session.scalars(select(User.username).where(User.role == "officer", User.language == language,
+                                                            User.is_active_account.is_(True), ~open_now,
+                                                            used < allowed)
+                                .order_by(used, User.id.desc()).limit(limit)))
+
+
+def upgrade_schema(url: str, say=None) -> str | None:
+    """Bring the benchmark database to the migrations' head, as `flask db upgrade` does after a
+    deployment: the app's code may have gained a migration since the data was generated (others
+    work on it while benchmarks run). Returns the revision it was at when it had to upgrade."""
+    from alembic.runtime.migration import MigrationContext
+
+    from course.db import make_engine
+    from course.migrate import upgrade_engine
+    check_url(url)
+    engine = make_engine(url)
+    try:
+        with engine.connect() as connection:
+            before = MigrationContext.configure(connection).get_current_revision()
+        upgrade_engine(engine)
+        with engine.connect() as connection:
+            after = MigrationContext.configure(connection).get_current_revision()
+    finally:
+        engine.dispose()
+    if before != after:
+        if say:
+            say(f"  (schema upgraded from {before} to {after}: the app gained migrations since the data was generated)")
+        return before
+    return None
+
+
+def code_fingerprint() -> dict:
+    """Which app code was measured: the commit HEAD points at (read from .git, without running git)
+    and a hash of the working tree's Python sources and templates (others edit them while we run)."""
+    head = None
+    git = REPO / ".git"
+    try:
+        ref = (git / "HEAD").read_text().strip()
+        if ref.startswith("ref: "):
+            ref_file = git / ref[5:]
+            head = ref_file.read_text().strip() if ref_file.exists() else None
+            if head is None and (git / "packed-refs").exists():
+                for line in (git / "packed-refs").read_text().splitlines():
+                    if line.endswith(ref[5:]):
+                        head = line.split()[0]
+        else:
+            head = ref
+    except OSError:
+        pass
+    digest = hashlib.sha256()
+    files = sorted([*REPO.glob("app.py"), *REPO.glob("course/**/*.py"), *REPO.glob("templates/**/*.html")])
+    for path in files:
+        digest.update(str(path.relative_to(REPO)).encode())
+        digest.update(path.read_bytes())
+    return {"head": head, "sources_sha256": digest.hexdigest()[:16], "files": len(files)}

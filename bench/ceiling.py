@@ -28,7 +28,7 @@ import click
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 import httpload  # noqa: E402
-from sqlalchemy import exists, func, select  # noqa: E402
+from sqlalchemy import func, select  # noqa: E402
 
 from course.extensions import db  # noqa: E402
 from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Lesson, Module,  # noqa: E402
@@ -55,16 +55,7 @@ def pick(app, quiz_key: str | None, needed: int) -> dict:
         else:  # the last module's quiz: the one most officers have not taken yet
             last = s.scalar(select(Module).where(Module.retired.is_(False)).order_by(Module.position.desc()))
             quiz = s.scalar(select(Quiz).where(Quiz.module_id == last.id, Quiz.retired.is_(False)))
-        # Officers who can start the quiz: no open attempt and attempts left; those who never took it first.
-        used = (select(func.count()).where(Attempt.user_id == User.id, Attempt.quiz_id == quiz.id)
-                .correlate(User).scalar_subquery())
-        open_now = exists().where(Attempt.user_id == User.id, Attempt.quiz_id == quiz.id,
-                                  Attempt.state == AttemptState.IN_PROGRESS)
-        allowed = quiz.settings.get("attempts") or 10**6
-        fresh = list(s.scalars(select(User.username).where(User.role == "officer", User.language == "en",
-                                                           User.is_active_account.is_(True), ~open_now,
-                                                           used < allowed)
-                               .order_by(used, User.id.desc()).limit(needed)))
+        fresh = benchlib.officers_who_can_start(s, quiz, needed)
         questions = len(quiz.active_questions)
         cohort = s.scalar(select(Cohort).where(Cohort.name != "All officers (institute-wide)").order_by(Cohort.id))
         everyone = s.scalar(select(Cohort).where(Cohort.name == "All officers (institute-wide)"))
@@ -99,6 +90,54 @@ def quiz_outcome(app, usernames: list[str], quiz_key: str) -> dict:
             "answers_saved": saved, "submitted": states.get(AttemptState.SUBMITTED, 0)}
 
 
+class CpuMeter:
+    """CPU seconds spent by the server (gunicorn master and workers) and, for PostgreSQL, by the
+    server processes serving this database, over one load run. Contention from other programs
+    stretches wall-clock times but not CPU seconds per request, so this gives a second, steadier
+    view of the ceiling ratio."""
+
+    def __init__(self, server, url: str) -> None:
+        self.server = server
+        self.url = url
+
+    def _db_pids(self) -> list[int]:
+        if not self.url.startswith("postgresql"):
+            return []
+        import psycopg
+        from urllib.parse import urlsplit
+        parts = urlsplit(self.url)
+        with psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
+                             dbname=parts.path.lstrip("/")) as connection:
+            rows = connection.execute("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
+                                      "AND pid <> pg_backend_pid()").fetchall()
+        return [r[0] for r in rows]
+
+    def __enter__(self):
+        self.pids = self.server.pids()
+        self.db_pids = self._db_pids()
+        self.start_app = httpload.cpu_of(self.pids)
+        self.start_db = httpload.cpu_of(self.db_pids)
+        return self
+
+    def __exit__(self, *_exc) -> None:
+        self.app_s = httpload.cpu_of(self.pids) - self.start_app
+        db_pids = set(self.db_pids) | set(self._db_pids())
+        self.db_s = httpload.cpu_of(db_pids) - self.start_db  # backends opened during the run started at 0
+
+    def record(self, result: dict) -> dict:
+        requests = result.get("requests") or 0
+        result["server_cpu_s"] = round(self.app_s, 3)
+        result["db_cpu_s"] = round(self.db_s, 3)
+        result["cpu_ms_per_request"] = 1000 * (self.app_s + self.db_s) / requests if requests else None
+        return result
+
+
+def measured_load(server, url: str, path: str, headers: dict, seconds: int, connections: int) -> dict:
+    with CpuMeter(server, url) as meter:
+        result = httpload.load(server.port, path, headers, seconds, connections)
+    return meter.record(result)
+
+
 def visit(port: int, cookie: str, paths: list[str], rounds: int) -> int:
     headers = {"Cookie": f"session={cookie}", "User-Agent": httpload.USER_AGENT}
     bad = 0
@@ -114,6 +153,7 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
           quiz_key: str | None = None, quiet: bool = False, modes: tuple[str, ...] = ("burst", "paced"),
           wait: float = 180) -> dict:
     benchlib.check_url(url)
+    benchlib.upgrade_schema(url, say=lambda text: click.echo(text, err=True))
     say = (lambda *_: None) if quiet else (lambda text: click.echo(text, err=True))
     name = benchlib.label(url)
     app = benchlib.bench_app(url, RATELIMIT_ENABLED=False)  # only mints cookies; the served app is untouched
@@ -126,7 +166,8 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
     page_headers = {"Cookie": f"session={reader_cookie}", "User-Agent": httpload.USER_AGENT}
     env = {"DATABASE_URL": url, "SECRET_KEY": benchlib.BENCH_SECRET_KEY}
     log = benchlib.OUT / f"gunicorn-{benchlib.backend(url)}.log"
-    results = {"url": url, "backend": benchlib.backend(url), "targets": {k: v for k, v in targets.items()
+    results = {"url": url, "backend": benchlib.backend(url), "code": benchlib.code_fingerprint(),
+               "targets": {k: v for k, v in targets.items()
                                                                           if k not in ("fresh_officers",)},
                "load_before": Path("/proc/loadavg").read_text().split()[:3]}
 
@@ -174,9 +215,9 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
             machine["ceiling"] = []
             for _ in range(rounds):
                 machine["ceiling"].append(quiet_now())
-                real_runs.append(httpload.load(real.port, targets["lesson_path"], page_headers, seconds,
+                real_runs.append(measured_load(real, url, targets["lesson_path"], page_headers, seconds,
                                                connections))
-                bare_runs.append(httpload.load(bare.port, "/", {"User-Agent": httpload.USER_AGENT}, seconds,
+                bare_runs.append(measured_load(bare, "", "/", {"User-Agent": httpload.USER_AGENT}, seconds,
                                                connections))
             results["bare_memory"] = bare.memory()
         finally:
@@ -186,16 +227,21 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
 
         def summary(runs):
             return {"rps": benchlib.median([r["rps"] for r in runs]),
+                    "cpu_ms_per_request": benchlib.median([r["cpu_ms_per_request"] for r in runs
+                                                           if r.get("cpu_ms_per_request")]),
                     "p50_s": benchlib.median([r.get("p50_s") for r in runs]),
                     "p99_s": benchlib.median([r.get("p99_s") for r in runs]), "runs": runs,
                     "non_2xx": sum(r.get("non_2xx") or 0 for r in runs)}
         results["lesson"] = summary(real_runs)
         results["bare"] = summary(bare_runs)
         results["ratio"] = results["lesson"]["rps"] / results["bare"]["rps"]
+        results["cpu_ratio"] = results["bare"]["cpu_ms_per_request"] / results["lesson"]["cpu_ms_per_request"]
         say(f"{name}: lesson page {results['lesson']['rps']:.0f} req/s (p50 "
             f"{benchlib.fmt_ms(results['lesson']['p50_s'])}, p99 {benchlib.fmt_ms(results['lesson']['p99_s'])}); "
             f"bare {results['bare']['rps']:.0f} req/s (p50 {benchlib.fmt_ms(results['bare']['p50_s'])}, p99 "
-            f"{benchlib.fmt_ms(results['bare']['p99_s'])}); ratio {results['ratio']:.0%}")
+            f"{benchlib.fmt_ms(results['bare']['p99_s'])}); ratio {results['ratio']:.0%}; CPU per request "
+            f"{results['lesson']['cpu_ms_per_request']:.2f} vs {results['bare']['cpu_ms_per_request']:.2f} ms "
+            f"(ratio {results['cpu_ratio']:.0%})")
         memory = {"after lesson-page load": real.memory()}
 
         # Every officer page, several times (both workers get some).
@@ -213,8 +259,10 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
             group = [httpload.Officer(u, mint(app, u), random.Random(1000 * index + i))
                      for i, u in enumerate(usernames)]
             machine[f"quiz {mode}"] = quiet_now()
-            outcome = httpload.run_quiz_path(real.port, group, targets["quiz_key"],
-                                             None if mode == "burst" else think)
+            with CpuMeter(real, url) as meter:
+                outcome = httpload.run_quiz_path(real.port, group, targets["quiz_key"],
+                                                 None if mode == "burst" else think)
+            meter.record(outcome)
             outcome["database"] = quiz_outcome(app, usernames, targets["quiz_key"])
             outcome["think_s"] = None if mode == "burst" else think
             results["quiz"][mode] = outcome

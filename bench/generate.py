@@ -49,7 +49,7 @@ import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402  (puts the repository on sys.path)
-from sqlalchemy import bindparam, func, insert, inspect, select, text  # noqa: E402
+from sqlalchemy import Column, MetaData, Table, func, insert, inspect, select, text  # noqa: E402
 from sqlalchemy.orm import Session  # noqa: E402
 
 from course.db import Base, make_engine  # noqa: E402
@@ -298,11 +298,15 @@ class Writer:
         return same_time if self.dialect == "postgresql" else sqlite_time
 
     def _statement(self, table: str, columns: tuple[str, ...]) -> str:
+        """``insert()`` of just these columns (any other column takes its server default), compiled once."""
         key = f"{table}:{','.join(columns)}"
         if key not in self.statements:
             model_table = Base.metadata.tables[table]
-            statement = insert(model_table).values({c: bindparam(c) for c in columns})
-            compiled = statement.compile(dialect=self.connection.dialect)
+            missing = [c for c in columns if c not in model_table.c]
+            if missing:
+                raise RuntimeError(f"{table} has no column {missing}: the models changed")
+            loading = Table(table, MetaData(), *(Column(c) for c in columns))
+            compiled = insert(loading).compile(dialect=self.connection.dialect)
             order = tuple(compiled.positiontup)
             if order != columns:
                 raise RuntimeError(f"unexpected parameter order for {table}: {order}")
@@ -865,6 +869,7 @@ def generate(url: str, officers: int, seed: int, reset: bool, course: str, batch
     total = time.perf_counter() - clock
     summary = {
         "url": url, "backend": dialect, "officers": officers, "seed": seed, "now": aware_now.isoformat(),
+        "code": benchlib.code_fingerprint(),
         "counts": counts.__dict__, "checked": checked, "database_bytes": size,
         "timings_s": {k: round(v, 2) for k, v in timings.items()}, "total_s": round(total, 2),
         "answers_per_s": round(counts.answers / max(1e-9, timings["attempts, answers, lesson reads"])),

@@ -24,11 +24,11 @@ import click
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import benchlib  # noqa: E402
 import httpload  # noqa: E402
-from sqlalchemy import event, exists, select  # noqa: E402
+from sqlalchemy import event, select  # noqa: E402
 from werkzeug.datastructures import MultiDict  # noqa: E402
 
 from course.extensions import db  # noqa: E402
-from course.models import Attempt, Cohort, Module, Quiz, User  # noqa: E402
+from course.models import Cohort, Module, Quiz, User  # noqa: E402
 
 PROFILES = benchlib.OUT / "profiles"
 BUCKETS = [
@@ -100,6 +100,7 @@ def profile_calls(label: str, call, n: int, out: list) -> None:
 @click.option("--n", default=200, show_default=True, help="Requests per profiled page.")
 def main(url, n):
     url = url or benchlib.sqlite_url(benchlib.default_sqlite_path(10_000))
+    benchlib.upgrade_schema(url, say=lambda text: click.echo(text, err=True))
     app = benchlib.bench_app(url, RATELIMIT_ENABLED=False)
     out: list = []
     with app.app_context():
@@ -110,9 +111,7 @@ def main(url, n):
                           .order_by(User.id))
         last = s.scalar(select(Module).where(Module.retired.is_(False)).order_by(Module.position.desc()))
         quiz = s.scalar(select(Quiz).where(Quiz.module_id == last.id))
-        taken = exists().where(Attempt.user_id == User.id, Attempt.quiz_id == quiz.id)
-        takers = list(s.scalars(select(User.username).where(User.role == "officer", User.language == "en", ~taken)
-                                .order_by(User.id).limit(3 * n + 60)))
+        takers = benchlib.officers_who_can_start(s, quiz, 60)
         everyone = s.scalar(select(Cohort.id).where(Cohort.name == "All officers (institute-wide)"))
         db.remove()
 

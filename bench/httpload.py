@@ -75,7 +75,8 @@ class Server:
     """A gunicorn we start (``with Server(...) as s``) and stop by its own pid on exit."""
 
     def __init__(self, app_spec: str, env: dict, workers: int = 2, worker_class: str = "sync", threads: int = 1,
-                 cwd: Path = benchlib.REPO, pythonpath: str | None = None, log: Path | None = None) -> None:
+                 cwd: Path = benchlib.REPO, pythonpath: str | None = None, log: Path | None = None,
+                 extra: list[str] | None = None) -> None:
         self.port = free_port()
         self.app_spec = app_spec
         self.env = {**os.environ, **env}
@@ -85,6 +86,7 @@ class Server:
         self.cwd = cwd
         self.pythonpath = pythonpath
         self.log = log or (benchlib.OUT / "gunicorn.log")
+        self.extra = list(extra or [])
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
 
@@ -97,7 +99,7 @@ class Server:
             cmd += ["--worker-class", self.worker_class, "--threads", str(self.threads)]
         if self.pythonpath:
             cmd += ["--pythonpath", self.pythonpath]
-        return cmd + [self.app_spec]
+        return cmd + self.extra + [self.app_spec]
 
     def describe(self) -> str:
         kind = "sync" if self.worker_class == "sync" else f"{self.worker_class} x{self.threads} threads"
@@ -145,6 +147,9 @@ class Server:
             time.sleep(0.05)
         return self.worker_pids()
 
+    def pids(self) -> list[int]:
+        return ([self.process.pid] if self.process else []) + self.worker_pids()
+
     def memory(self) -> dict:
         return {"master": memory_of(self.process.pid), "workers": [memory_of(p) for p in self.worker_pids()]}
 
@@ -164,6 +169,21 @@ class Server:
 
     def __exit__(self, *_exc) -> None:
         self.stop()
+
+
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+
+
+def cpu_of(pids) -> float:
+    """User + system CPU seconds used so far by ``pids`` (processes that ended count as 0)."""
+    total = 0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+        except (OSError, IndexError, ValueError):
+            pass
+    return total / CLOCK_TICKS
 
 
 def memory_of(pid: int) -> dict:

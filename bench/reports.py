@@ -118,12 +118,9 @@ def http_cases(t: dict) -> list[tuple[str, str, str]]:
     return cases
 
 
-def _measure(run, runs: int, slow_runs: int) -> dict:
-    """Warm up once, then time ``runs`` runs: wall clock, and this process's CPU time (which other
-    programs on the machine cannot inflate; it leaves out PostgreSQL's own work)."""
-    start = time.perf_counter()
-    first_value = run()
-    warm = time.perf_counter() - start
+def _measure(run, runs: int, slow_runs: int, warm: float, first_value) -> dict:
+    """After the warm-up run (timed by the caller), time ``runs`` runs: wall clock, and this process's
+    CPU time (which other programs on the machine cannot inflate; it leaves out PostgreSQL's own work)."""
     n = slow_runs if warm > 3 else runs
     times, cpu = [], []
     for _ in range(n):
@@ -138,6 +135,7 @@ def _measure(run, runs: int, slow_runs: int) -> dict:
 def bench(url: str, runs: int = 5, slow_runs: int = 3, only: set | None = None, quiet: bool = False,
           skip: set | None = None, wait: float = 120) -> dict:
     benchlib.check_url(url)
+    benchlib.upgrade_schema(url, say=lambda text: click.echo(text, err=True))
     app = benchlib.bench_app(url)
     engine = db.engine
     with app.app_context():
@@ -148,7 +146,27 @@ def bench(url: str, runs: int = 5, slow_runs: int = 3, only: set | None = None, 
         f"#{targets['cohort_id']} ({targets['cohort_size']} officers), officer #{targets['officer_id']} "
         f"({targets['officer_attempts']} attempts), quiz {targets['quiz_key']}")
     results = {"url": url, "backend": benchlib.backend(url), "targets": targets, "service": {}, "http": {},
+               "code": benchlib.code_fingerprint(),
                "load_before": Path("/proc/loadavg").read_text().split()[:3]}
+
+    def case(section: str, key: str, name: str, run, extra: dict) -> None:
+        """Warm up (counting the SQL statements), wait for a quiet machine, time; a failure is recorded."""
+        try:
+            with benchlib.QueryCounter(engine) as counter:
+                start = time.perf_counter()
+                first_value = run()
+                warm = time.perf_counter() - start
+            machine = benchlib.wait_quiet(timeout=wait) if wait else None
+            row = _measure(run, runs, slow_runs, warm, first_value)
+        except Exception as error:  # noqa: BLE001 - a report that fails is a result too
+            message = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
+            results[section][key] = {"name": name, "error": message, **extra}
+            say(f"  {section:<7} {name:<62} FAILED: {message}")
+            return
+        row.update(name=name, queries=counter.count, machine=machine, **extra)
+        results[section][key] = row
+        size = f", {row['size'] / 1024:,.0f} KiB" if section == "http" else ""
+        say(f"  {section:<7} {name:<62} {benchlib.fmt_ms(row['median_s']):>9}  ({counter.count} queries{size})")
 
     for key, name, function in service_cases(targets):
         if (only and key not in only) or (skip and key in skip):
@@ -160,38 +178,20 @@ def bench(url: str, runs: int = 5, slow_runs: int = 3, only: set | None = None, 
                     return function(db.session)
                 finally:
                     db.remove()
-        with benchlib.QueryCounter(engine) as counter:
-            with app.app_context():
-                function(db.session)
-                db.remove()
-        machine = benchlib.wait_quiet(timeout=wait) if wait else None
-        row = _measure(run, runs, slow_runs)
-        row.update(name=name, queries=counter.count, machine=machine)
-        results["service"][key] = row
-        say(f"  service {name:<62} {benchlib.fmt_ms(row['median_s']):>9}  ({counter.count} queries)")
+        case("service", key, name, run, {})
 
     client = app.test_client()
     benchlib.sign_in(client, benchlib.BENCH_ADMIN)
     for key, name, path in http_cases(targets):
         if (only and key not in only) or (skip and key in skip):
             continue
-        probe = client.get(path)
-        if probe.status_code != 200:
-            raise RuntimeError(f"GET {path}: HTTP {probe.status_code}")
 
         def run(path=path):
             response = client.get(path)
             if response.status_code != 200:
                 raise RuntimeError(f"GET {path}: HTTP {response.status_code}")
             return len(response.get_data())
-        with benchlib.QueryCounter(engine) as counter:
-            client.get(path)
-        machine = benchlib.wait_quiet(timeout=wait) if wait else None
-        row = _measure(run, runs, slow_runs)
-        row.update(name=name, path=path, queries=counter.count, machine=machine)
-        results["http"][key] = row
-        say(f"  http    {name:<62} {benchlib.fmt_ms(row['median_s']):>9}  ({counter.count} queries, "
-            f"{row['size'] / 1024:,.0f} KiB)")
+        case("http", key, name, run, {"path": path})
     results["load_after"] = Path("/proc/loadavg").read_text().split()[:3]
     engine.dispose()
     return results
@@ -204,6 +204,9 @@ def print_table(results: dict) -> None:
     click.echo(f"{'report':<66} {'median':>9} {'min':>9} {'max':>9} {'cpu':>9} {'queries':>7}")
     for section in ("service", "http"):
         for row in results[section].values():
+            if "error" in row:
+                click.echo(f"{section + ': ' + row['name']:<66} FAILED: {row['error']}")
+                continue
             click.echo(f"{section + ': ' + row['name']:<66} {benchlib.fmt_ms(row['median_s']):>9} "
                        f"{benchlib.fmt_ms(row['min_s']):>9} {benchlib.fmt_ms(row['max_s']):>9} "
                        f"{benchlib.fmt_ms(row['cpu_median_s']):>9} {row['queries']:>7}")

@@ -12,7 +12,6 @@ missing), never ``test``.
 """
 from __future__ import annotations
 
-import hashlib
 import os
 import shlex
 import subprocess
@@ -24,7 +23,7 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
-if Path(sys.executable).resolve() != VENV_PYTHON.resolve() and VENV_PYTHON.exists() and "--in-venv" not in sys.argv:
+if Path(sys.prefix).resolve() != (REPO / ".venv").resolve() and VENV_PYTHON.exists() and "--in-venv" not in sys.argv:
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:], "--in-venv"])
 sys.argv = [a for a in sys.argv if a != "--in-venv"]
 
@@ -56,13 +55,20 @@ def log(text: str) -> None:
     click.secho(f"==> {text}", bold=True, err=True)
 
 
-def run(args: list[str], commands: list[str]) -> None:
+FAILURES: list[str] = []
+
+
+def run(args: list[str], commands: list[str]) -> bool:
+    """Run one piece; a failure is recorded (and shown in the document) and the run goes on."""
     printable = " ".join(shlex.quote(a) for a in args)
     commands.append(printable)
     log(printable)
     start = time.perf_counter()
-    subprocess.run(args, cwd=REPO, check=True)
-    log(f"done in {time.perf_counter() - start:.0f} s")
+    code = subprocess.run(args, cwd=REPO).returncode
+    log(f"{'done' if code == 0 else f'FAILED (exit {code})'} in {time.perf_counter() - start:.0f} s")
+    if code != 0:
+        FAILURES.append(printable)
+    return code == 0
 
 
 def ensure_pg_database(url: str) -> bool:
@@ -70,9 +76,12 @@ def ensure_pg_database(url: str) -> bool:
     parts = urlsplit(url)
     name = parts.path.lstrip("/")
     benchlib.check_url(url)
-    facts = benchlib.machine_facts(url)
-    if facts["postgresql"] and not str(facts["postgresql"]).startswith("unreachable"):
-        return True
+    for _attempt in range(3):
+        facts = benchlib.machine_facts(url)
+        if facts["postgresql"] and not str(facts["postgresql"]).startswith("unreachable"):
+            return True
+        log(f"PostgreSQL: {facts['postgresql']}")
+        time.sleep(3)
     created = subprocess.run(["createdb", "-h", parts.hostname or "127.0.0.1", "-p", str(parts.port or 5432),
                               "-U", parts.username or "postgres", name], capture_output=True, text=True)
     if created.returncode != 0:
@@ -81,47 +90,22 @@ def ensure_pg_database(url: str) -> bool:
     return bool(facts["postgresql"]) and not str(facts["postgresql"]).startswith("unreachable")
 
 
-def code_fingerprint() -> dict:
-    """Which app code was measured: the commit HEAD points at (read from .git, without running git)
-    and a hash of the working tree's Python sources and templates (others edit them while we run)."""
-    head = None
-    git = REPO / ".git"
-    try:
-        ref = (git / "HEAD").read_text().strip()
-        if ref.startswith("ref: "):
-            ref_file = git / ref[5:]
-            head = ref_file.read_text().strip() if ref_file.exists() else None
-            if head is None and (git / "packed-refs").exists():
-                for line in (git / "packed-refs").read_text().splitlines():
-                    if line.endswith(ref[5:]):
-                        head = line.split()[0]
-        else:
-            head = ref
-    except OSError:
-        pass
-    digest = hashlib.sha256()
-    files = sorted([*REPO.glob("app.py"), *REPO.glob("course/**/*.py"), *REPO.glob("templates/**/*.html")])
-    for path in files:
-        digest.update(str(path.relative_to(REPO)).encode())
-        digest.update(path.read_bytes())
-    return {"head": head, "sources_sha256": digest.hexdigest()[:16], "files": len(files)}
-
-
 def run_all(sizes: list[int], ceiling_size: int, pg_url: str | None, runs: int, seconds: int, wait: int,
             big_size: int | None) -> None:
     commands: list[str] = []
     RESULTS.mkdir(parents=True, exist_ok=True)
     started = datetime.now(timezone.utc)
     meta = {"started": started.isoformat(timespec="seconds"), "facts": benchlib.machine_facts(pg_url),
-            "code": code_fingerprint(), "commands": commands, "sizes": sizes, "big_size": big_size}
+            "code": benchlib.code_fingerprint(), "commands": commands, "sizes": sizes, "big_size": big_size}
     backends = [("sqlite", None)] + ([("postgresql", pg_url)] if pg_url else [])
     for size in sizes + ([big_size] if big_size else []):
         big = size == big_size
         for backend, url in backends:
             url = url or benchlib.sqlite_url(benchlib.default_sqlite_path(size))
             stem = f"{backend}-{size}"
-            run([PY, "bench/generate.py", "--reset", "--officers", str(size), "--url", url,
-                 "--json-out", f"bench/out/results/generate-{stem}.json"], commands)
+            if not run([PY, "bench/generate.py", "--reset", "--officers", str(size), "--url", url,
+                        "--json-out", f"bench/out/results/generate-{stem}.json"], commands):
+                continue
             report_args = [PY, "bench/reports.py", "--url", url, "--json-out", f"bench/out/results/reports-{stem}.json",
                            "--wait", str(wait)]
             if big:
@@ -132,12 +116,15 @@ def run_all(sizes: list[int], ceiling_size: int, pg_url: str | None, runs: int, 
             if size == ceiling_size:
                 run([PY, "bench/ceiling.py", "--url", url, "--seconds", str(seconds), "--wait", str(max(wait, 60)),
                      "--json-out", f"bench/out/results/ceiling-{backend}.json"], commands)
-        benchlib.write_json(RESULTS / "meta.json", {**meta, "finished": datetime.now(timezone.utc)
-                                                    .isoformat(timespec="seconds")})
+                run([PY, "bench/experiments.py", "--url", url,
+                     "--json-out", f"bench/out/results/experiments-{backend}.json"], commands)
+                if backend == "sqlite":
+                    run([PY, "bench/hotspots.py", "--url", url], commands)
+        benchlib.write_json(RESULTS / "meta.json", {**meta, "failures": FAILURES, "finished": datetime.now(
+            timezone.utc).isoformat(timespec="seconds")})
     if ceiling_size not in sizes:
         log(f"note: no ceiling run (size {ceiling_size} not generated)")
-    run([PY, "bench/hotspots.py", "--url", benchlib.sqlite_url(benchlib.default_sqlite_path(ceiling_size))],
-        commands)
+    meta["failures"] = FAILURES
     meta["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
     meta["duration_min"] = round((datetime.now(timezone.utc) - started).total_seconds() / 60, 1)
     benchlib.write_json(RESULTS / "meta.json", meta)
@@ -201,8 +188,10 @@ def write_doc() -> None:
         c = ceilings.get(b)
         if not c:
             continue
+        cpu_ratio = c.get("cpu_ratio")
         rows.append([f"Lesson page ≥ 60 % of a bare Flask app's throughput ({names[b]})",
-                     f"{c['ratio']:.0%} ({c['lesson']['rps']:.0f} vs {c['bare']['rps']:.0f} req/s)",
+                     f"{c['ratio']:.0%} ({c['lesson']['rps']:.0f} vs {c['bare']['rps']:.0f} req/s)"
+                     + (f"; by CPU cost per request {cpu_ratio:.0%}" if cpu_ratio else ""),
                      verdict(c["ratio"] >= TARGETS["ratio"])])
     for b in backends:
         c = ceilings.get(b)
@@ -214,6 +203,10 @@ def write_doc() -> None:
                 continue
             save, submit = q["steps"].get("save answer", {}), q["steps"].get("submit", {})
             label = "no pause" if mode == "burst" else "0.5–1.5 s between answers"
+            if q.get("error_count"):
+                rows.append([f"Quiz path, 50 concurrent officers, {label} ({names[b]})",
+                             f"not measured: {q['error_count']} failed requests ({q['errors'][0]})", "–"])
+                continue
             rows.append([f"Answer save p99 < 100 ms, 50 concurrent officers, {label} ({names[b]})",
                          ms(save.get("p99_s")), verdict(save.get("p99_s", 9) < TARGETS["save_p99"])])
             rows.append([f"Submit p99 < 250 ms, 50 concurrent officers, {label} ({names[b]})",
@@ -222,14 +215,17 @@ def write_doc() -> None:
         r = reports.get((b, main_size))
         if not r:
             continue
-        pages = [(k, v) for k, v in r["http"].items() if k in REPORT_PAGES]
+        pages = [(k, v) for k, v in r["http"].items() if k in REPORT_PAGES and "error" not in v]
         slowest = max(pages, key=lambda kv: kv[1]["median_s"]) if pages else None
         if slowest:
             rows.append([f"Every report page < 300 ms at {main_size:,} officers ({names[b]})",
                          f"slowest: {slowest[1]['name'].replace('GET ', '')} {ms(slowest[1]['median_s'])}",
                          verdict(slowest[1]["median_s"] < TARGETS["report_page"])])
         export = r["http"].get("csv_all")
-        if export:
+        if export and "error" in export:
+            rows.append([f"Full export (gradebook CSV of all {r['targets']['all_cohort_size']:,} officers) < 3 s "
+                         f"({names[b]})", f"failed: {export['error']}", verdict(False)])
+        elif export:
             rows.append([f"Full export (gradebook CSV of all {r['targets']['all_cohort_size']:,} officers) < 3 s "
                          f"({names[b]})", ms(export["median_s"]), verdict(export["median_s"] < TARGETS["export"])])
     for b in backends:
@@ -265,6 +261,16 @@ def write_doc() -> None:
                      f"({code.get('files')} files)"]]
     lines += table(["", ""], rows)
     w("")
+    versions: dict[str, list[str]] = {}
+    for path in sorted(RESULTS.glob("*.json")):
+        data = benchlib.read_json(path)
+        if isinstance(data, dict) and isinstance(data.get("code"), dict):
+            versions.setdefault(data["code"].get("sources_sha256"), []).append(path.stem)
+    if len(versions) > 1:
+        w("Others changed the app while this run went on; the results were measured on these versions of "
+          "its sources (sha256 of `app.py`, `course/**/*.py`, `templates/**/*.html`): "
+          + "; ".join(f"`{k}`: {', '.join(v)}" for k, v in versions.items()) + ".")
+        w("")
     w("The machine is shared: other sessions ran test suites (pytest, Chromium) during the run. Every timed "
       "section first waits, up to a limit, for the CPUs to be at least 85 % idle and records what it saw "
       "(`machine` in the JSON results); report timings also record this process's CPU time, which other programs "
@@ -345,6 +351,9 @@ def write_doc() -> None:
                 for b in backends:
                     r = reports.get((b, main_size))
                     v = r and r[section].get(key)
+                    if v and "error" in v:
+                        row += ["**failed**", "–", "–"]
+                        continue
                     row += [ms(v["median_s"]) if v else "–", ms(v["cpu_median_s"]) if v else "–",
                             v["queries"] if v else "–"]
                 rows.append(row)
@@ -366,10 +375,15 @@ def write_doc() -> None:
                 for n in sizes:
                     r = reports.get((b, n))
                     v = r and r["http"].get(key)
-                    row.append(ms(v["median_s"]) if v else "–")
+                    row.append(("**failed**" if "error" in v else ms(v["median_s"])) if v else "–")
             rows.append(row)
         lines += table(header, rows)
         w("")
+        failed = [(names[b], n, v["name"], v["error"]) for (b, n), r in reports.items() if r
+                  for section in ("http", "service") for v in r[section].values() if "error" in v]
+        for name, n, case, error in failed:
+            w(f"**Failed** on {name} at {n:,} officers: {case}: `{error}`")
+            w("")
         gen_rows = []
         for n in sizes:
             for b in backends:
@@ -401,10 +415,18 @@ def write_doc() -> None:
                 continue
             for label, key in (("lesson page (real app)", "lesson"), ("bare Flask, same bytes", "bare")):
                 v = c[key]
+                cpu = v.get("cpu_ms_per_request")
                 rows.append([names[b], label, f"{v['rps']:.0f}", ms(v["p50_s"]), ms(v["p99_s"]),
-                             ", ".join(f"{r['rps']:.0f}" for r in v["runs"])])
-            rows.append([names[b], "**ratio**", f"**{c['ratio']:.0%}**", "", "", ""])
-        lines += table(["database", "app", "req/s", "p50", "p99", "runs (req/s)"], rows)
+                             f"{cpu:.2f} ms" if cpu else "–", ", ".join(f"{r['rps']:.0f}" for r in v["runs"])])
+            cpu_ratio = c.get("cpu_ratio")
+            rows.append([names[b], "**ratio**", f"**{c['ratio']:.0%}**", "", "",
+                         f"**{cpu_ratio:.0%}**" if cpu_ratio else "", ""])
+        lines += table(["database", "app", "req/s", "p50", "p99", "CPU per request", "runs (req/s)"], rows)
+        w("")
+        w("\"CPU per request\" is the CPU time of the gunicorn master and workers (plus, for PostgreSQL, the "
+          "database server processes serving `marsa_bench`) over a run, divided by the requests served; other "
+          "programs on the machine stretch wall-clock throughput but hardly this, so its ratio (bare ÷ real) is the "
+          "steadier estimate of the ceiling ratio on an otherwise idle machine.")
         w("")
 
         # ---- quiz
@@ -427,7 +449,9 @@ def write_doc() -> None:
                     rows.append([names[b], mode, step, v["requests"], f"{v['rps']:.1f}", ms(v["p50_s"]),
                                  ms(v["p95_s"]), ms(v["p99_s"]), ms(v["max_s"])])
                 db_check = q["database"]
-                rows.append([names[b], mode, f"*all steps: {q['rps']:.0f} req/s over {q['seconds']:.0f} s; "
+                cpu = q.get("cpu_ms_per_request")
+                rows.append([names[b], mode, f"*all steps: {q['rps']:.0f} req/s over {q['seconds']:.0f} s"
+                             + (f", {cpu:.1f} ms server CPU per request" if cpu else "") + "; "
                              f"{db_check['submitted']}/{q['officers']} attempts submitted, "
                              f"{db_check['answers_saved']:,} answers stored, {q['error_count']} errors*",
                              "", "", "", "", "", ""])
@@ -459,6 +483,16 @@ def write_doc() -> None:
           "each run starts a new gunicorn.")
         w("")
         lines += table(["database", "median", "runs"], rows)
+        w("")
+
+    for note in meta.get("notes", []):
+        w(f"Note: {note}")
+        w("")
+    if meta.get("failures"):
+        w("## Pieces that failed in this run")
+        w("")
+        for item in meta["failures"]:
+            w(f"- `{item}`")
         w("")
 
     # ---- machine record
@@ -500,6 +534,48 @@ def write_doc() -> None:
         w("")
         w("Call trees: `bench/out/profiles/*.txt` (pyinstrument).")
         w("")
+
+    # ---- experiments
+    experiments = {b: load(f"experiments-{b}.json") for b in backends}
+    if any(experiments.values()):
+        w("## Proposed fixes, prototyped")
+        w("")
+        w("`bench/experiments.py` implements three of the fixes below as functions of its own, swaps them in "
+          "only inside its process, checks that they give the same result as the current code (same CSV rows; "
+          "same scores and grade on a twin attempt with the same answers; the same HTML), then times both. "
+          "Medians, Flask test client, no gunicorn.")
+        w("")
+        rows = []
+        labels = {"export": "gradebook CSV of all officers (service)", "submit": "submit request (24 answers)",
+                  "lesson": "lesson page request"}
+        for b in backends:
+            e = experiments.get(b)
+            if not e:
+                continue
+            for key, label in labels.items():
+                v = e.get(key)
+                if not v:
+                    continue
+                rows.append([names[b], label, f"{ms(v['before']['cpu_s'])} / {v['before']['queries']:.0f}",
+                             f"{ms(v['after']['cpu_s'])} / {v['after']['queries']:.0f}",
+                             f"{ms(v['before']['wall_s'])} → {ms(v['after']['wall_s'])}"])
+        lines += table(["database", "case", "now: CPU / SQL", "prototype: CPU / SQL", "wall"], rows)
+        w("")
+        memory = next((e["memory"] for e in experiments.values() if e and e.get("memory")), None)
+        if memory:
+            w(f"Memory: a process that imports the app and calls `create_app()` (what each gunicorn worker does "
+              f"at boot) has {memory['before_rss_mib']:.1f} MiB RSS; with {', '.join(memory['lazy'])} replaced by "
+              f"empty stand-ins (what importing them lazily, only when a certificate is made or checked, would "
+              f"give) it has {memory['after_rss_mib']:.1f} MiB.")
+            w("")
+        preload = next((e["preload"] for e in experiments.values() if e and e.get("preload")), None)
+        if preload:
+            d, p = preload["default"], preload["--preload"]
+            w(f"gunicorn `--preload` (the master imports the app once, the workers share it copy-on-write), same "
+              f"warm-up (every officer page 4 times), median per worker: RSS {d['rss_mib']:.1f} → "
+              f"{p['rss_mib']:.1f} MiB, PSS {d['pss_mib']:.1f} → {p['pss_mib']:.1f} MiB, private "
+              f"{d['uss_mib']:.1f} → {p['uss_mib']:.1f} MiB.")
+            w("")
 
     # ---- findings
     if FINDINGS.exists():
