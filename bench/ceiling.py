@@ -19,8 +19,8 @@
 from __future__ import annotations
 
 import random
+import signal
 import sys
-import time
 from pathlib import Path
 
 import click
@@ -151,14 +151,14 @@ def visit(port: int, cookie: str, paths: list[str], rounds: int) -> int:
 def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, officers: int = 50,
           think: tuple[float, float] = (0.5, 1.5), startups: int = 3, worker_class: str = "sync", threads: int = 1,
           quiz_key: str | None = None, quiet: bool = False, modes: tuple[str, ...] = ("burst", "paced"),
-          wait: float = 180) -> dict:
+          wait: float = 180, waves: int = 3) -> dict:
     benchlib.check_url(url)
     benchlib.upgrade_schema(url, say=lambda text: click.echo(text, err=True))
     say = (lambda *_: None) if quiet else (lambda text: click.echo(text, err=True))
     name = benchlib.label(url)
     app = benchlib.bench_app(url, RATELIMIT_ENABLED=False)  # only mints cookies; the served app is untouched
-    targets = pick(app, quiz_key, needed=2 * officers + 4)
-    if len(targets["fresh_officers"]) < officers * len(modes) + 2:
+    targets = pick(app, quiz_key, needed=waves * len(modes) * officers + 4)
+    if len(targets["fresh_officers"]) < officers * waves * len(modes) + 2:
         raise click.ClickException(f"only {len(targets['fresh_officers'])} officers have not taken "
                                    f"{targets['quiz_key']}: regenerate the data (bench/generate.py --reset)")
     reader_cookie = mint(app, targets["reader"])
@@ -219,6 +219,17 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
                                                connections))
                 bare_runs.append(measured_load(bare, "", "/", {"User-Agent": httpload.USER_AGENT}, seconds,
                                                connections))
+            # A browser revalidating a page it already has sends If-None-Match: the view answers 304
+            # when the page's ETag matches (it still signs the officer in and runs its queries).
+            etag = page.header("ETag")
+            if etag:
+                machine["revalidation"] = quiet_now()
+                revalidated = measured_load(real, url, targets["lesson_path"], {**page_headers, "If-None-Match": etag},
+                                            seconds, connections)
+                revalidated.pop("raw", None)
+                results["lesson_304"] = revalidated
+                say(f"{name}: lesson page revalidated (304): {revalidated['rps']:.0f} req/s, "
+                    f"{revalidated.get('cpu_ms_per_request') or 0:.2f} ms CPU per request")
             results["bare_memory"] = bare.memory()
         finally:
             bare.stop()
@@ -255,22 +266,32 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
         fresh = fresh[2:]
         results["quiz"] = {}
         for index, mode in enumerate(modes):
-            usernames = fresh[index * officers:(index + 1) * officers]
-            group = [httpload.Officer(u, mint(app, u), random.Random(1000 * index + i))
-                     for i, u in enumerate(usernames)]
-            machine[f"quiz {mode}"] = quiet_now()
-            with CpuMeter(real, url) as meter:
-                outcome = httpload.run_quiz_path(real.port, group, targets["quiz_key"],
+            runs, everyone = [], []
+            machine[f"quiz {mode}"] = []
+            for wave in range(waves):
+                start = (index * waves + wave) * officers
+                usernames = fresh[start:start + officers]
+                everyone += usernames
+                group = [httpload.Officer(u, mint(app, u), random.Random(1000 * (index * waves + wave) + i))
+                         for i, u in enumerate(usernames)]
+                machine[f"quiz {mode}"].append(quiet_now())
+                with CpuMeter(real, url) as meter:
+                    run = httpload.run_quiz_path(real.port, group, targets["quiz_key"],
                                                  None if mode == "burst" else think)
-            meter.record(outcome)
-            outcome["database"] = quiz_outcome(app, usernames, targets["quiz_key"])
+                meter.record(run)
+                runs.append(run)
+            outcome = httpload.merge_waves(runs)
+            outcome["cpu_ms_per_request"] = benchlib.median([r["cpu_ms_per_request"] for r in runs
+                                                             if r.get("cpu_ms_per_request")])
+            outcome.pop("samples", None)
+            outcome["database"] = quiz_outcome(app, everyone, targets["quiz_key"])
             outcome["think_s"] = None if mode == "burst" else think
             results["quiz"][mode] = outcome
             steps = outcome["steps"]
-            say(f"{name}: quiz path ({mode}, {officers} officers): {outcome['rps']:.0f} req/s; save answer p99 "
-                f"{benchlib.fmt_ms(steps.get('save answer', {}).get('p99_s'))}, submit p99 "
+            say(f"{name}: quiz path ({mode}, {officers} officers x {waves} waves): {outcome['rps']:.0f} req/s; save "
+                f"answer p99 {benchlib.fmt_ms(steps.get('save answer', {}).get('p99_s'))}, submit p99 "
                 f"{benchlib.fmt_ms(steps.get('submit', {}).get('p99_s'))}; errors {outcome['error_count']}; "
-                f"submitted {outcome['database']['submitted']}/{officers}")
+                f"submitted {outcome['database']['submitted']}/{officers * waves}")
             memory[f"after quiz path ({mode})"] = real.memory()
 
         # 4. Trainer reports, then the institute-wide export, for memory.
@@ -298,13 +319,17 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
 @click.option("--quiz", "quiz_key", default=None, help="Quiz for the quiz path (default: the last module's).")
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["burst", "paced"]),
               help="Quiz path modes (default both).")
+@click.option("--waves", default=3, show_default=True,
+              help="Groups of --officers run one after the other per mode (more samples for p99).")
 @click.option("--wait", default=180, show_default=True,
               help="Seconds to wait at most, before each stage, for other programs to leave the CPUs idle (0: never).")
 @click.option("--json-out", default=None)
-def main(url, seconds, rounds, connections, officers, worker_class, threads, quiz_key, modes, wait, json_out):
+def main(url, seconds, rounds, connections, officers, worker_class, threads, quiz_key, modes, waves, wait, json_out):
     url = url or benchlib.sqlite_url(benchlib.default_sqlite_path(10_000))
+    # Stopped from outside (SIGTERM): unwind, so the servers this process started are stopped too.
+    signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     results = bench(url, seconds, rounds, connections, officers, worker_class=worker_class, threads=threads,
-                    quiz_key=quiz_key, modes=tuple(modes) or ("burst", "paced"), wait=wait)
+                    quiz_key=quiz_key, modes=tuple(modes) or ("burst", "paced"), wait=wait, waves=waves)
     mem = results["memory"]
     for stage, snapshot in mem.items():
         rss = ", ".join(f"{w.get('rss_mib', '?')}" for w in snapshot["workers"])

@@ -364,9 +364,13 @@ def submit_experiment(app, runs: int) -> dict:
         finally:
             service.submit_attempt = original
         g1, g2 = grade_of(a1), grade_of(a2)
-        if g1[1:] != g2[1:]:
+        # Per-question scores must be identical. The totals are summed in each attempt's own (shuffled)
+        # question order, so the percent may differ in the last rounded digit between twins.
+        same = (g1[0] == g2[0] == "submitted" and g1[4] == g2[4] and abs(g1[1] - g2[1]) < 1e-3
+                and abs(g1[2] - g2[2]) <= 0.011 and g1[3] == g2[3])
+        if not same:
             click.echo(f"current: {g1}\nproposed: {g2}", err=True)
-        twins.append(g1[1:] == g2[1:] and g1[0] == g2[0] == "submitted")
+        twins.append(same)
     if not all(twins):
         raise SystemExit("the submit prototype does not grade like the current code: not measured")
     queue = [prepared() for _ in range(2 * runs + 2)]

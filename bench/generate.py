@@ -28,9 +28,10 @@ PostgreSQL ``COPY`` through psycopg (attempts, answers and lesson reads).
 
 The brief asked for "about 3 attempts per officer ... ~20 answers per attempt (so ~180,000 attempts
 and ~3.6 million answers at 10,000)". Those figures disagree with each other (3 x 10,000 is 30,000),
-and the real quizzes have 24 to 30 questions, not 20. The generator aims at the data volume: about
-3.6 million answer rows at 10,000 officers, i.e. about 14.5 attempts per officer (pre-test,
-post-test and about 2 attempts per module quiz). ``--retake-bias`` moves that up or down.
+and the real quizzes have 24 to 30 questions, not 20 (an attempt has one answer row per question).
+The generator keeps the behaviour realistic (1 to 3 attempts per module quiz, drop-outs, cohorts
+still running) and lands near the brief's volume: about 120,000 attempts (11.9 per officer) and
+3 million answer rows at 10,000 officers. ``--retake-bias`` moves that up or down.
 """
 from __future__ import annotations
 
@@ -911,7 +912,7 @@ def print_summary(summary: dict) -> None:
 @click.option("--all-cohort/--no-all-cohort", default=True, show_default=True,
               help="Add an institute-wide cohort holding every officer (for the all-officer export).")
 @click.option("--retake-bias", default=1.0, show_default=True,
-              help="Scales how often officers retake quizzes (1.0 gives ~3.6M answers at 10,000 officers).")
+              help="Scales how often officers retake quizzes (1.0 gives ~3M answer rows at 10,000 officers).")
 @click.option("--now", "now_text", default=None, help="The generated 'now' (ISO date); default today 06:00 UTC.")
 @click.option("--analyze-sqlite", is_flag=True, help="Run ANALYZE on SQLite (the app never does).")
 @click.option("--json-out", default=None, help="Also write the summary as JSON to this file.")

@@ -408,6 +408,38 @@ def take_quiz(officer: Officer, port: int, quiz_key: str, think: tuple[float, fl
     officer.questions = len(parser.questions)  # type: ignore[attr-defined]
 
 
+def summarize(steps: dict[str, list[float]], elapsed: float, officers: int, errors: list[str],
+              unfinished: int = 0) -> dict:
+    total = sum(len(v) for v in steps.values())
+    order = ["quiz page", "start attempt", "attempt page", "save answer", "submit", "result page"]
+    per_step = {}
+    for step in order:
+        values = steps.get(step, [])
+        if not values:
+            continue
+        per_step[step] = {"requests": len(values), "rps": len(values) / elapsed,
+                          "p50_s": benchlib.percentile(values, 50), "p95_s": benchlib.percentile(values, 95),
+                          "p99_s": benchlib.percentile(values, 99), "max_s": max(values)}
+    return {"officers": officers, "seconds": elapsed, "requests": total, "rps": total / elapsed,
+            "steps": per_step, "errors": errors[:20], "error_count": len(errors), "unfinished": unfinished,
+            "samples": steps}
+
+
+def merge_waves(waves: list[dict]) -> dict:
+    """Waves of officers run one after the other: pool their latencies; rates over the summed time."""
+    steps: dict[str, list[float]] = {}
+    errors: list[str] = []
+    for wave in waves:
+        for step, values in wave["samples"].items():
+            steps.setdefault(step, []).extend(values)
+        errors += wave["errors"]
+    merged = summarize(steps, sum(w["seconds"] for w in waves), waves[0]["officers"], errors,
+                       sum(w["unfinished"] for w in waves))
+    merged["error_count"] = sum(w["error_count"] for w in waves)
+    merged["waves"] = len(waves)
+    return merged
+
+
 def run_quiz_path(port: int, officers: list[Officer], quiz_key: str, think: tuple[float, float] | None,
                   timeout: float = 600) -> dict:
     gate = threading.Barrier(len(officers))
@@ -425,16 +457,4 @@ def run_quiz_path(port: int, officers: list[Officer], quiz_key: str, think: tupl
         for step, values in officer.timings.items():
             steps.setdefault(step, []).extend(values)
         errors += officer.errors
-    total = sum(len(v) for v in steps.values())
-    order = ["quiz page", "start attempt", "attempt page", "save answer", "submit", "result page"]
-    per_step = {}
-    for step in order:
-        values = steps.get(step, [])
-        if not values:
-            continue
-        per_step[step] = {"requests": len(values), "rps": len(values) / elapsed,
-                          "p50_s": benchlib.percentile(values, 50), "p95_s": benchlib.percentile(values, 95),
-                          "p99_s": benchlib.percentile(values, 99), "max_s": max(values)}
-    return {"officers": len(officers), "seconds": elapsed, "requests": total, "rps": total / elapsed,
-            "steps": per_step, "errors": errors[:20], "error_count": len(errors),
-            "unfinished": sum(1 for t in threads if t.is_alive())}
+    return summarize(steps, elapsed, len(officers), errors, sum(1 for t in threads if t.is_alive()))

@@ -64,7 +64,10 @@ def run(args: list[str], commands: list[str]) -> bool:
     commands.append(printable)
     log(printable)
     start = time.perf_counter()
-    code = subprocess.run(args, cwd=REPO).returncode
+    # Each piece may wait for a quiet machine for at most this long in all, so a machine that never
+    # gets quiet delays the whole run by a bounded amount (about 15 minutes for the default run).
+    env = {**os.environ, "MARSA_BENCH_WAIT_BUDGET": os.environ.get("MARSA_BENCH_WAIT_BUDGET", "150")}
+    code = subprocess.run(args, cwd=REPO, env=env).returncode
     log(f"{'done' if code == 0 else f'FAILED (exit {code})'} in {time.perf_counter() - start:.0f} s")
     if code != 0:
         FAILURES.append(printable)
@@ -113,6 +116,9 @@ def run_all(sizes: list[int], ceiling_size: int, pg_url: str | None, runs: int, 
             else:
                 report_args += ["--runs", str(runs)]
             run(report_args, commands)
+            if big:
+                run([PY, "bench/experiments.py", "--url", url, "--only", "export", "--runs", "2",
+                     "--json-out", f"bench/out/results/experiments-{stem}.json"], commands)
             if size == ceiling_size:
                 run([PY, "bench/ceiling.py", "--url", url, "--seconds", str(seconds), "--wait", str(max(wait, 60)),
                      "--json-out", f"bench/out/results/ceiling-{backend}.json"], commands)
@@ -265,7 +271,8 @@ def write_doc() -> None:
     for path in sorted(RESULTS.glob("*.json")):
         data = benchlib.read_json(path)
         if isinstance(data, dict) and isinstance(data.get("code"), dict):
-            versions.setdefault(data["code"].get("sources_sha256"), []).append(path.stem)
+            versions.setdefault(data["code"].get("sources_sha256"), []).append(
+                "the start of the run" if path.stem == "meta" else path.stem)
     if len(versions) > 1:
         w("Others changed the app while this run went on; the results were measured on these versions of "
           "its sources (sha256 of `app.py`, `course/**/*.py`, `templates/**/*.html`): "
@@ -336,7 +343,9 @@ def write_doc() -> None:
             w(f"Cohort #{t['cohort_id']} ({t['cohort_size']} officers, the most recently finished cohort), officer "
               f"#{t['officer_id']} ({t['officer_attempts']} attempts), item analysis of `{t['quiz_key']}` (the items "
               f"page's default quiz), exports of that cohort and of the institute-wide cohort "
-              f"({t['all_cohort_size']:,} officers). Median of {r0['http'].get('gradebook', {}).get('runs', '?')} "
+              f"({t['all_cohort_size']:,} officers: Marsa has no export of all officers, so an admin gets one through a "
+              f"cohort holding everyone, which the generator creates; it is the same route and code as a cohort's "
+              f"export). Median of {r0['http'].get('gradebook', {}).get('runs', '?')} "
               "runs after a warm-up (3 runs, or 1 at 100,000, for cases slower than 3 s); \"CPU\" is this process's CPU "
               "time (for PostgreSQL the server's own work is not in it); \"q\" is the number of SQL statements.")
             w("")
@@ -380,7 +389,7 @@ def write_doc() -> None:
         lines += table(header, rows)
         w("")
         failed = [(names[b], n, v["name"], v["error"]) for (b, n), r in reports.items() if r
-                  for section in ("http", "service") for v in r[section].values() if "error" in v]
+                  for section in ("service", "http") for v in r[section].values() if "error" in v]
         for name, n, case, error in failed:
             w(f"**Failed** on {name} at {n:,} officers: {case}: `{error}`")
             w("")
@@ -421,6 +430,12 @@ def write_doc() -> None:
             cpu_ratio = c.get("cpu_ratio")
             rows.append([names[b], "**ratio**", f"**{c['ratio']:.0%}**", "", "",
                          f"**{cpu_ratio:.0%}**" if cpu_ratio else "", ""])
+            v = c.get("lesson_304")
+            if v:
+                cpu = v.get("cpu_ms_per_request")
+                rows.append([names[b], "lesson page revalidated by the browser (If-None-Match → 304)",
+                             f"{v['rps']:.0f}", ms(v.get("p50_s")), ms(v.get("p99_s")), f"{cpu:.2f} ms" if cpu else "–",
+                             f"{v['rps']:.0f}"])
         lines += table(["database", "app", "req/s", "p50", "p99", "CPU per request", "runs (req/s)"], rows)
         w("")
         w("\"CPU per request\" is the CPU time of the gunicorn master and workers (plus, for PostgreSQL, the "
@@ -432,12 +447,17 @@ def write_doc() -> None:
         # ---- quiz
         w("## Quiz path, 50 concurrent officers")
         w("")
-        w(f"Each officer (a real account that never took `{any_c['targets']['quiz_key']}`, "
+        w(f"Each officer (a generated account with attempts left at `{any_c['targets']['quiz_key']}`, those who "
+          "never took it first; "
           f"{any_c['targets']['quiz_questions']} questions — the real quizzes have 24–30, none has 20) opens the quiz "
           "page, starts an attempt, loads it, saves every answer as the page script does (POST with the CSRF header), "
           "submits the whole form and loads the result. *Burst*: no pause, all 50 start together (the worst "
           "case: everyone clicks at once, all the time). *Paced*: 0.5–1.5 s between answers (still ~30× faster "
-          "than people reading questions). Every attempt was checked in the database afterwards.")
+          "than people reading questions). Every attempt was checked in the database afterwards. The req/s of a "
+          "step is its number of requests divided by the length of the whole run. "
+          + (f"Each mode ran {any_c['quiz']['burst'].get('waves', 1)} waves of 50 officers one after the other "
+             "(new officers each time); the percentiles pool all waves."
+             if any_c.get("quiz", {}).get("burst", {}).get("waves", 1) > 1 else ""))
         w("")
         rows = []
         for b in backends:
@@ -451,8 +471,9 @@ def write_doc() -> None:
                 db_check = q["database"]
                 cpu = q.get("cpu_ms_per_request")
                 rows.append([names[b], mode, f"*all steps: {q['rps']:.0f} req/s over {q['seconds']:.0f} s"
+                             + (f" ({q['waves']} waves)" if q.get("waves", 1) > 1 else "")
                              + (f", {cpu:.1f} ms server CPU per request" if cpu else "") + "; "
-                             f"{db_check['submitted']}/{q['officers']} attempts submitted, "
+                             f"{db_check['submitted']}/{q['officers'] * q.get('waves', 1)} attempts submitted, "
                              f"{db_check['answers_saved']:,} answers stored, {q['error_count']} errors*",
                              "", "", "", "", "", ""])
         lines += table(["database", "mode", "step", "requests", "req/s", "p50", "p95", "p99", "max"], rows)
@@ -537,10 +558,12 @@ def write_doc() -> None:
 
     # ---- experiments
     experiments = {b: load(f"experiments-{b}.json") for b in backends}
+    extra_experiments = sorted((int(p.stem.rsplit("-", 1)[1]), p.stem.split("-")[1], benchlib.read_json(p))
+                               for p in RESULTS.glob("experiments-*-*.json"))
     if any(experiments.values()):
         w("## Proposed fixes, prototyped")
         w("")
-        w("`bench/experiments.py` implements three of the fixes below as functions of its own, swaps them in "
+        w("`bench/experiments.py` implements three of the fixes below as functions of its own (and measures two memory options), swaps them in "
           "only inside its process, checks that they give the same result as the current code (same CSV rows; "
           "same scores and grade on a twin attempt with the same answers; the same HTML), then times both. "
           "Medians, Flask test client, no gunicorn.")
@@ -548,33 +571,41 @@ def write_doc() -> None:
         rows = []
         labels = {"export": "gradebook CSV of all officers (service)", "submit": "submit request (24 answers)",
                   "lesson": "lesson page request"}
-        for b in backends:
-            e = experiments.get(b)
+        sets = [(names[b], f"{main_size:,}", experiments.get(b)) for b in backends]
+        sets += [(names[b], f"{n:,}", e) for n, b, e in extra_experiments if b in names]
+        for name, size, e in sets:
             if not e:
                 continue
             for key, label in labels.items():
                 v = e.get(key)
                 if not v:
                     continue
-                rows.append([names[b], label, f"{ms(v['before']['cpu_s'])} / {v['before']['queries']:.0f}",
-                             f"{ms(v['after']['cpu_s'])} / {v['after']['queries']:.0f}",
-                             f"{ms(v['before']['wall_s'])} → {ms(v['after']['wall_s'])}"])
-        lines += table(["database", "case", "now: CPU / SQL", "prototype: CPU / SQL", "wall"], rows)
+                before, after = v["before"], v["after"]
+                if "error" in before:
+                    now_text, wall = f"fails: `{before['error'][:90]}`", f"– → {ms(after['wall_s'])}"
+                else:
+                    now_text = f"{ms(before['cpu_s'])} / {before['queries']:.0f}"
+                    wall = f"{ms(before['wall_s'])} → {ms(after['wall_s'])}"
+                rows.append([name, size, label, now_text, f"{ms(after['cpu_s'])} / {after['queries']:.0f}", wall])
+        lines += table(["database", "officers", "case", "now: CPU / SQL", "prototype: CPU / SQL", "wall"], rows)
         w("")
-        memory = next((e["memory"] for e in experiments.values() if e and e.get("memory")), None)
-        if memory:
-            w(f"Memory: a process that imports the app and calls `create_app()` (what each gunicorn worker does "
-              f"at boot) has {memory['before_rss_mib']:.1f} MiB RSS; with {', '.join(memory['lazy'])} replaced by "
-              f"empty stand-ins (what importing them lazily, only when a certificate is made or checked, would "
-              f"give) it has {memory['after_rss_mib']:.1f} MiB.")
+        mem_rows = []
+        for b in backends:
+            e = experiments.get(b) or {}
+            memory, preload = e.get("memory"), e.get("preload")
+            if memory:
+                mem_rows.append([names[b], f"import the app and `create_app()`, without importing "
+                                 f"{', '.join(memory['lazy'])} (replaced by empty stand-ins: what lazy imports give)",
+                                 f"{memory['before_rss_mib']:.1f} → {memory['after_rss_mib']:.1f}", "", ""])
+            if preload:
+                d, p = preload["default"], preload["--preload"]
+                mem_rows.append([names[b], "gunicorn `--preload`, after every officer page ×4 (median worker)",
+                                 f"{d['rss_mib']:.1f} → {p['rss_mib']:.1f}", f"{d['pss_mib']:.1f} → {p['pss_mib']:.1f}",
+                                 f"{d['uss_mib']:.1f} → {p['uss_mib']:.1f}"])
+        if mem_rows:
+            w("Memory options, measured the same way (MiB per worker):")
             w("")
-        preload = next((e["preload"] for e in experiments.values() if e and e.get("preload")), None)
-        if preload:
-            d, p = preload["default"], preload["--preload"]
-            w(f"gunicorn `--preload` (the master imports the app once, the workers share it copy-on-write), same "
-              f"warm-up (every officer page 4 times), median per worker: RSS {d['rss_mib']:.1f} → "
-              f"{p['rss_mib']:.1f} MiB, PSS {d['pss_mib']:.1f} → {p['pss_mib']:.1f} MiB, private "
-              f"{d['uss_mib']:.1f} → {p['uss_mib']:.1f} MiB.")
+            lines += table(["database", "change", "RSS", "PSS", "private"], mem_rows)
             w("")
 
     # ---- findings
