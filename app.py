@@ -88,8 +88,6 @@ def register_blueprints(app: Flask) -> None:
 
 
 def register_templates(app: Flask) -> None:
-    from course.forms import EmptyForm, LanguageForm
-
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["tr"] = text_in
     app.jinja_env.globals["zip"] = zip
@@ -97,8 +95,9 @@ def register_templates(app: Flask) -> None:
 
     @app.context_processor
     def page_globals():
-        return {"lang": current_language(), "direction": text_direction(), "language_form": LanguageForm(),
-                "signout_form": EmptyForm(), "institute": app.config["INSTITUTE_NAME"]}
+        # The header's two forms take their token from csrf_token(): building two WTForms forms on
+        # every page cost more than the rest of a lesson page's template.
+        return {"lang": current_language(), "direction": text_direction(), "institute": app.config["INSTITUTE_NAME"]}
 
 
 COMPRESSIBLE = {"text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"}

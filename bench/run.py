@@ -612,7 +612,9 @@ def write_doc() -> None:
     if FINDINGS.exists():
         lines += FINDINGS.read_text().rstrip().splitlines()
         w("")
-    DOC.write_text("\n".join(lines) + "\n")
+    # Commands are run from the repository: show them relative to it (sqlite:////abs/bench/out/x.db
+    # becomes sqlite:///bench/out/x.db), so the document reads the same on every machine.
+    DOC.write_text("\n".join(lines).replace(str(REPO) + "/", "") + "\n")
     log(f"wrote {DOC.relative_to(REPO)}")
 
 

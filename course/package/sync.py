@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from course.models import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz, Setting
 from course.package.reader import Package, content_hash, short_hash
+from course.services.catalog import CATALOG_STAMP, stamp_changed
 
 
 #: The lines of ``SyncSummary.lines()``, as whole sentences for the translators: bucket -> kind -> text.
@@ -191,6 +192,8 @@ def apply_package(session: Session, package: Package, progress=None) -> SyncSumm
     session.flush()
     _sync_quizzes(session, package, modules, summary, step)
     _sync_course(session, package, summary)
+    if summary.has_changes or session.get(Setting, CATALOG_STAMP) is None:
+        stamp_changed(session)  # every process reloads its copy of the course on its next request
     session.flush()
     return summary
 

@@ -10,9 +10,9 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, attributes, joinedload, object_session, selectinload
 
 from course.models import Attempt, AttemptAnswer, AttemptState, Question, Quiz, User
 from course.questions import get_type, score_response
@@ -133,7 +133,7 @@ def find_answer(session: Session, attempt: Attempt, question_version_id: int) ->
     """One question of an attempt, with its version, in one query (autosave is the hot path)."""
     return session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
                                                       AttemptAnswer.question_version_id == question_version_id)
-                          .options(selectinload(AttemptAnswer.question_version)))
+                          .options(joinedload(AttemptAnswer.question_version)))
 
 
 def save_answer(session: Session, attempt: Attempt, question_version_id: int, response: Any, seq: int | None,
@@ -150,6 +150,13 @@ def save_answer(session: Session, attempt: Attempt, question_version_id: int, re
         answer = find_answer(session, attempt, question_version_id)
     if answer is None:
         raise ServiceError(_l("That question is not part of this attempt."), status=400)
+    if _store(answer, response, seq, now):
+        session.flush()
+    return answer
+
+
+def _store(answer: AttemptAnswer, response: Any, seq: int | None, now: datetime) -> bool:
+    """Check ``response`` and keep it if ``seq`` is newer than what the row holds; True if kept."""
     if response is not None:
         problem = get_type(answer.question_version.type).check_response(answer.question_version.definition, response)
         if problem:
@@ -158,17 +165,30 @@ def save_answer(session: Session, attempt: Attempt, question_version_id: int, re
         seq = answer.seq + 1
     if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or seq > 2**31 - 1:
         raise ServiceError(_l("Bad sequence number."), status=400)
-    if seq > answer.seq:
-        answer.response = response
-        answer.seq = seq
-        answer.saved_at = now
-        session.flush()
-    return answer
+    if seq <= answer.seq:
+        return False
+    answer.response = response
+    answer.seq = seq
+    answer.saved_at = now
+    return True
+
+
+def load_answers(session: Session, attempt: Attempt) -> list[AttemptAnswer]:
+    """The attempt's answers with their question versions, in one query, kept on ``attempt.answers``
+    so that grading and the page that follows do not load them again row by row."""
+    if "answers" not in inspect(attempt).unloaded:
+        return attempt.answers
+    answers = list(session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)
+                                   .options(selectinload(AttemptAnswer.question_version))
+                                   .order_by(AttemptAnswer.position)))
+    attributes.set_committed_value(attempt, "answers", answers)
+    return answers
 
 
 def grade(attempt: Attempt) -> None:
     total = maximum = 0.0
-    for answer in attempt.answers:
+    session = object_session(attempt)
+    for answer in load_answers(session, attempt) if session is not None else attempt.answers:
         definition = answer.question_version.definition
         answer.max_score = float(definition.get("points", 1))
         answer.score = round(score_response(definition, answer.response) * answer.max_score, 4)
@@ -187,8 +207,14 @@ def submit_attempt(session: Session, attempt: Attempt, now: datetime, grace_seco
         return attempt
     if close_if_overdue(session, attempt, now, grace_seconds):
         return attempt
+    # One read of the answers and one flush for the whole submission: a submit is the busiest
+    # moment of a class sitting a quiz together, so it must not cost a query per question.
+    answers = {answer.question_version_id: answer for answer in load_answers(session, attempt)}
     for version_id, response in (final_answers or {}).items():
-        save_answer(session, attempt, version_id, response, None, now, grace_seconds)
+        answer = answers.get(version_id)
+        if answer is None:
+            raise ServiceError(_l("That question is not part of this attempt."), status=400)
+        _store(answer, response, None, now)
     attempt.submit(now)
     grade(attempt)
     session.flush()

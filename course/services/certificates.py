@@ -24,10 +24,9 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
+from functools import lru_cache
+from typing import TYPE_CHECKING
 
-from cryptography.exceptions import InvalidSignature
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
@@ -39,6 +38,9 @@ from course.package.sync import COURSE_SETTING
 from course.services import audit
 from course.services.errors import ServiceError
 from course.services.progress import ModuleStatus, active_modules, statuses_for
+
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 log = logging.getLogger(__name__)
 
@@ -78,19 +80,35 @@ def unb64url(text: str) -> bytes:
     return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
 
 
+@lru_cache(maxsize=4)
+def _private_key(seed: bytes) -> Ed25519PrivateKey:
+    # cryptography is imported on the first signature, not at start-up: most requests of a worker
+    # never sign anything, and the library weighs several MB in every worker.
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+    return Ed25519PrivateKey.from_private_bytes(seed)
+
+
 @dataclass(frozen=True)
 class Signer:
     """The server's Ed25519 key, from the base64 32-byte seed in CERTIFICATE_SIGNING_KEY."""
 
-    key: Ed25519PrivateKey
+    seed: bytes
 
     @classmethod
     def from_seed(cls, seed_b64: str) -> Signer:
-        return cls(Ed25519PrivateKey.from_private_bytes(base64.b64decode(seed_b64, validate=True)))
+        seed = base64.b64decode(seed_b64, validate=True)
+        if len(seed) != 32:
+            raise ValueError("An Ed25519 private key is 32 bytes long.")
+        return cls(seed)
+
+    @property
+    def key(self) -> Ed25519PrivateKey:
+        return _private_key(self.seed)
 
     @property
     def public_key(self) -> str:
         """The public key as base64 of its 32 raw bytes: what offline verifiers are given."""
+        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
         return base64.b64encode(self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
 
     def sign(self, payload: bytes) -> str:
@@ -154,6 +172,8 @@ PAYLOAD_FIELDS = ("version", "code", "full_name", "staff_number", "course_id", "
 def check_token(token: str, public_key_b64: str, on: date) -> TokenCheck:
     """Check a token (or the whole QR URL) offline with the public key, as of the date ``on``."""
     token = token.strip().rsplit("#", 1)[-1]
+    from cryptography.exceptions import InvalidSignature
+    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
     payload_text, _dot, signature_text = token.rpartition(".")
     try:
         payload, signature = unb64url(payload_text), unb64url(signature_text)

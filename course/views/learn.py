@@ -22,7 +22,7 @@ from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
 from course.services import certificates as certificate_service
 from course.services import attempts as attempt_service
-from course.services import privacy, progress, releases
+from course.services import catalog, privacy, progress, releases
 from course.services.errors import ServiceError
 
 bp = Blueprint("learn", __name__)
@@ -79,30 +79,34 @@ def module(slug: str):
 @bp.get("/modules/<slug>/lessons/<lesson_key>")
 @login_required
 def lesson(slug: str, lesson_key: str):
-    module = _module_or_404(slug)
-    lessons = module.active_lessons
+    # The busiest page: the course structure comes from this process's copy of the published
+    # catalog, so the database is asked only whether that copy is current and what this officer read.
+    module = catalog.current(db.session).module(slug)
+    if module is None:
+        abort(404)
+    lessons = module.lessons
     index = next((i for i, lesson in enumerate(lessons) if lesson.key == lesson_key), None)
     if index is None:
         abort(404)
     current = lessons[index]
     lang = current_language()
     text = current.text_for(lang)
-    read = progress.read_lesson_ids(db.session, current_user, module)
+    is_read = catalog.has_read(db.session, current_user.id, current.id)
     # The page depends only on these: a browser that already has it gets "304 Not Modified"
     # and no page is rendered (the form tokens it holds stay valid: they do not expire).
     etag = hashlib.sha256("|".join(map(str, (
         APP_VERSION, current.content_hash, module.content_hash, [x.key for x in lessons], text.body_hash if text else "",
-        current.id in read, lang, current_user.id, current_user.session_token,
+        is_read, lang, current_user.id, current_user.session_token,
         current_app.config["INSTITUTE_NAME"]))).encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
         response = make_response(render_template(
             "learn/lesson.html", module=module, lesson=current, text=text, lang=lang,
-            translated=text is not None and text.language == lang, is_read=current.id in read,
+            translated=text is not None and text.language == lang, is_read=is_read,
             previous=lessons[index - 1] if index > 0 else None,
             next=lessons[index + 1] if index + 1 < len(lessons) else None,
-            position=index + 1, total=len(lessons), form=EmptyForm()))
+            position=index + 1, total=len(lessons)))
     response.set_etag(etag)
     response.headers["Cache-Control"] = "private, no-cache"
     return response
@@ -164,9 +168,7 @@ def _own_attempt(attempt_id: int) -> Attempt:
 
 
 def _load_answers(attempt: Attempt) -> list[AttemptAnswer]:
-    return db.session.scalars(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id)
-                              .options(selectinload(AttemptAnswer.question_version))
-                              .order_by(AttemptAnswer.position)).all()
+    return attempt_service.load_answers(db.session, attempt)
 
 
 @bp.get("/attempts/<int:attempt_id>")

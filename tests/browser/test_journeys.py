@@ -9,6 +9,7 @@ import re
 import time
 
 import pytest
+from playwright.sync_api import expect
 from sqlalchemy import text
 
 from tests.browser.conftest import (COHORT, DEMO_PASSWORD, DUE_COHORT, DUE_PERSONAL, EXTRA_MODULE, EXTRA_QUIZ,
@@ -553,14 +554,14 @@ def test_lessons_once_opened_can_be_read_offline(ui, server):
         assert response.headers.get("x-marsa-offline-copy") == "1"
         assert page.inner_text("article.lesson h1") == "Why precise words matter at the border"
         assert "Your words travel further than you think" in page.inner_text("article.lesson")
-        marker = page.locator("#offline-copy")
-        assert marker.is_visible() and marker.inner_text().startswith("Offline copy")
+        expect(page.locator("#offline-copy")).to_contain_text("Offline copy")
         assert page.evaluate("getComputedStyle(document.body).fontFamily") != ""  # the stylesheet came too
         assert page.evaluate("getComputedStyle(document.querySelector('.site-header')).backgroundColor") \
             == "rgb(11, 79, 108)"
         ui.axe(page)
         page.click("nav.crumbs >> text=Key migration terminology")  # kept when it was opened: readable too
-        assert page.locator("#offline-copy").is_visible() and page.inner_text("h1") == "Key migration terminology"
+        expect(page.locator("h1")).to_have_text("Key migration terminology")
+        expect(page.locator("#offline-copy")).to_be_visible()
         ui.axe(page)
         with pytest.raises(Exception, match="ERR_INTERNET_DISCONNECTED|ERR_FAILED"):
             page.goto("/quizzes/terminology-quiz")  # never kept: needs the network

@@ -1,0 +1,31 @@
+"""gunicorn's settings for Marsa, read by gunicorn whenever it starts in this folder.
+
+Command-line flags override these (``gunicorn --workers 4 'app:create_app()'``); the environment
+variables below let a deployment tune them without editing the file. docs/DEPLOYMENT.md explains
+the choices; docs/PERFORMANCE.md measures them.
+"""
+import os
+
+wsgi_app = "app:create_app()"
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+# Threads let one worker wait on the database for one officer while serving another; the app keeps
+# one database session per thread.
+threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+# The app (code, templates, translations, the course's Markdown renderer) is built once in the
+# master and shared by the workers' memory pages until they write to them: each worker then adds
+# only what it allocates itself. A new release needs a restart (not a HUP) to load new code.
+preload_app = os.environ.get("GUNICORN_PRELOAD", "1") != "0"
+# A worker is replaced after this many requests (with jitter, so not all at once): a slow leak in
+# any library cannot grow a worker without bound on a server that runs for months.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "5000"))
+max_requests_jitter = max_requests // 10
+# Officers' browsers keep connections open between autosaves.
+keepalive = 5
+
+
+def post_fork(server, worker):
+    """Each worker opens its own database connections: a connection inherited from the master
+    would be one socket shared by several processes."""
+    from course.extensions import db
+    if db.engine is not None:
+        db.engine.dispose(close=False)
