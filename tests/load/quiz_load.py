@@ -3,6 +3,9 @@
 two app processes sharing one database. Afterwards every answer must be stored exactly once, no
 attempt duplicated and no request failed.
 
+Two phases, each timed: the officers sign in (as they arrive in the room), then the quiz starts and
+they answer and submit it, starting over ``--spread`` seconds. The figure to hold is the second.
+
     .venv/bin/python tests/load/quiz_load.py --url postgresql://postgres@127.0.0.1:5432/marsa_load
 
 Loopback only; every officer makes a bounded number of requests and the run stops by itself.
@@ -74,21 +77,33 @@ class Stats:
                 self.failures.append(f"{step}: {detail}")
 
 
-def officer_run(index: int, ports: list[int], quiz_key: str, stats: Stats, expected: dict, arrives_at: float):
-    # Officers arrive spread over the minute, not all at once; a late thread starts at once.
-    time.sleep(max(0.0, arrives_at - time.monotonic()))
+def _timed(stats: Stats, step: str, call, ok_statuses=(200, 302)):
+    began = time.perf_counter()
+    status, headers, body = call()
+    stats.record(step, time.perf_counter() - began, status in ok_statuses, f"HTTP {status}")
+    return status, headers, body
+
+
+def sign_in(index: int, ports: list[int], stats: Stats) -> Browserish:
+    """Before the exam: the officer opens Marsa and signs in (each sign-in checks an scrypt hash,
+    deliberately slow, so it is measured as its own phase)."""
     client = Browserish()
+    port = ports[index % len(ports)]
+    _timed(stats, "login page", lambda: client.get(port, "/login"))
+    _timed(stats, "sign in", lambda: client.post(port, "/login", {"username": f"load{index}", "password": PASSWORD}))
+    _timed(stats, "dashboard", lambda: client.get(port, "/"))  # where the sign-in redirects; it carries a fresh form token
+    return client
+
+
+def take_quiz(index: int, client: Browserish, ports: list[int], quiz_key: str, stats: Stats, expected: dict,
+              arrives_at: float):
+    # Officers start spread over the minute, not all at once; a late thread starts at once.
+    time.sleep(max(0.0, arrives_at - time.monotonic()))
     port = ports[index % len(ports)]
 
     def timed(step, call, ok_statuses=(200, 302)):
-        began = time.perf_counter()
-        status, headers, body = call()
-        stats.record(step, time.perf_counter() - began, status in ok_statuses, f"HTTP {status}")
-        return status, headers, body
+        return _timed(stats, step, call, ok_statuses)
 
-    timed("login page", lambda: client.get(port, "/login"))
-    timed("sign in", lambda: client.post(port, "/login", {"username": f"load{index}", "password": PASSWORD}))
-    timed("dashboard", lambda: client.get(port, "/"))  # where the sign-in redirects; it carries a fresh form token
     status, headers, _ = timed("start attempt", lambda: client.post(port, f"/quizzes/{quiz_key}/start"))
     attempt_path = headers.get("Location", "")
     _, _, page = timed("attempt page", lambda: client.get(ports[(index + 1) % len(ports)], attempt_path))
@@ -116,6 +131,20 @@ def officer_run(index: int, ports: list[int], quiz_key: str, stats: Stats, expec
     expected[attempt_id] = chosen
 
 
+def _run_all(pool: ThreadPoolExecutor, calls: list, stats: Stats, label: str) -> list:
+    futures = [pool.submit(*call) for call in calls]
+    results = []
+    for done, future in enumerate(futures, start=1):
+        try:
+            results.append(future.result(timeout=300))
+        except Exception as error:  # a crashed officer thread is a failure to report, not to hide
+            stats.failures.append(f"{label} thread: {error!r}")
+            results.append(None)
+        if done % 50 == 0:
+            print(f"  {label}: {done}/{len(calls)} officers done", flush=True)
+    return results
+
+
 def percentile(values, share):
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -126,7 +155,7 @@ def main() -> int:
     parser.add_argument("--url", required=True, help="a database this test may empty")
     parser.add_argument("--officers", type=int, default=300)
     parser.add_argument("--concurrency", type=int, default=50)
-    parser.add_argument("--spread", type=float, default=45.0, help="seconds over which officers arrive")
+    parser.add_argument("--spread", type=float, default=45.0, help="seconds over which officers start the quiz")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per process")
     parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
     parser.add_argument("--json", type=Path, help="write the figures here as JSON")
@@ -138,23 +167,21 @@ def main() -> int:
     ports = [free_port(), free_port()]
     servers = [start_server(port, env, workers=args.workers) for port in ports]
     stats, expected = Stats(), {}
-    began = time.perf_counter()
     try:
         with ThreadPoolExecutor(max_workers=args.concurrency) as pool:
+            began = time.perf_counter()
+            clients = _run_all(pool, [(sign_in, i, ports, stats) for i in range(args.officers)], stats, "sign-in")
+            signed_in = time.perf_counter() - began
+            print(f"All signed in after {signed_in:.1f} s; the quiz starts", flush=True)
+            began = time.perf_counter()
             start = time.monotonic()
-            futures = [pool.submit(officer_run, i, ports, quiz_key, stats, expected,
-                                   start + args.spread * i / args.officers) for i in range(args.officers)]
-            for done, future in enumerate(futures, start=1):
-                try:
-                    future.result(timeout=300)
-                except Exception as error:  # a crashed officer thread is a failure to report, not to hide
-                    stats.failures.append(f"officer thread: {error!r}")
-                if done % 50 == 0:
-                    print(f"  {done}/{args.officers} officers done", flush=True)
+            _run_all(pool, [(take_quiz, i, clients[i], ports, quiz_key, stats, expected,
+                             start + args.spread * i / args.officers)
+                            for i in range(args.officers) if clients[i] is not None], stats, "quiz")
+            elapsed = time.perf_counter() - began
     finally:
         for server in servers:
             stop_server(server)
-    elapsed = time.perf_counter() - began
 
     engine = make_engine(args.url)
     from sqlalchemy.orm import Session
@@ -189,7 +216,7 @@ def main() -> int:
     answers_sent = sum(len(c) for c in expected.values())
     summary = {"officers": args.officers, "concurrency": args.concurrency, "processes": 2,
                "workers_per_process": args.workers, "threads_per_worker": args.threads, "database": make_engine(args.url).dialect.name,
-               "seconds": round(elapsed, 1), "answers": answers_sent,
+               "seconds": round(elapsed, 1), "sign_in_seconds": round(signed_in, 1), "answers": answers_sent,
                "requests": sum(len(v) for v in stats.timings.values()), "failed_requests": len(stats.failures),
                "steps": {step: {"count": len(v), "median_ms": round(1000 * statistics.median(v), 1),
                                 "p99_ms": round(1000 * percentile(v, 0.99), 1)} for step, v in stats.timings.items()},
