@@ -10,11 +10,11 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, inspect, select
+from sqlalchemy import func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, attributes, joinedload, object_session, selectinload
 
-from course.models import Attempt, AttemptAnswer, AttemptState, Question, Quiz, User
+from course.models import Attempt, AttemptAnswer, AttemptState, Question, QuestionVersion, Quiz, User
 from course.questions import get_type, score_response
 from course.services.errors import ServiceError
 
@@ -134,6 +134,59 @@ def find_answer(session: Session, attempt: Attempt, question_version_id: int) ->
     return session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt.id,
                                                       AttemptAnswer.question_version_id == question_version_id)
                           .options(joinedload(AttemptAnswer.question_version)))
+
+
+#: Question versions never change once published (a corrected question gets a new version), so
+#: each process keeps the definitions it has read: version id -> (definition, content hash). The
+#: hash travels with every write that relied on the definition, so an entry that no longer matches
+#: the database (a database restored or emptied under a running process) only sends that write
+#: the long way, which reads the version afresh.
+_definitions: dict[int, tuple[dict, str]] = {}
+
+
+def question_definition(session: Session, question_version_id: int) -> tuple[dict, str] | None:
+    """(definition, content hash) of a question version, read once per process."""
+    known = _definitions.get(question_version_id)
+    if known is None:
+        row = session.execute(select(QuestionVersion.definition, QuestionVersion.content_hash)
+                              .where(QuestionVersion.id == question_version_id)).first()
+        if row is None:
+            return None
+        known = _definitions[question_version_id] = (row.definition, row.content_hash)
+    return known
+
+
+def save_answer_at_once(session: Session, user_id: int, attempt_id: int, question_version_id: int,
+                        known: tuple[dict, str], response: Any, seq: int, now: datetime,
+                        grace_seconds: int) -> int | None:
+    """The usual autosave in one statement: store the answer if the attempt is this officer's, open and
+    within its time, the question is part of it (as ``known`` describes it) and ``seq`` is newer than
+    what is stored.
+
+    Returns the stored sequence number, or None when any of that does not hold; the caller then
+    takes ``save_answer``, which finds out which one and answers accordingly (an older sequence, a
+    closed or expired attempt, a question from elsewhere, a malformed answer)."""
+    definition, content_hash = known
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= 2**31 - 1:
+        return None
+    if response is not None and get_type(definition["type"]).check_response(definition, response):
+        return None
+    open_attempt_of_user = select(Attempt.id).where(
+        Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.state == AttemptState.IN_PROGRESS,
+        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= now - timedelta(seconds=grace_seconds)))
+    same_version = select(QuestionVersion.id).where(QuestionVersion.id == question_version_id,
+                                                    QuestionVersion.content_hash == content_hash)
+    stored = session.execute(
+        update(AttemptAnswer)
+        .where(AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.question_version_id == question_version_id,
+               AttemptAnswer.seq < seq, AttemptAnswer.attempt_id.in_(open_attempt_of_user),
+               AttemptAnswer.question_version_id.in_(same_version))
+        .values(response=response, seq=seq, saved_at=now)
+        .returning(AttemptAnswer.seq),
+        execution_options={"synchronize_session": False}).scalar()
+    if stored is None:
+        _definitions.pop(question_version_id, None)  # read afresh next time, in case it was stale
+    return stored
 
 
 def save_answer(session: Session, attempt: Attempt, question_version_id: int, response: Any, seq: int | None,

@@ -206,14 +206,25 @@ def _responses_from_form(attempt: Attempt, form) -> dict[int, object]:
 @login_required
 def save_answer(attempt_id: int):
     """Autosave of one answer (sent by the page's script, replayed from its offline journal)."""
-    attempt = _own_attempt(attempt_id)
     try:
         version_id = int(request.form.get("question", ""))
         seq = int(request.form.get("seq", ""))
     except ValueError:
-        return jsonify(ok=False, error=_("The answer could not be read.")), 400
+        version_id = seq = -1
     if not (0 < version_id < 2**31 and 0 <= seq < 2**31):
+        _own_attempt(attempt_id)  # someone else's attempt is not found, whatever was sent
         return jsonify(ok=False, error=_("The answer could not be read.")), 400
+    # The usual case (the officer's open attempt, a newer answer) in one statement; anything else
+    # goes the long way below, which says exactly what is wrong.
+    known = attempt_service.question_definition(db.session, version_id)
+    if known is not None:
+        response = get_type(known[0]["type"]).from_form(known[0], request.form, f"q{version_id}")
+        stored = attempt_service.save_answer_at_once(db.session, current_user.id, attempt_id, version_id, known,
+                                                     response, seq, utcnow(), _grace())
+        if stored is not None:
+            db.session.commit()
+            return jsonify(ok=True, seq=stored, question=version_id)
+    attempt = _own_attempt(attempt_id)
     answer = attempt_service.find_answer(db.session, attempt, version_id)
     if answer is None:
         return jsonify(ok=False, error=_("That question is not part of this attempt.")), 400
