@@ -116,14 +116,9 @@ def run_all(sizes: list[int], ceiling_size: int, pg_url: str | None, runs: int, 
             else:
                 report_args += ["--runs", str(runs)]
             run(report_args, commands)
-            if big:
-                run([PY, "bench/experiments.py", "--url", url, "--only", "export", "--runs", "2",
-                     "--json-out", f"bench/out/results/experiments-{stem}.json"], commands)
             if size == ceiling_size:
                 run([PY, "bench/ceiling.py", "--url", url, "--seconds", str(seconds), "--wait", str(max(wait, 60)),
                      "--json-out", f"bench/out/results/ceiling-{backend}.json"], commands)
-                run([PY, "bench/experiments.py", "--url", url,
-                     "--json-out", f"bench/out/results/experiments-{backend}.json"], commands)
                 if backend == "sqlite":
                     run([PY, "bench/hotspots.py", "--url", url], commands)
         benchlib.write_json(RESULTS / "meta.json", {**meta, "failures": FAILURES, "finished": datetime.now(
@@ -411,7 +406,7 @@ def write_doc() -> None:
     any_c = next((c for c in ceilings.values() if c), None)
     if any_c:
         w(f"Both served by `{any_c['gunicorn_command'].split(' --bind')[0]} …` — {any_c['server']}, the "
-          "configuration `python3 tasks.py run` starts (gunicorn's default sync worker, access log on). The "
+          "configuration `python3 tasks.py run` starts (`gunicorn.conf.py`: preloaded app, access log on). The "
           f"page is `{any_c['lesson_page']['path']}` ({any_c['lesson_page']['bytes']:,} bytes) for a signed-in "
           "officer; the bare app (`bench/bare_app.py`) returns the same bytes with the same content type. "
           f"Load: `wrk -t2 -c8 -d{any_c['lesson']['runs'][0].get('seconds', 10)}s` over loopback, "
@@ -555,58 +550,6 @@ def write_doc() -> None:
         w("")
         w("Call trees: `bench/out/profiles/*.txt` (pyinstrument).")
         w("")
-
-    # ---- experiments
-    experiments = {b: load(f"experiments-{b}.json") for b in backends}
-    extra_experiments = sorted((int(p.stem.rsplit("-", 1)[1]), p.stem.split("-")[1], benchlib.read_json(p))
-                               for p in RESULTS.glob("experiments-*-*.json"))
-    if any(experiments.values()):
-        w("## Proposed fixes, prototyped")
-        w("")
-        w("`bench/experiments.py` implements three of the fixes below as functions of its own (and measures two memory options), swaps them in "
-          "only inside its process, checks that they give the same result as the current code (same CSV rows; "
-          "same scores and grade on a twin attempt with the same answers; the same HTML), then times both. "
-          "Medians, Flask test client, no gunicorn.")
-        w("")
-        rows = []
-        labels = {"export": "gradebook CSV of all officers (service)", "submit": "submit request (24 answers)",
-                  "lesson": "lesson page request"}
-        sets = [(names[b], f"{main_size:,}", experiments.get(b)) for b in backends]
-        sets += [(names[b], f"{n:,}", e) for n, b, e in extra_experiments if b in names]
-        for name, size, e in sets:
-            if not e:
-                continue
-            for key, label in labels.items():
-                v = e.get(key)
-                if not v:
-                    continue
-                before, after = v["before"], v["after"]
-                if "error" in before:
-                    now_text, wall = f"fails: `{before['error'][:90]}`", f"– → {ms(after['wall_s'])}"
-                else:
-                    now_text = f"{ms(before['cpu_s'])} / {before['queries']:.0f}"
-                    wall = f"{ms(before['wall_s'])} → {ms(after['wall_s'])}"
-                rows.append([name, size, label, now_text, f"{ms(after['cpu_s'])} / {after['queries']:.0f}", wall])
-        lines += table(["database", "officers", "case", "now: CPU / SQL", "prototype: CPU / SQL", "wall"], rows)
-        w("")
-        mem_rows = []
-        for b in backends:
-            e = experiments.get(b) or {}
-            memory, preload = e.get("memory"), e.get("preload")
-            if memory:
-                mem_rows.append([names[b], f"import the app and `create_app()`, without importing "
-                                 f"{', '.join(memory['lazy'])} (replaced by empty stand-ins: what lazy imports give)",
-                                 f"{memory['before_rss_mib']:.1f} → {memory['after_rss_mib']:.1f}", "", ""])
-            if preload:
-                d, p = preload["default"], preload["--preload"]
-                mem_rows.append([names[b], "gunicorn `--preload`, after every officer page ×4 (median worker)",
-                                 f"{d['rss_mib']:.1f} → {p['rss_mib']:.1f}", f"{d['pss_mib']:.1f} → {p['pss_mib']:.1f}",
-                                 f"{d['uss_mib']:.1f} → {p['uss_mib']:.1f}"])
-        if mem_rows:
-            w("Memory options, measured the same way (MiB per worker):")
-            w("")
-            lines += table(["database", "change", "RSS", "PSS", "private"], mem_rows)
-            w("")
 
     # ---- findings
     if FINDINGS.exists():
