@@ -400,3 +400,15 @@ def test_item_analysis_splits_by_the_language_answered_in(app, login, mini_cours
 
     assert facility("en") == ("1", "1.0") and facility("ar") == ("1", "0.0") and facility("") == ("2", "0.5")
     assert "Answered in" in client.get(f"/trainer/cohorts/{a.id}/items?answered_in=ar").get_data(as_text=True)
+
+
+def test_cohort_page_lists_members_a_page_at_a_time(admin_client, session, make_user):
+    """An institute-wide cohort can hold every officer: the page counts them all and shows 100 at a
+    time, whatever the size, without binding their ids into a query."""
+    officers = [make_user(username=f"member{index:03d}", full_name=f"Member {index:03d}") for index in range(130)]
+    cohort = make_cohort(session, "Everyone", officers)
+    first = admin_client.get(f"/admin/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "(130)" in first and "Page 1 of 2" in first
+    assert "Member 000" in first and "Member 099" in first and "Member 100" not in first
+    second = admin_client.get(f"/admin/cohorts/{cohort.id}?page=2").get_data(as_text=True)
+    assert "Member 100" in second and "Member 129" in second and "Member 099" not in second

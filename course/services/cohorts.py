@@ -41,10 +41,6 @@ def can_see_user(session: Session, viewer: User, person: User) -> bool:
                                                      CohortMember.cohort_id.in_(trained)))))
 
 
-def member_ids(session: Session, cohort: Cohort) -> list[int]:
-    return list(session.scalars(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)))
-
-
 def cohort_by_name(session: Session, name: str) -> Cohort | None:
     return session.scalar(select(Cohort).where(Cohort.name == name.strip()))
 

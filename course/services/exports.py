@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import csv
 import io
-from datetime import date
+from collections.abc import Iterator
+from datetime import date, datetime, timezone
 
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -21,19 +22,22 @@ def _percent(value):
     return None if value is None else round(value, 1)
 
 
-def gradebook_table(session: Session, cohort: Cohort, lang: str = "en"):
+def gradebook_table(session: Session, cohort: Cohort, lang: str = "en", now: datetime | None = None):
     modules = progress.active_modules(session)
-    officers = reports.cohort_officers(session, cohort)
-    statuses = progress.statuses_for(session, [o.id for o in officers], modules)
+    officers = reports.cohort_roster(session, cohort)
+    statuses = progress.statuses_one_by_one(session, [o.id for o in officers], modules,
+                                            now=now or datetime.now(timezone.utc),
+                                            scope=reports.cohort_officer_ids(cohort))
     header = ["officer", "staff_number", "duty_station"]
     for module in modules:
         prefix = f"M{module.position}"
         header += [f"{prefix} status", f"{prefix} best %", f"{prefix} attempts", f"{prefix} due"]
+    module_ids = [module.id for module in modules]
     rows = []
-    for officer in officers:
+    for officer, (_user_id, by_module) in zip(officers, statuses, strict=True):
         row = [officer.full_name, officer.staff_number or "", officer.duty_station or ""]
-        for module in modules:
-            status = statuses[officer.id][module.id]
+        for module_id in module_ids:
+            status = by_module[module_id]
             row += [STATUS_LABELS[status.status], _percent(status.best_percent), status.attempts_used,
                     status.due.due_at.date().isoformat() if status.due and status.due.due_at else ""]
         rows.append(row)
@@ -79,11 +83,23 @@ def gain_table(gain: reports.KnowledgeGain):
 
 
 def to_csv(header, rows) -> bytes:
+    return b"".join(csv_chunks(header, rows))
+
+
+def csv_chunks(header, rows, rows_per_chunk: int = 1000) -> Iterator[bytes]:
+    """The CSV file in UTF-8 pieces, for a response that sends a large export as it is encoded instead
+    of holding the whole file (twice: text and bytes) in memory."""
     out = io.StringIO()
     writer = csv.writer(out)
+    out.write("\ufeff")  # BOM: Excel opens Arabic names correctly
     writer.writerow(header)
-    writer.writerows(["" if v is None else v for v in row] for row in rows)
-    return ("\ufeff" + out.getvalue()).encode("utf-8")  # BOM: Excel opens Arabic names correctly
+    for number, row in enumerate(rows, start=1):
+        writer.writerow(["" if v is None else v for v in row])
+        if number % rows_per_chunk == 0:
+            yield out.getvalue().encode("utf-8")
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue().encode("utf-8")
 
 
 def to_xlsx(header, rows, title: str) -> bytes:

@@ -5,10 +5,12 @@ one query per cell.
 """
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime, timezone
+from typing import NamedTuple
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, case, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -17,7 +19,7 @@ from course.services.assignments import Due, due_dates_for
 from course.services.attempts import combine_grades
 
 
-@dataclass
+@dataclass(slots=True)  # a large cohort's gradebook holds one per officer and module: 600,000 at 100,000
 class ModuleStatus:
     module: Module
     quiz: Quiz | None
@@ -39,7 +41,11 @@ class ModuleStatus:
 
     @property
     def overdue(self) -> bool:
-        return (not self.completed and self.due is not None and self.due.due_at is not None
+        return not self.completed and self._past_due
+
+    @property
+    def _past_due(self) -> bool:
+        return (self.due is not None and self.due.due_at is not None
                 and (self.now or datetime.now(timezone.utc)) > self.due.due_at)
 
     @property
@@ -60,7 +66,7 @@ class ModuleStatus:
         """not_started, in_progress, failed, overdue or completed."""
         if self.completed:
             return "completed"
-        if self.overdue:
+        if self._past_due:  # not completed: overdue
             return "overdue"
         if self.best_percent is not None and not self.passed and not self.in_progress:
             return "failed"
@@ -101,18 +107,77 @@ def read_lesson_ids(session: Session, user: User, module: Module) -> set[int]:
                                .where(LessonRead.user_id == user.id, Lesson.module_id == module.id)))
 
 
-def latest_overrides(session: Session, user_ids: list[int], quiz_ids: list[int]) -> dict[tuple[int, int], float]:
+def latest_overrides(session: Session, user_ids: list[int], quiz_ids: list[int],
+                     scope: Select | None = None) -> dict[tuple[int, int], float]:
     """(user id, quiz id) -> the percent of the latest grade override."""
+    officers = scope if scope is not None else user_ids
     rows = session.execute(select(GradeOverride.user_id, GradeOverride.quiz_id, GradeOverride.percent)
-                           .where(GradeOverride.user_id.in_(user_ids), GradeOverride.quiz_id.in_(quiz_ids))
+                           .where(GradeOverride.user_id.in_(officers), GradeOverride.quiz_id.in_(quiz_ids))
                            .order_by(GradeOverride.created_at, GradeOverride.id)).all()
     return {(u, q): p for u, q, p in rows}
 
 
+class QuizRecord(NamedTuple):
+    """What an officer's attempts at one quiz add up to."""
+    attempts_used: int
+    in_progress: bool
+    grade: float | None
+
+
+NO_ATTEMPT = QuizRecord(0, False, None)
+
+
+def quiz_records(session: Session, quizzes: list[Quiz], officers: list[int] | Select
+                 ) -> dict[tuple[int, int], QuizRecord]:
+    """(user id, quiz id) -> attempts used, one still open, grade by the quiz's rule (overrides aside)."""
+    rules = {quiz.id: quiz.settings.get("grading", "highest") for quiz in quizzes}
+    highest = [quiz_id for quiz_id, rule in rules.items() if rule == "highest"]
+    others = [quiz_id for quiz_id, rule in rules.items() if rule != "highest"]
+    records: dict[tuple[int, int], QuizRecord] = {}
+    if highest:
+        # One row per officer and quiz instead of one per attempt (a large cohort has hundreds of
+        # thousands): the best closed attempt is an aggregate the database computes.
+        is_open = Attempt.state == AttemptState.IN_PROGRESS
+        for user_id, quiz_id, used, open_count, best in session.execute(
+                select(Attempt.user_id, Attempt.quiz_id, func.count(), func.sum(case((is_open, 1), else_=0)),
+                       func.max(case((~is_open, Attempt.percent))))
+                .where(Attempt.user_id.in_(officers), Attempt.quiz_id.in_(highest))
+                .group_by(Attempt.user_id, Attempt.quiz_id)):
+            records[(user_id, quiz_id)] = QuizRecord(used, bool(open_count), best)
+    if others:
+        # The other rules depend on the order of the attempts: the rows are combined here.
+        by_user_quiz: dict[tuple[int, int], list] = {}
+        for row in session.execute(select(Attempt.user_id, Attempt.quiz_id, Attempt.state, Attempt.percent,
+                                          Attempt.number)
+                                   .where(Attempt.user_id.in_(officers), Attempt.quiz_id.in_(others))):
+            by_user_quiz.setdefault((row.user_id, row.quiz_id), []).append(row)
+        for (user_id, quiz_id), rows in by_user_quiz.items():
+            closed = sorted((r for r in rows if r.state != AttemptState.IN_PROGRESS), key=lambda r: r.number)
+            records[(user_id, quiz_id)] = QuizRecord(
+                len(rows), any(r.state == AttemptState.IN_PROGRESS for r in rows),
+                combine_grades([r.percent for r in closed if r.percent is not None], rules[quiz_id]))
+    return records
+
+
 def statuses_for(session: Session, user_ids: list[int], modules: list[Module] | None = None,
-                 now: datetime | None = None) -> dict[int, dict[int, ModuleStatus]]:
-    """user id -> module id -> status, in a fixed number of queries whatever the numbers."""
+                 now: datetime | None = None, scope: Select | None = None) -> dict[int, dict[int, ModuleStatus]]:
+    """user id -> module id -> status, in a fixed number of queries whatever the numbers.
+
+    ``scope``: a select of user ids that includes ``user_ids`` (a cohort's members, say), used in the
+    queries in their place: PostgreSQL refuses a statement with more than 65,535 parameters, and a
+    cohort can have more officers than that.
+    """
+    return dict(statuses_one_by_one(session, user_ids, modules, now, scope))
+
+
+def statuses_one_by_one(session: Session, user_ids: list[int], modules: list[Module] | None = None,
+                        now: datetime | None = None, scope: Select | None = None
+                        ) -> Iterator[tuple[int, dict[int, ModuleStatus]]]:
+    """``statuses_for`` as (user id, module id -> status) in the order of ``user_ids``. The queries run
+    at once; each officer's statuses are made as the caller gets to them, so an export of a large
+    cohort holds one officer's at a time instead of 600,000 objects."""
     modules = modules if modules is not None else active_modules(session)
+    officers = scope if scope is not None else user_ids
     quizzes = module_quizzes(session)
     module_ids = [m.id for m in modules]
     lesson_totals = dict(session.execute(
@@ -120,34 +185,34 @@ def statuses_for(session: Session, user_ids: list[int], modules: list[Module] | 
         .group_by(Lesson.module_id)).all())
     reads = {(u, m): n for u, m, n in session.execute(
         select(LessonRead.user_id, Lesson.module_id, func.count()).join(Lesson)
-        .where(Lesson.retired.is_(False), LessonRead.user_id.in_(user_ids), Lesson.module_id.in_(module_ids))
+        .where(Lesson.retired.is_(False), LessonRead.user_id.in_(officers), Lesson.module_id.in_(module_ids))
         .group_by(LessonRead.user_id, Lesson.module_id)).all()}
     quiz_ids = [q.id for q in quizzes.values()]
-    attempt_rows = session.execute(
-        select(Attempt.user_id, Attempt.quiz_id, Attempt.state, Attempt.percent, Attempt.passed, Attempt.number)
-        .where(Attempt.user_id.in_(user_ids), Attempt.quiz_id.in_(quiz_ids))).all()
-    overrides = latest_overrides(session, user_ids, quiz_ids)
-    dues = due_dates_for(session, user_ids, modules)
-    by_user_quiz: dict[tuple[int, int], list] = {}
-    for row in attempt_rows:
-        by_user_quiz.setdefault((row.user_id, row.quiz_id), []).append(row)
-    out: dict[int, dict[int, ModuleStatus]] = {}
-    for user_id in user_ids:
-        out[user_id] = {}
-        for module in modules:
-            quiz = quizzes.get(module.id)
-            rows = by_user_quiz.get((user_id, quiz.id), []) if quiz else []
-            closed = sorted((r for r in rows if r.state != AttemptState.IN_PROGRESS), key=lambda r: r.number)
-            best = combine_grades([r.percent for r in closed if r.percent is not None],
-                                  quiz.settings.get("grading", "highest")) if quiz else None
-            overridden = quiz is not None and (user_id, quiz.id) in overrides
-            if overridden:
-                best = overrides[(user_id, quiz.id)]
-            pass_mark = quiz.settings.get("pass_mark", 70) if quiz else 0
-            out[user_id][module.id] = ModuleStatus(
-                module=module, quiz=quiz, lessons_total=lesson_totals.get(module.id, 0),
-                lessons_read=reads.get((user_id, module.id), 0), best_percent=best, attempts_used=len(rows),
-                in_progress=any(r.state == AttemptState.IN_PROGRESS for r in rows),
-                passed=best is not None and best >= pass_mark, due=dues[user_id].get(module.id),
-                overridden=overridden, now=now)
-    return out
+    records = quiz_records(session, list(quizzes.values()), officers)
+    overrides = latest_overrides(session, user_ids, quiz_ids, scope)
+    dues = due_dates_for(session, user_ids, modules, scope)
+    # What is the same for every officer, worked out once: a cohort's export runs the loop 100,000 times.
+    plan = []
+    for module in modules:
+        quiz = quizzes.get(module.id)
+        plan.append((module, module.id, quiz, quiz.id if quiz else None,
+                     quiz.settings.get("pass_mark", 70) if quiz else 0, lesson_totals.get(module.id, 0)))
+
+    def each_officer():
+        for user_id in user_ids:
+            officer_dues = dues[user_id]
+            by_module = {}
+            for module, module_id, quiz, quiz_id, pass_mark, lessons_total in plan:
+                key = (user_id, quiz_id)
+                record = records.get(key, NO_ATTEMPT)
+                override = overrides.get(key)
+                overridden = override is not None
+                best = override if overridden else record.grade
+                by_module[module_id] = ModuleStatus(
+                    module=module, quiz=quiz, lessons_total=lessons_total,
+                    lessons_read=reads.get((user_id, module_id), 0), best_percent=best,
+                    attempts_used=record.attempts_used, in_progress=record.in_progress,
+                    passed=best is not None and best >= pass_mark, due=officer_dues.get(module_id),
+                    overridden=overridden, now=now)
+            yield user_id, by_module
+    return each_officer()

@@ -12,7 +12,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import Float, Text, and_, case, cast, func, select
+from sqlalchemy import Float, Row, Select, Text, and_, case, cast, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
 from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Module, Objective, Question,
@@ -23,20 +23,43 @@ from course.services import progress
 CLOSED = (AttemptState.SUBMITTED, AttemptState.EXPIRED)
 
 
-def cohort_officers(session: Session, cohort: Cohort, search: str = "", station: str = "") -> list[User]:
-    query = (select(User).join(CohortMember, CohortMember.user_id == User.id)
-             .where(CohortMember.cohort_id == cohort.id).order_by(User.full_name))
+def _filter_officers(query: Select, search: str, station: str) -> Select:
     if search:
         pattern = f"%{search.strip().lower()}%"
         query = query.where(func.lower(User.full_name).like(pattern) | func.lower(User.staff_number).like(pattern))
     if station:
         query = query.where(User.duty_station == station)
-    return list(session.scalars(query))
+    return query
+
+
+def cohort_officer_ids(cohort: Cohort, search: str = "", station: str = "") -> Select:
+    """The ids of the cohort's officers matching ``search`` and ``station``, as a select for
+    ``IN (...)``: a cohort can have more officers than PostgreSQL accepts bound parameters (65,535)."""
+    query = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
+    if search or station:
+        query = _filter_officers(query.join(User, User.id == CohortMember.user_id), search, station)
+    return query
+
+
+def cohort_roster(session: Session, cohort: Cohort, search: str = "", station: str = "") -> list[Row]:
+    """The cohort's officers by name, as rows of what reports show of them (id, full_name, staff_number,
+    duty_station): a large cohort's report does not need, nor can afford, 100,000 ORM objects."""
+    query = (select(User.id, User.full_name, User.staff_number, User.duty_station)
+             .join(CohortMember, CohortMember.user_id == User.id)
+             .where(CohortMember.cohort_id == cohort.id).order_by(User.full_name))
+    return list(session.execute(_filter_officers(query, search, station)))
+
+
+def cohort_stations(session: Session, cohort: Cohort) -> list[str]:
+    return sorted(station for station in session.scalars(
+        select(User.duty_station).distinct().join(CohortMember, CohortMember.user_id == User.id)
+        .where(CohortMember.cohort_id == cohort.id)) if station)
 
 
 @dataclass
 class GradebookPage:
-    officers: list[User]
+    #: Rows from ``cohort_roster``.
+    officers: list[Row]
     modules: list[Module]
     statuses: dict
     total: int
@@ -51,8 +74,9 @@ def gradebook(session: Session, cohort: Cohort, *, search: str = "", station: st
               module_id: int | None = None, sort: str = "name", page: int = 1, per_page: int = 50,
               now: datetime | None = None) -> GradebookPage:
     modules = progress.active_modules(session)
-    officers = cohort_officers(session, cohort, search, station)
-    statuses = progress.statuses_for(session, [o.id for o in officers], modules, now=now)
+    officers = cohort_roster(session, cohort, search, station)
+    statuses = progress.statuses_for(session, [o.id for o in officers], modules, now=now,
+                                     scope=cohort_officer_ids(cohort, search, station))
     focus = [m for m in modules if m.id == module_id] or modules
     if status:
         officers = [o for o in officers if any(statuses[o.id][m.id].status == status for m in focus)]

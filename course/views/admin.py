@@ -2,6 +2,7 @@
 course publishing and the audit log. Admins only."""
 from __future__ import annotations
 
+import math
 from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -14,7 +15,7 @@ from course.extensions import db
 from course.forms import (AssignmentForm, CohortForm, EmptyForm, MembersForm, PersonForm, SettingsForm, TrainerForm,
                           UploadForm)
 from course.i18n import current_language
-from course.models import Assignment, AuditEntry, Cohort, ImportBatch, Module, Role, User
+from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
 from course.services import assignments, audit, cohorts, importer, privacy, publishing, users
@@ -22,6 +23,7 @@ from course.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
+MEMBERS_PER_PAGE = 100
 
 
 def _page() -> int:
@@ -257,9 +259,16 @@ def cohort(cohort_id: int):
     trainer_form.trainer.choices = [(t.id, t.full_name) for t in db.session.scalars(
         select(User).where(User.role.in_((Role.TRAINER, Role.ADMIN)), User.is_active_account.is_(True))
         .order_by(User.full_name))]
-    members = db.session.scalars(select(User).where(User.id.in_(cohorts.member_ids(db.session, cohort)))
-                                 .order_by(User.full_name)).all()
+    # Through the membership table, a page at a time: an institute-wide cohort can hold 100,000 officers.
+    member_total = db.session.scalar(select(func.count()).select_from(CohortMember)
+                                     .where(CohortMember.cohort_id == cohort.id)) or 0
+    pages = max(1, math.ceil(member_total / MEMBERS_PER_PAGE))
+    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    members = db.session.scalars(select(User).join(CohortMember, CohortMember.user_id == User.id)
+                                 .where(CohortMember.cohort_id == cohort.id).order_by(User.full_name, User.id)
+                                 .offset((page - 1) * MEMBERS_PER_PAGE).limit(MEMBERS_PER_PAGE)).all()
     return render_template("admin/cohort.html", cohort=cohort, form=form, members=members,
+                           member_total=member_total, page=page, pages=pages,
                            members_form=MembersForm(prefix="members"), trainer_form=trainer_form,
                            trainers=[t.user for t in cohort.trainers], assignment_form=_assignment_form(),
                            assignments=assignments.assignments_of(db.session, cohort=cohort),
