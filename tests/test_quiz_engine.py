@@ -415,3 +415,23 @@ def test_an_autosave_never_trusts_a_remembered_question_that_no_longer_matches(c
     assert session.scalar(select(AttemptAnswer.response).where(
         AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.question_version_id == version)) == {"p1": "p1",
                                                                                                    "p2": "p2"}
+
+
+def test_another_officer_cannot_write_into_an_attempt_even_with_a_well_formed_answer(app, drills, officer, login,
+                                                                                    make_user, session):
+    drills()
+    owner = app.test_client()
+    login(owner, "amal")
+    attempt_id = start(owner, "drills-quiz")
+    version = version_of(session, attempt_id, "d-g2")
+    owner.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1, f"q{version}": "a"})
+    make_user(username="intruder")
+    intruder = app.test_client()
+    login(intruder, "intruder")
+    response = intruder.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 99,
+                                                                       f"q{version}": "b"})
+    assert response.status_code == 404
+    session.expire_all()
+    stored = session.execute(select(AttemptAnswer.response, AttemptAnswer.seq).where(
+        AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.question_version_id == version)).one()
+    assert tuple(stored) == ("a", 1)
