@@ -79,7 +79,8 @@ class Server:
                  extra: list[str] | None = None) -> None:
         self.port = free_port()
         self.app_spec = app_spec
-        self.env = {**os.environ, **env}
+        # No worker recycling during a measurement: a replaced worker takes its CPU time with it.
+        self.env = {**os.environ, "GUNICORN_MAX_REQUESTS": "0", **env}
         self.workers = workers
         self.worker_class = worker_class
         self.threads = threads
