@@ -8,9 +8,12 @@ import os
 
 wsgi_app = "app:create_app()"
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-# Threads let one worker wait on the database for one officer while serving another; the app keeps
+# One thread per worker by default: Marsa's requests spend their time in Python, not waiting, so on a
+# small server threads only share one interpreter lock and a worker's memory grows by their stacks
+# and connections (docs/PERFORMANCE.md compares both). With a database on another host, where each
+# query waits on the network, GUNICORN_THREADS=4 lets a worker serve others meanwhile; the app keeps
 # one database session per thread.
-threads = int(os.environ.get("GUNICORN_THREADS", "4"))
+threads = int(os.environ.get("GUNICORN_THREADS", "1"))
 # The app (code, templates, translations, the course's Markdown renderer) is built once in the
 # master and shared by the workers' memory pages until they write to them: each worker then adds
 # only what it allocates itself. A new release needs a restart (not a HUP) to load new code.

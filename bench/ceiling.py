@@ -7,7 +7,7 @@
 1. Start-up: seconds from spawning gunicorn to the first lesson page served to a signed-in officer.
 2. The ceiling ratio: the real app's lesson page for a signed-in officer against a bare Flask app
    (``bench/bare_app.py``) returning the very same bytes, both under ``gunicorn --workers 2`` with
-   the settings of ``gunicorn.conf.py`` (4 threads per worker, preloaded), loaded with wrk (or a bounded
+   the settings of ``gunicorn.conf.py`` (sync workers, preloaded), loaded with wrk (or a bounded
    Python client when wrk is missing), alternating real and bare runs to spread out machine noise.
 3. The quiz path with 50 concurrent officers: open the quiz, start an attempt, load it, autosave every
    answer (the page script's POST), submit, see the result. Twice: "burst" (no pause: every officer
@@ -149,7 +149,7 @@ def visit(port: int, cookie: str, paths: list[str], rounds: int) -> int:
 
 
 def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, officers: int = 50,
-          think: tuple[float, float] = (0.5, 1.5), startups: int = 3, worker_class: str = "gthread", threads: int = 4,
+          think: tuple[float, float] = (0.5, 1.5), startups: int = 3, worker_class: str = "sync", threads: int = 1,
           quiz_key: str | None = None, quiet: bool = False, modes: tuple[str, ...] = ("burst", "paced"),
           wait: float = 180, waves: int = 3) -> dict:
     benchlib.check_url(url)
@@ -314,9 +314,9 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
 @click.option("--rounds", default=3, show_default=True, help="Alternating real/bare runs.")
 @click.option("--connections", default=8, show_default=True)
 @click.option("--officers", default=50, show_default=True, help="Concurrent officers on the quiz path.")
-@click.option("--worker-class", default="gthread", type=click.Choice(["sync", "gthread"]), show_default=True,
-              help="Worker kind (gunicorn.conf.py ships gthread).")
-@click.option("--threads", default=4, show_default=True, help="Threads per worker (gthread; as gunicorn.conf.py).")
+@click.option("--worker-class", default="sync", type=click.Choice(["sync", "gthread"]), show_default=True,
+              help="Worker kind (gunicorn.conf.py ships one thread per worker: sync).")
+@click.option("--threads", default=1, show_default=True, help="Threads per worker (with --worker-class gthread).")
 @click.option("--quiz", "quiz_key", default=None, help="Quiz for the quiz path (default: the last module's).")
 @click.option("--mode", "modes", multiple=True, type=click.Choice(["burst", "paced"]),
               help="Quiz path modes (default both).")

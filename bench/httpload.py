@@ -74,7 +74,7 @@ def request(port: int, method: str, path: str, headers: dict | None = None, body
 class Server:
     """A gunicorn we start (``with Server(...) as s``) and stop by its own pid on exit."""
 
-    def __init__(self, app_spec: str, env: dict, workers: int = 2, worker_class: str = "gthread", threads: int = 4,
+    def __init__(self, app_spec: str, env: dict, workers: int = 2, worker_class: str = "sync", threads: int = 1,
                  cwd: Path = benchlib.REPO, pythonpath: str | None = None, log: Path | None = None,
                  extra: list[str] | None = None) -> None:
         self.port = free_port()
@@ -93,8 +93,8 @@ class Server:
 
     @property
     def command(self) -> list[str]:
-        # The shipped configuration (gunicorn.conf.py, read from the repository folder: preloading,
-        # worker recycling), with the worker kind and threads stated so that the label is what ran.
+        # The shipped configuration (gunicorn.conf.py, read from the repository folder: preloaded, one
+        # thread per worker), with the worker kind and threads stated so that the label is what ran.
         cmd = [str(benchlib.VENV_BIN / "gunicorn"), "--workers", str(self.workers), "--bind", f"{HOST}:{self.port}",
                "--access-logfile", "-", "--log-level", "warning",
                "--worker-class", self.worker_class, "--threads", str(self.threads if self.worker_class != "sync" else 1)]

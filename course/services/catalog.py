@@ -8,7 +8,8 @@ any process, or from the command line, is served by every process from its next 
 nothing here can go stale across processes, it only saves the reloading.
 
 The snapshot holds plain frozen objects, never ORM rows, so it is safe to share between threads
-and outlives the session that built it. Lesson HTML is rendered and sanitised once per snapshot.
+and outlives the session that built it. Lesson HTML is rendered and sanitised on first view, then
+cached by ``render_markdown``.
 """
 from __future__ import annotations
 
@@ -32,7 +33,13 @@ CATALOG_STAMP = "catalog_stamp"
 class LessonBody:
     language: str
     body_hash: str
-    html: Markup
+    body: str
+
+    @property
+    def html(self) -> Markup:
+        # Rendered on first view, not when the catalog is built: a new worker's first page would
+        # otherwise wait for every lesson of the course to be rendered.
+        return render_markdown(self.body)
 
 
 @dataclass(frozen=True)
@@ -95,7 +102,7 @@ def build(session: Session, stamp: str | None) -> Catalog:
         lessons = tuple(
             CatalogLesson(id=lesson.id, key=lesson.key, title=lesson.title, minutes=lesson.minutes,
                           content_hash=lesson.content_hash,
-                          texts={t.language: LessonBody(t.language, t.body_hash, render_markdown(t.body))
+                          texts={t.language: LessonBody(t.language, t.body_hash, t.body)
                                  for t in lesson.texts})
             for lesson in module.active_lessons)
         out[module.slug] = CatalogModule(id=module.id, key=module.key, slug=module.slug, title=module.title,

@@ -157,7 +157,7 @@ def main() -> int:
     parser.add_argument("--concurrency", type=int, default=50)
     parser.add_argument("--spread", type=float, default=45.0, help="seconds over which officers start the quiz")
     parser.add_argument("--workers", type=int, default=2, help="gunicorn workers per process")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker (gthread)")
+    parser.add_argument("--threads", type=int, default=1, help="gunicorn threads per worker (as gunicorn.conf.py)")
     parser.add_argument("--json", type=Path, help="write the figures here as JSON")
     args = parser.parse_args()
     print(f"Preparing {args.officers} officers ...", flush=True)
