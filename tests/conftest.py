@@ -127,6 +127,18 @@ def load_package(app, path: Path):
         return summary
 
 
+def make_cohort(session, name: str, officers=(), trainers=()):
+    """A cohort with these officers and trainers, committed (the app's requests see it)."""
+    from course.models import Cohort, CohortMember, CohortTrainer
+    cohort = Cohort(name=name)
+    session.add(cohort)
+    session.flush()
+    session.add_all([CohortMember(cohort_id=cohort.id, user_id=o.id) for o in officers])
+    session.add_all([CohortTrainer(cohort_id=cohort.id, user_id=t.id) for t in trainers])
+    session.commit()
+    return cohort
+
+
 @pytest.fixture
 def mini_course(app):
     return load_package(app, MINI_COURSE)

@@ -9,11 +9,11 @@ import pytest
 from sqlalchemy import event, select
 
 from course.extensions import db as database
-from course.models import (Assignment, Cohort, CohortMember, CohortTrainer, GradeOverride, Lesson, Module, Quiz, Role,
+from course.models import (Assignment, Cohort, CohortMember, GradeOverride, Lesson, Module, Quiz, Role,
                            User)
 from course.services import exports, progress, reports
 from course.services.attempts import start_attempt, submit_attempt
-from tests.conftest import load_package
+from tests.conftest import load_package, make_cohort
 
 EXTRA_MODULE = """id: extra
 order: 2
@@ -79,16 +79,6 @@ def add_officer(session, name: str, station: str | None = None) -> User:
     return officer
 
 
-def add_cohort(session, name: str, officers, trainers=()) -> Cohort:
-    cohort = Cohort(name=name)
-    session.add(cohort)
-    session.flush()
-    session.add_all([CohortMember(cohort_id=cohort.id, user_id=o.id) for o in officers])
-    session.add_all([CohortTrainer(cohort_id=cohort.id, user_id=t.id) for t in trainers])
-    session.flush()
-    return cohort
-
-
 def take(session, officer, quiz, choices: dict, submit: bool = True):
     """An attempt at ``quiz`` answered by question key; left open unless ``submit``."""
     now = datetime.now(timezone.utc)
@@ -135,8 +125,8 @@ def mixed_cohort(app, two_module_course, session, make_user):
     people = {name.split()[0]: add_officer(session, name, "Salloum" if name[0] in "ACEG" else "Alexandria")
               for name in names}
     outsider = add_officer(session, "Zed Outsider")
-    cohort = add_cohort(session, "Gradebook cohort", people.values(), [trainer])
-    port_team = add_cohort(session, "Port team", [people["Emad"], people["Fadi"], outsider])
+    cohort = make_cohort(session, "Gradebook cohort", people.values(), [trainer])
+    port_team = make_cohort(session, "Port team", [people["Emad"], people["Fadi"], outsider])
 
     # The whole course for the cohort in 30 days; basics for the port team yesterday (the earliest counts);
     # the extra module for Ghada two days ago, basics for Hani in 60 days (later: the cohort's date counts).
@@ -306,7 +296,7 @@ def test_gradebook_binds_no_parameter_per_officer(app, login, two_module_course,
                                   created_by_id=trainer.id))
         session.add(Assignment(user_id=officers[1].id, module_id=None,
                                due_at=datetime.now(timezone.utc) + timedelta(days=3)))
-        cohort = add_cohort(session, name, officers, [trainer])
+        cohort = make_cohort(session, name, officers, [trainer])
         session.add(Assignment(cohort_id=cohort.id, module_id=None,
                                due_at=datetime.now(timezone.utc) + timedelta(days=9)))
         session.commit()

@@ -8,11 +8,10 @@ import pytest
 from openpyxl import Workbook, load_workbook
 from sqlalchemy import func, select
 
-from course.models import (Attempt, AuditEntry, Cohort, CohortMember, CohortTrainer, GradeOverride, Quiz, Role,
-                           User)
+from course.models import AuditEntry, Cohort, GradeOverride, Quiz, Role, User
 from course.services.attempts import start_attempt, submit_attempt
 from course.services.importer import plan_import
-from tests.conftest import MINI_COURSE
+from tests.conftest import make_cohort
 
 
 @pytest.fixture
@@ -25,16 +24,6 @@ def admin_client(app, admin, login, mini_course):
     client = app.test_client()
     login(client, "root")
     return client
-
-
-def make_cohort(session, name, officers=(), trainers=()):
-    cohort = Cohort(name=name)
-    session.add(cohort)
-    session.flush()
-    session.add_all([CohortMember(cohort_id=cohort.id, user_id=o.id) for o in officers])
-    session.add_all([CohortTrainer(cohort_id=cohort.id, user_id=t.id) for t in trainers])
-    session.commit()
-    return cohort
 
 
 def upload(client, text: str | bytes, name="officers.csv"):

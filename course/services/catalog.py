@@ -18,11 +18,11 @@ import uuid
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
-from sqlalchemy import exists, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from course.markdown import render_markdown
-from course.models import Lesson, LessonRead, Module, Setting
+from course.models import Lesson, Module, Setting
 from course.models.content import text_in
 
 #: The ``settings`` row that changes whenever the published course changes.
@@ -122,9 +122,3 @@ def current(session: Session) -> Catalog:
         with _lock:
             _current = fresh
     return fresh
-
-
-def has_read(session: Session, user_id: int, lesson_id: int) -> bool:
-    """Whether the officer has marked this lesson read (the one per-officer fact a lesson page needs)."""
-    return bool(session.scalar(select(exists().where(LessonRead.user_id == user_id,
-                                                     LessonRead.lesson_id == lesson_id))))

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import NamedTuple
 
-from sqlalchemy import Select, case, func, select
+from sqlalchemy import Select, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -90,9 +90,7 @@ def module_quizzes(session: Session) -> dict[int, Quiz]:
 
 def mark_read(session: Session, user: User, lesson: Lesson, now: datetime) -> bool:
     """Record that ``user`` read ``lesson``; False if it was already recorded."""
-    exists = session.scalar(select(LessonRead.id).where(LessonRead.user_id == user.id,
-                                                        LessonRead.lesson_id == lesson.id))
-    if exists:
+    if has_read(session, user.id, lesson.id):
         return False
     try:
         with session.begin_nested():
@@ -105,6 +103,12 @@ def mark_read(session: Session, user: User, lesson: Lesson, now: datetime) -> bo
 def read_lesson_ids(session: Session, user: User, module: Module) -> set[int]:
     return set(session.scalars(select(LessonRead.lesson_id).join(Lesson)
                                .where(LessonRead.user_id == user.id, Lesson.module_id == module.id)))
+
+
+def has_read(session: Session, user_id: int, lesson_id: int) -> bool:
+    """Whether the officer has marked this lesson read (the one per-officer fact a lesson page needs)."""
+    return bool(session.scalar(select(exists().where(LessonRead.user_id == user_id,
+                                                     LessonRead.lesson_id == lesson_id))))
 
 
 def latest_overrides(session: Session, user_ids: list[int], quiz_ids: list[int],

@@ -15,7 +15,7 @@ from course.access import get_attempt_for
 from course.extensions import db
 from course.forms import EmptyForm
 from course.i18n import current_language
-from course.models import Attempt, AttemptAnswer, Lesson, Module, Quiz
+from course.models import Attempt, Module, Quiz
 from course.models._types import utcnow
 from course.questions import get_type
 from course.quizview import paginate, question_for_page, question_for_review
@@ -91,7 +91,7 @@ def lesson(slug: str, lesson_key: str):
     current = lessons[index]
     lang = current_language()
     text = current.text_for(lang)
-    is_read = catalog.has_read(db.session, current_user.id, current.id)
+    is_read = progress.has_read(db.session, current_user.id, current.id)
     # The page depends only on these: a browser that already has it gets "304 Not Modified"
     # and no page is rendered (the form tokens it holds stay valid: they do not expire).
     etag = hashlib.sha256("|".join(map(str, (
@@ -167,10 +167,6 @@ def _own_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-def _load_answers(attempt: Attempt) -> list[AttemptAnswer]:
-    return attempt_service.load_answers(db.session, attempt)
-
-
 @bp.get("/attempts/<int:attempt_id>")
 @login_required
 def attempt(attempt_id: int):
@@ -182,7 +178,8 @@ def attempt(attempt_id: int):
     if not attempt.is_open:
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     lang = current_language()
-    questions = [question_for_page(attempt, answer, lang) for answer in _load_answers(attempt)]
+    answers = attempt_service.load_answers(db.session, attempt)
+    questions = [question_for_page(attempt, answer, lang) for answer in answers]
     for number, question in enumerate(questions, start=1):
         question["number"] = number
     pages = paginate(questions, attempt.quiz.settings.get("questions_per_page"))
@@ -194,7 +191,7 @@ def attempt(attempt_id: int):
 
 def _responses_from_form(attempt: Attempt, form) -> dict[int, object]:
     out = {}
-    for answer in _load_answers(attempt):
+    for answer in attempt_service.load_answers(db.session, attempt):
         definition = answer.question_version.definition
         response = get_type(definition["type"]).from_form(definition, form, f"q{answer.question_version_id}")
         if response is not None:
@@ -296,7 +293,7 @@ def result(attempt_id: int):
         show_feedback = show_answers = True
     lang = current_language()
     questions = [] if release_pending else [question_for_review(attempt, answer, lang, show_feedback, show_answers)
-                                            for answer in _load_answers(attempt)]
+                                            for answer in attempt_service.load_answers(db.session, attempt)]
     return render_template("learn/result.html", attempt=attempt, quiz=attempt.quiz, questions=questions,
                            show_feedback=show_feedback, show_answers=show_answers, release_pending=release_pending,
                            left=attempt_service.attempts_left(attempt.quiz, used))

@@ -339,6 +339,16 @@ class Server:
         from course.db import make_engine
         return make_engine(self.database_url)
 
+    def query(self, sql: str, **params) -> list[dict]:
+        """Rows of ``sql`` on the server's database, as dicts: what was really saved."""
+        from sqlalchemy import text
+        engine = self.engine()
+        try:
+            with engine.connect() as connection:
+                return [dict(row._mapping) for row in connection.execute(text(sql), params)]
+        finally:
+            engine.dispose()
+
 
 def _free_port() -> int:
     with socket.socket() as sock:

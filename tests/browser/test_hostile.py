@@ -44,7 +44,6 @@ from pathlib import Path
 import pytest
 import yaml
 from playwright.sync_api import Error as PlaywrightError
-from sqlalchemy import text
 
 from course.gift import dump_quiz_yaml, parse_gift
 from course.services.importer import read_rows
@@ -469,15 +468,6 @@ class HostileCheck:
         assert not found, f"Hostile input is not inert on {page.url} ({how}):\n" + "\n".join(f"- {f}" for f in found)
 
 
-def query(server, sql: str, **params) -> list[dict]:
-    engine = server.engine()
-    try:
-        with engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(text(sql), params)]
-    finally:
-        engine.dispose()
-
-
 @pytest.fixture(scope="module")
 def server(tmp_path_factory):
     """This module's own server: the harness's course copy plus the hostile module (it overrides the
@@ -491,7 +481,7 @@ def server(tmp_path_factory):
 
 def test_hostile_input_is_shown_as_text_and_never_runs(ui, server):
     check = HostileCheck(ui, server)
-    cohort = query(server, "SELECT id FROM cohorts WHERE name = :n", n=COHORT)[0]["id"]
+    cohort = server.query("SELECT id FROM cohorts WHERE name = :n", n=COHORT)[0]["id"]
 
     # The administrator imports officers whose names are payloads, from a file whose name is one.
     admin = Visitor(check, "admin")
@@ -517,8 +507,8 @@ def test_hostile_input_is_shown_as_text_and_never_runs(ui, server):
         cells = row.locator("td").all_inner_texts()
         issued[cells[2]] = cells[3]
     assert set(issued) == {o[2] for o in OFFICERS}, issued
-    taker_id = query(server, "SELECT id FROM users WHERE username = :u", u=TAKER[2])[0]["id"]
-    assert query(server, "SELECT full_name FROM users WHERE id = :i", i=taker_id)[0]["full_name"] == taker_name
+    taker_id = server.query("SELECT id FROM users WHERE username = :u", u=TAKER[2])[0]["id"]
+    assert server.query("SELECT full_name FROM users WHERE id = :i", i=taker_id)[0]["full_name"] == taker_name
     admin.visit("/admin/people", texts=names)
     admin.visit(f"/admin/people/{taker_id}", values=[("#full_name", taker_name)])
     admin.visit(f"/admin/cohorts/{cohort}", texts=names)
@@ -572,7 +562,7 @@ def test_hostile_input_is_shown_as_text_and_never_runs(ui, server):
     assert page.url.endswith(f"{attempt_path}/result")
     answers = list(ANSWERED.values())
     officer.here(texts=answers, markers=QUIZ_MARKERS.expected["result"])
-    saved = {row["key"]: row["response"] for row in query(server, """SELECT q.key AS key, aa.response AS response
+    saved = {row["key"]: row["response"] for row in server.query("""SELECT q.key AS key, aa.response AS response
         FROM attempt_answers aa JOIN question_versions qv ON qv.id = aa.question_version_id
         JOIN questions q ON q.id = qv.question_id WHERE aa.attempt_id = :a""", a=attempt_id)}
     if server.database_url.startswith("sqlite"):  # SQLite hands JSON columns back as text; psycopg decodes them

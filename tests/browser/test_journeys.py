@@ -10,7 +10,6 @@ import time
 
 import pytest
 from playwright.sync_api import expect
-from sqlalchemy import text
 
 from tests.browser.conftest import (COHORT, DEMO_PASSWORD, DUE_COHORT, DUE_PERSONAL, EXTRA_MODULE, EXTRA_QUIZ,
                                     LANGUAGE_OFFICER, NOJS_OFFICER, OFFICER, OFFLINE_OFFICER, REPORT,
@@ -23,18 +22,9 @@ TERMINOLOGY_LESSON = "/modules/terminology/lessons/term-why-words"
 
 # --- helpers ----------------------------------------------------------------------------------------
 
-def query(server, sql: str, **params) -> list[dict]:
-    engine = server.engine()
-    try:
-        with engine.connect() as connection:
-            return [dict(row._mapping) for row in connection.execute(text(sql), params)]
-    finally:
-        engine.dispose()
-
-
 def saved_answers(server, attempt_id: int) -> dict[str, dict]:
     """question key -> {response, seq} of an attempt, straight from the database."""
-    rows = query(server, """
+    rows = server.query("""
         SELECT q.key AS key, aa.response AS response, aa.seq AS seq
         FROM attempt_answers aa JOIN question_versions qv ON qv.id = aa.question_version_id
         JOIN questions q ON q.id = qv.question_id WHERE aa.attempt_id = :attempt""", attempt=attempt_id)
@@ -48,7 +38,7 @@ def saved_answers(server, attempt_id: int) -> dict[str, dict]:
 
 
 def user_id(server, username: str) -> int:
-    return query(server, "SELECT id FROM users WHERE username = :u", u=username)[0]["id"]
+    return server.query("SELECT id FROM users WHERE username = :u", u=username)[0]["id"]
 
 
 def active_is(page, selector: str) -> bool:
@@ -331,7 +321,7 @@ def test_trainer_gradebook_transcript_charts_and_export(ui, server):
     header, body = rows[0], rows[1:]
     assert header[:3] == ["officer", "staff_number", "duty_station"] and "M1 best %" in header
     by_name = {row[0]: dict(zip(header, row)) for row in body}
-    expected = query(server, """SELECT u.full_name AS name, MAX(a.percent) AS best FROM attempts a
+    expected = server.query("""SELECT u.full_name AS name, MAX(a.percent) AS best FROM attempts a
         JOIN users u ON u.id = a.user_id JOIN quizzes q ON q.id = a.quiz_id
         WHERE q.key = 'terminology-quiz' AND a.submitted_at IS NOT NULL GROUP BY u.full_name""")
     assert len(expected) >= 4
@@ -369,7 +359,7 @@ def test_admin_imports_officers_creates_a_cohort_and_assigns_modules(ui, server)
     assert "1 problem: nothing will be imported until the file is fixed." in problems
     assert "Line 3" in problems and "full_name" in problems, problems
     assert page.locator("text=Import these officers").count() == 0
-    assert query(server, "SELECT id FROM users WHERE staff_number LIKE 'PSD-%'") == []
+    assert server.query("SELECT id FROM users WHERE staff_number LIKE 'PSD-%'") == []
 
     # The corrected file.
     page.click("text=Upload a corrected file")
@@ -385,7 +375,7 @@ def test_admin_imports_officers_creates_a_cohort_and_assigns_modules(ui, server)
         cells = row.locator("td").all_inner_texts()
         issued[cells[2]] = cells[3]
     assert set(issued) == {"rania.youssef", "karim.adel"}
-    assert len(query(server, "SELECT id FROM users WHERE staff_number LIKE 'PSD-%'")) == 2
+    assert len(server.query("SELECT id FROM users WHERE staff_number LIKE 'PSD-%'")) == 2
 
     # A cohort with both officers and a module due on a date.
     page.click("nav.subnav >> text=Cohorts")
@@ -590,7 +580,7 @@ def test_every_journey_page_passes_axe(ui, server, lang):
     ui.sign_in(officer, accounts["officer"])
     assert officer.evaluate("document.documentElement.lang") == lang
     me = user_id(server, accounts["officer"])
-    attempts = query(server, "SELECT id, submitted_at FROM attempts WHERE user_id = :u ORDER BY id", u=me)
+    attempts = server.query("SELECT id, submitted_at FROM attempts WHERE user_id = :u ORDER BY id", u=me)
     done, still_open = attempts[0]["id"], attempts[1]["id"]
     for path in ("/", f"/modules/{EXTRA_MODULE}", LESSON, "/modules/terminology", TERMINOLOGY_LESSON,
                  f"/quizzes/{EXTRA_QUIZ}", f"/attempts/{still_open}", f"/attempts/{done}/result", "/attempts",
@@ -599,9 +589,9 @@ def test_every_journey_page_passes_axe(ui, server, lang):
 
     trainer = ui.new_page(locale=locale)
     ui.sign_in(trainer, accounts["trainer"], check_login_page=False)
-    cohort = query(server, "SELECT id FROM cohorts WHERE name = :n", n=COHORT)[0]["id"]
+    cohort = server.query("SELECT id FROM cohorts WHERE name = :n", n=COHORT)[0]["id"]
     stat = user_id(server, STAT_OFFICERS[0][0])
-    stat_attempt = query(server, "SELECT id FROM attempts WHERE user_id = :u ORDER BY id", u=stat)[0]["id"]
+    stat_attempt = server.query("SELECT id FROM attempts WHERE user_id = :u ORDER BY id", u=stat)[0]["id"]
     for path in ("/", "/trainer/", f"/trainer/cohorts/{cohort}", f"/trainer/officers/{stat}",
                  f"/trainer/cohorts/{cohort}/items", f"/trainer/cohorts/{cohort}/items?quiz=pre-test",
                  f"/trainer/cohorts/{cohort}/gain", f"/attempts/{stat_attempt}/result"):
@@ -611,7 +601,7 @@ def test_every_journey_page_passes_axe(ui, server, lang):
 
     admin = ui.new_page(locale=locale)
     ui.sign_in(admin, accounts["admin"], check_login_page=False)
-    batches = {row["filename"]: row["id"] for row in query(server, "SELECT id, filename FROM import_batches")}
+    batches = {row["filename"]: row["id"] for row in server.query("SELECT id, filename FROM import_batches")}
     for path in ("/admin/people", "/admin/import", f"/admin/import/{batches[f'sweep-bad-{lang}.csv']}",
                  "/admin/cohorts", f"/admin/cohorts/{cohort}", f"/admin/people/{me}",
                  f"/admin/import/{batches[f'sweep-good-{lang}.csv']}"):
