@@ -7,7 +7,6 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
-from sqlalchemy import select
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -55,15 +54,8 @@ def init_extensions(app: Flask) -> None:
 
     @login_manager.user_loader
     def load_user(cookie_id: str):
-        from course.models import User
-        user_id, _sep, token = cookie_id.partition(":")
-        if not user_id.isdigit():
-            return None
-        user = db.session.scalar(select(User).where(User.id == int(user_id)))
-        # A changed password rotates the token: old cookies on other devices stop working.
-        if user is None or user.session_token != token or not user.is_active_account:
-            return None
-        return user
+        from course.services.users import signed_in_user
+        return signed_in_user(db.session, cookie_id)
 
 
 def register_blueprints(app: Flask) -> None:

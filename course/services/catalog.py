@@ -27,6 +27,8 @@ from course.models.content import text_in
 
 #: The ``settings`` row that changes whenever the published course changes.
 CATALOG_STAMP = "catalog_stamp"
+#: Built once and run as Core on the session's connection: every lesson page asks it.
+_STAMP = select(Setting.value).where(Setting.key == CATALOG_STAMP)
 
 
 @dataclass(frozen=True)
@@ -113,7 +115,7 @@ def build(session: Session, stamp: str | None) -> Catalog:
 def current(session: Session) -> Catalog:
     """The published structure as of now: one single-row query when nothing was published since."""
     global _current
-    stamp = session.scalar(select(Setting.value).where(Setting.key == CATALOG_STAMP))
+    stamp = session.connection().scalar(_STAMP)
     cached = _current
     if cached is not None and stamp is not None and cached.stamp == stamp:
         return cached

@@ -24,6 +24,7 @@ from course.services import certificates as certificate_service
 from course.services import attempts as attempt_service
 from course.services import catalog, privacy, progress, releases
 from course.services.errors import ServiceError
+from course.sharedpages import render_shared
 
 bp = Blueprint("learn", __name__)
 #: Changes whenever the code or templates change (a new deployment), so cached pages are refreshed.
@@ -101,8 +102,12 @@ def lesson(slug: str, lesson_key: str):
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
-        response = make_response(render_template(
-            "learn/lesson.html", module=module, lesson=current, text=text, lang=lang,
+        # Rendered once per process for every officer of the language; their name and form
+        # token are filled in (course/sharedpages.py).
+        shared_key = (APP_VERSION, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
+                      text.body_hash if text else "", is_read, lang)
+        response = make_response(render_shared(
+            "learn/lesson.html", shared_key, module=module, lesson=current, text=text, lang=lang,
             translated=text is not None and text.language == lang, is_read=is_read,
             previous=lessons[index - 1] if index > 0 else None,
             next=lessons[index + 1] if index + 1 < len(lessons) else None,
