@@ -11,15 +11,15 @@ from typing import Any
 from course.models import Attempt, AttemptAnswer
 from course.models.content import text_in
 from course.questions import get_type, score_response
-from course.services.attempts import option_order
+from course.services.attempts import PageAnswer, option_order
 
 
 def _texts(items: list[dict], field: str, lang: str) -> list[dict]:
     return [{"id": item["id"], "text": text_in(item.get(field), lang)} for item in items]
 
 
-def question_for_page(attempt: Attempt, answer: AttemptAnswer, lang: str) -> dict[str, Any]:
-    definition = answer.question_version.definition
+def question_for_page(attempt: Attempt, answer: AttemptAnswer | PageAnswer, lang: str) -> dict[str, Any]:
+    definition = answer.definition if isinstance(answer, PageAnswer) else answer.question_version.definition
     qtype = definition["type"]
     view: dict[str, Any] = {
         "name": f"q{answer.question_version_id}",

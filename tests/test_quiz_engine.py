@@ -5,7 +5,8 @@ from datetime import datetime, timedelta, timezone
 import pytest
 from sqlalchemy import select
 
-from course.models import Attempt, AttemptAnswer, AttemptState, AuditEntry, Question, Quiz, Role
+from course.models import Attempt, AttemptAnswer, AttemptState, AuditEntry, Question, QuestionVersion, Quiz, Role
+from course.models.content import text_in
 from course.services.attempts import save_answer, start_attempt, submit_attempt
 from course.services.errors import ServiceError
 from tests.conftest import load_package
@@ -415,6 +416,29 @@ def test_an_autosave_never_trusts_a_remembered_question_that_no_longer_matches(c
     assert session.scalar(select(AttemptAnswer.response).where(
         AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.question_version_id == version)) == {"p1": "p1",
                                                                                                    "p2": "p2"}
+
+
+def test_the_attempt_page_reads_its_questions_in_one_query_and_never_shows_a_stale_one(client, drills, officer,
+                                                                                      login, session, count_queries):
+    """Fifty officers open the page together when a quiz starts: it reads the attempt's answers in one
+    query, with definitions this process remembers, but only while their content hash still matches."""
+    from course.services import attempts as attempt_service
+    drills()
+    login(client, "amal")
+    attempt_id = start(client, "drills-quiz")
+    client.get(f"/attempts/{attempt_id}")
+    with count_queries() as counter:
+        page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert page.count('class="question card"') == 6
+    # The signed-in officer, the attempt, its quiz, then the answers with their versions' hashes.
+    assert counter.count <= 4, counter.count
+    version = version_of(session, attempt_id, "d-g2")
+    real_stem = session.get(QuestionVersion, version).definition["stem"]
+    attempt_service._definitions[version] = ({"id": "d-g2", "type": "single", "stem": "A stale question",
+                                              "options": [{"id": "a", "text": "x"}]}, "stale")
+    page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
+    assert "A stale question" not in page
+    assert text_in(real_stem, "en").split()[0] in page
 
 
 def test_another_officer_cannot_write_into_an_attempt_even_with_a_well_formed_answer(app, drills, officer, login,

@@ -7,10 +7,10 @@ from __future__ import annotations
 
 import random
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, inspect, or_, select, update
+from sqlalchemy import bindparam, func, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, attributes, joinedload, object_session, selectinload
 
@@ -156,6 +156,59 @@ def question_definition(session: Session, question_version_id: int) -> tuple[dic
     return known
 
 
+class PageAnswer(NamedTuple):
+    """What the attempt page shows of one question: read-only, no ORM rows."""
+    question_version_id: int
+    position: int
+    max_score: float
+    response: Any
+    seq: int
+    definition: dict
+
+
+def answers_for_page(session: Session, attempt: Attempt) -> list[PageAnswer]:
+    """The attempt's questions for its page, in one query: the definitions come from this process's
+    copy, checked against each version's content hash (a page must never show a stale question)."""
+    rows = session.execute(
+        select(AttemptAnswer.question_version_id, AttemptAnswer.position, AttemptAnswer.max_score,
+               AttemptAnswer.response, AttemptAnswer.seq, QuestionVersion.content_hash)
+        .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
+        .where(AttemptAnswer.attempt_id == attempt.id).order_by(AttemptAnswer.position)).all()
+    definitions: dict[int, dict] = {}
+    for row in rows:
+        definition, content_hash = _definitions.get(row.question_version_id, (None, None))
+        if content_hash == row.content_hash:
+            definitions[row.question_version_id] = definition
+    stale = [row.question_version_id for row in rows if row.question_version_id not in definitions]
+    if stale:
+        for version_id, definition, content_hash in session.execute(
+                select(QuestionVersion.id, QuestionVersion.definition, QuestionVersion.content_hash)
+                .where(QuestionVersion.id.in_(stale))):
+            _definitions[version_id] = (definition, content_hash)
+            definitions[version_id] = definition
+    return [PageAnswer(row.question_version_id, row.position, row.max_score, row.response, row.seq or 0,
+                       definitions[row.question_version_id]) for row in rows]
+
+
+#: The autosave statement, built once: building it cost as much as running it. It stores the answer
+#: only if the attempt is this officer's, open and within its time (grace included), the question is
+#: that version of the attempt's, unchanged since this process read it, and the sequence is newer.
+_SAVE_AT_ONCE = (
+    update(AttemptAnswer)
+    .where(AttemptAnswer.attempt_id == bindparam("p_attempt"),
+           AttemptAnswer.question_version_id == bindparam("p_version"),
+           AttemptAnswer.seq < bindparam("p_seq"),
+           AttemptAnswer.attempt_id.in_(
+               select(Attempt.id).where(Attempt.id == bindparam("p_attempt"), Attempt.user_id == bindparam("p_user"),
+                                        Attempt.state == AttemptState.IN_PROGRESS,
+                                        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= bindparam("p_cutoff")))),
+           AttemptAnswer.question_version_id.in_(
+               select(QuestionVersion.id).where(QuestionVersion.id == bindparam("p_version"),
+                                                QuestionVersion.content_hash == bindparam("p_hash"))))
+    .values(response=bindparam("p_response"), seq=bindparam("p_seq"), saved_at=bindparam("p_now"))
+    .returning(AttemptAnswer.seq))
+
+
 def save_answer_at_once(session: Session, user_id: int, attempt_id: int, question_version_id: int,
                         known: tuple[dict, str], response: Any, seq: int, now: datetime,
                         grace_seconds: int) -> int | None:
@@ -171,19 +224,10 @@ def save_answer_at_once(session: Session, user_id: int, attempt_id: int, questio
         return None
     if response is not None and get_type(definition["type"]).check_response(definition, response):
         return None
-    open_attempt_of_user = select(Attempt.id).where(
-        Attempt.id == attempt_id, Attempt.user_id == user_id, Attempt.state == AttemptState.IN_PROGRESS,
-        or_(Attempt.deadline_at.is_(None), Attempt.deadline_at >= now - timedelta(seconds=grace_seconds)))
-    same_version = select(QuestionVersion.id).where(QuestionVersion.id == question_version_id,
-                                                    QuestionVersion.content_hash == content_hash)
-    stored = session.execute(
-        update(AttemptAnswer)
-        .where(AttemptAnswer.attempt_id == attempt_id, AttemptAnswer.question_version_id == question_version_id,
-               AttemptAnswer.seq < seq, AttemptAnswer.attempt_id.in_(open_attempt_of_user),
-               AttemptAnswer.question_version_id.in_(same_version))
-        .values(response=response, seq=seq, saved_at=now)
-        .returning(AttemptAnswer.seq),
-        execution_options={"synchronize_session": False}).scalar()
+    stored = session.execute(_SAVE_AT_ONCE, {
+        "p_attempt": attempt_id, "p_user": user_id, "p_version": question_version_id, "p_hash": content_hash,
+        "p_seq": seq, "p_response": response, "p_now": now, "p_cutoff": now - timedelta(seconds=grace_seconds),
+    }, execution_options={"synchronize_session": False}).scalar()
     if stored is None:
         _definitions.pop(question_version_id, None)  # read afresh next time, in case it was stale
     return stored

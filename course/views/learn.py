@@ -183,7 +183,7 @@ def attempt(attempt_id: int):
     if not attempt.is_open:
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     lang = current_language()
-    answers = attempt_service.load_answers(db.session, attempt)
+    answers = attempt_service.answers_for_page(db.session, attempt)
     questions = [question_for_page(attempt, answer, lang) for answer in answers]
     for number, question in enumerate(questions, start=1):
         question["number"] = number
