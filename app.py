@@ -73,8 +73,9 @@ def register_blueprints(app: Flask) -> None:
         from flask import redirect, url_for
         from flask_login import current_user
         allowed = {"auth.change_password", "auth.logout", "auth.set_language", "static"}
-        if (current_user.is_authenticated and current_user.must_change_password
-                and request.endpoint not in allowed):
+        # The endpoint first: a stylesheet or script needs no signed-in user loaded from the database.
+        if (request.endpoint not in allowed and current_user.is_authenticated
+                and current_user.must_change_password):
             return redirect(url_for("auth.change_password"))
         return None
 

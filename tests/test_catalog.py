@@ -20,6 +20,16 @@ def test_lesson_page_asks_the_database_only_what_changes_per_request(app, client
     assert counter.count <= 3, counter.count
 
 
+def test_stylesheets_and_scripts_need_no_database(client, mini_course, make_user, login, count_queries):
+    """Served by the app where no web server sits in front: a signed-in officer's page pulls them in."""
+    make_user(username="amal")
+    login(client, "amal")
+    with count_queries() as counter:
+        response = client.get("/static/css/marsa.css")
+    assert response.status_code == 200 and b"{" in response.get_data()
+    assert counter.count == 0, counter.count
+
+
 def test_a_publication_reaches_the_next_request_and_nothing_else_rebuilds(app, client, course_copy, make_user, login):
     load_package(app, course_copy)
     make_user(username="amal")

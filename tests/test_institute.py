@@ -255,6 +255,9 @@ def test_knowledge_gain_pairs_pre_and_post(app, login, course_copy, two_cohorts,
     page = client.get(f"/trainer/cohorts/{a.id}/gain").get_data(as_text=True)
     assert "25.0%" in page and "75.0%" in page  # mean pre and mean post
     assert "+50.0" in page and "0.67" in page and ">50%<" in page  # mean gain, normalised gain, improved share
+    # Each paired officer is listed by name, linked to their own page, with their two scores.
+    assert f'/trainer/officers/{people["a1"].id}">Officer A1</a>' in page
+    assert f'/trainer/officers/{people["a2"].id}">Officer A2</a>' in page
     rows = list(csv.reader(io.StringIO(client.get(f"/trainer/cohorts/{a.id}/gain.csv").get_data(as_text=True)
                                        .lstrip("\ufeff"))))
     assert rows[1] == ["Officer A1", "", "0.0", "100.0", "100.0", "1.0"]

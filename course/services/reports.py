@@ -10,6 +10,7 @@ import json
 import math
 from dataclasses import dataclass, field
 from datetime import datetime
+from typing import NamedTuple
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Row, Select, Text, and_, case, cast, func, select
@@ -224,9 +225,15 @@ def objective_mastery(session: Session, stats: list[ItemStats]) -> list[Objectiv
                              else None) for o in objectives]
 
 
+class OfficerName(NamedTuple):
+    id: int
+    full_name: str
+    staff_number: str | None
+
+
 @dataclass
 class OfficerGain:
-    officer: User
+    officer: OfficerName
     pre: float
     post: float
 
@@ -282,13 +289,15 @@ def knowledge_gain(session: Session, cohort: Cohort) -> KnowledgeGain:
         return KnowledgeGain(pre_quiz, post_quiz, [], 0, [])
     pre, post = first_closed_attempts(cohort, pre_quiz.id), first_closed_attempts(cohort, post_quiz.id)
     pre_alias, post_alias = aliased(pre), aliased(post)
+    # Columns, not User rows: a large cohort pairs thousands of officers and the page needs their names.
     rows = session.execute(
-        select(User, pre_alias.c.percent, post_alias.c.percent)
+        select(User.id, User.full_name, User.staff_number, pre_alias.c.percent, post_alias.c.percent)
         .join(pre_alias, pre_alias.c.user_id == User.id)
         .outerjoin(post_alias, post_alias.c.user_id == User.id)
-        .order_by(User.full_name)).all()
-    officers = [OfficerGain(user, p, q) for user, p, q in rows if q is not None]
-    pre_only = sum(1 for _, _, q in rows if q is None)
+        .order_by(User.full_name, User.id)).all()
+    officers = [OfficerGain(OfficerName(user_id, name, staff_number), p, q)
+                for user_id, name, staff_number, p, q in rows if q is not None]
+    pre_only = sum(1 for row in rows if row[-1] is None)
     by_module = _gain_by_module(session, cohort, pre_quiz, post_quiz)
     return KnowledgeGain(pre_quiz, post_quiz, officers, pre_only, by_module)
 
