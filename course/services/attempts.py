@@ -10,7 +10,7 @@ from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, inspect, or_, select, update
+from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, attributes, joinedload, object_session, selectinload
 
@@ -29,21 +29,28 @@ def open_attempt(session: Session, user: User, quiz: Quiz) -> Attempt | None:
                                                 Attempt.state == AttemptState.IN_PROGRESS))
 
 
+def question_count(session: Session, quiz: Quiz) -> int:
+    """How many questions an attempt at ``quiz`` has (counted, not loaded: the quiz page shows only this)."""
+    return session.scalar(select(func.count()).select_from(Question)
+                          .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
+
+
 def attempts_left(quiz: Quiz, used: int) -> int | None:
     allowed = quiz.settings.get("attempts")
     return None if allowed is None else max(0, allowed - used)
 
 
-def _ordered_questions(quiz: Quiz, rng: random.Random) -> list[Question]:
-    """Questions in the order this attempt shows them; a scenario group stays together."""
-    blocks: list[list[Question]] = []
-    for question in quiz.active_questions:
-        group = question.current_version.definition.get("group")
-        if group and blocks and blocks[-1][0].current_version.definition.get("group") == group:
+def _ordered_questions(questions: list[tuple[int, dict]], shuffle: bool,
+                       rng: random.Random) -> list[tuple[int, dict]]:
+    """(version id, definition) in the order this attempt shows them; a scenario group stays together."""
+    blocks: list[list[tuple[int, dict]]] = []
+    for question in questions:
+        group = question[1].get("group")
+        if group and blocks and blocks[-1][0][1].get("group") == group:
             blocks[-1].append(question)
         else:
             blocks.append([question])
-    if quiz.settings.get("shuffle_questions"):
+    if shuffle:
         rng.shuffle(blocks)
     return [q for block in blocks for q in block]
 
@@ -61,9 +68,11 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
     left = attempts_left(quiz, used)
     if left == 0:
         raise ServiceError(_l("You have used all the attempts this quiz allows."), status=409)
-    questions = session.scalars(select(Question).where(Question.quiz_id == quiz.id, Question.retired.is_(False))
-                                .options(selectinload(Question.current_version)).order_by(Question.position)).all()
-    if not questions:
+    versions = session.execute(
+        select(QuestionVersion.id, QuestionVersion.content_hash)
+        .join(Question, Question.current_version_id == QuestionVersion.id)
+        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all()
+    if not versions:
         raise ServiceError(_l("This quiz has no questions yet."), status=409)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
     limit = quiz.settings.get("time_limit_minutes")
@@ -71,14 +80,19 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                       started_at=now, seed=seed, language=language,
                       deadline_at=now + timedelta(minutes=limit) if limit else None)
     rng = random.Random(seed)
-    for position, question in enumerate(_ordered_questions(quiz, rng), start=1):
-        version = question.current_version
-        attempt.answers.append(AttemptAnswer(question_version_id=version.id, position=position,
-                                             max_score=version.points, seq=0))
+    definitions = _definitions_for(session, versions)
+    ordered = _ordered_questions([(version_id, definitions[version_id]) for version_id, _hash in versions],
+                                 bool(quiz.settings.get("shuffle_questions")), rng)
     session.add(attempt)
     try:
         with session.begin_nested():
             session.flush()
+            # One multi-row INSERT: a class starts a quiz together, and the unit of work spent more on
+            # two dozen answer objects than on everything else the request does.
+            session.execute(insert(AttemptAnswer), [
+                {"attempt_id": attempt.id, "question_version_id": version_id, "position": position,
+                 "max_score": float(definition.get("points", 1)), "seq": 0}
+                for position, (version_id, definition) in enumerate(ordered, start=1)])
     except IntegrityError:
         # Another request (a double click, a second tab) opened the attempt first: use that one.
         existing = open_attempt(session, user, quiz)
@@ -156,6 +170,24 @@ def question_definition(session: Session, question_version_id: int) -> tuple[dic
     return known
 
 
+def _definitions_for(session: Session, versions: list[tuple[int, str]]) -> dict[int, dict]:
+    """version id -> definition for (version id, content hash) pairs: from this process's copy where
+    the hash still matches, the rest read in one query (and remembered)."""
+    found: dict[int, dict] = {}
+    for version_id, content_hash in versions:
+        definition, known_hash = _definitions.get(version_id, (None, None))
+        if known_hash == content_hash:
+            found[version_id] = definition
+    missing = [version_id for version_id, _hash in versions if version_id not in found]
+    if missing:
+        for version_id, definition, content_hash in session.execute(
+                select(QuestionVersion.id, QuestionVersion.definition, QuestionVersion.content_hash)
+                .where(QuestionVersion.id.in_(missing))):
+            _definitions[version_id] = (definition, content_hash)
+            found[version_id] = definition
+    return found
+
+
 class PageAnswer(NamedTuple):
     """What the attempt page shows of one question: read-only, no ORM rows."""
     question_version_id: int
@@ -174,18 +206,7 @@ def answers_for_page(session: Session, attempt: Attempt) -> list[PageAnswer]:
                AttemptAnswer.response, AttemptAnswer.seq, QuestionVersion.content_hash)
         .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
         .where(AttemptAnswer.attempt_id == attempt.id).order_by(AttemptAnswer.position)).all()
-    definitions: dict[int, dict] = {}
-    for row in rows:
-        definition, content_hash = _definitions.get(row.question_version_id, (None, None))
-        if content_hash == row.content_hash:
-            definitions[row.question_version_id] = definition
-    stale = [row.question_version_id for row in rows if row.question_version_id not in definitions]
-    if stale:
-        for version_id, definition, content_hash in session.execute(
-                select(QuestionVersion.id, QuestionVersion.definition, QuestionVersion.content_hash)
-                .where(QuestionVersion.id.in_(stale))):
-            _definitions[version_id] = (definition, content_hash)
-            definitions[version_id] = definition
+    definitions = _definitions_for(session, [(row.question_version_id, row.content_hash) for row in rows])
     return [PageAnswer(row.question_version_id, row.position, row.max_score, row.response, row.seq or 0,
                        definitions[row.question_version_id]) for row in rows]
 

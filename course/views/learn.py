@@ -147,7 +147,7 @@ def quiz(key: str):
     grade = None if hidden else attempt_service.overall_grade(mine, quiz.settings.get("grading", "highest"))
     return render_template("learn/quiz.html", quiz=quiz, attempts=mine, left=left, grade=grade, hidden=hidden,
                            open_attempt=next((a for a in mine if a.is_open), None),
-                           question_count=len(quiz.active_questions), form=EmptyForm())
+                           question_count=attempt_service.question_count(db.session, quiz), form=EmptyForm())
 
 
 @bp.post("/quizzes/<key>/start")
