@@ -4,6 +4,7 @@ Command-line flags override these (``gunicorn --workers 4 'app:create_app()'``);
 variables below let a deployment tune them without editing the file. docs/DEPLOYMENT.md explains
 the choices; docs/PERFORMANCE.md measures them.
 """
+import gc
 import os
 
 wsgi_app = "app:create_app()"
@@ -26,9 +27,23 @@ max_requests_jitter = max_requests // 10
 keepalive = 5
 
 
+def on_starting(server):
+    """No garbage collection in the master while it loads the app: collections would leave holes in
+    the pages the workers are about to share."""
+    gc.disable()
+
+
+def pre_fork(server, worker):
+    """Everything the master built is moved out of the collector's sight before a worker is forked,
+    so a worker's collections never write to (and so privately copy) the pages it shares with the
+    others. What a worker allocates itself is collected as usual (``post_fork``)."""
+    gc.freeze()
+
+
 def post_fork(server, worker):
     """Each worker opens its own database connections: a connection inherited from the master
     would be one socket shared by several processes."""
+    gc.enable()
     from course.extensions import db
     if db.engine is not None:
         db.engine.dispose(close=False)

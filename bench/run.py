@@ -273,11 +273,11 @@ def write_doc() -> None:
             versions.setdefault(data["code"].get("sources_sha256"), []).append(
                 "the start of the run" if path.stem == "meta" else path.stem)
     if len(versions) > 1:
-        w("Others changed the app while this run went on; the results were measured on these versions of "
-          "its sources (sha256 of `app.py`, `course/**/*.py`, `templates/**/*.html`): "
+        w("The app's sources changed while this run went on (pieces were re-run after later commits); the "
+          "results were measured on these versions of its sources (sha256 of `app.py`, `course/**/*.py`, `templates/**/*.html`): "
           + "; ".join(f"`{k}`: {', '.join(v)}" for k, v in versions.items()) + ".")
         w("")
-    w("The machine is shared: other sessions ran test suites (pytest, Chromium) during the run. Every timed "
+    w("Other programs may use the machine during a run (a test suite, a browser). Every timed "
       "section first waits, up to a limit, for the CPUs to be at least 85 % idle and records what it saw "
       "(`machine` in the JSON results); report timings also record this process's CPU time, which other programs "
       "cannot inflate. Sections that had to start on a busy machine are marked below.")
