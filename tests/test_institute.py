@@ -127,6 +127,18 @@ def two_cohorts(session, make_user):
     return a, b, people
 
 
+def test_admin_removes_a_trainer_from_a_cohort(app, admin_client, login, two_cohorts, session):
+    a, _b, people = two_cohorts
+    page = admin_client.post(f"/admin/cohorts/{a.id}/trainers/{people['ta'].id}/remove",
+                             follow_redirects=True).get_data(as_text=True)
+    assert "Officer TA no longer trains this cohort." in page
+    trainer = app.test_client()
+    login(trainer, "ta")
+    assert trainer.get(f"/trainer/cohorts/{a.id}").status_code == 404
+    assert "Cohort A" not in trainer.get("/trainer/").get_data(as_text=True)
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "cohort.trainer.remove")) is not None
+
+
 def test_trainer_sees_only_their_cohorts(app, login, mini_course, two_cohorts, session):
     a, b, people = two_cohorts
     quiz = session.scalar(select(Quiz))

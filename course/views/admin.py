@@ -343,6 +343,7 @@ def remove_trainer(cohort_id: int, user_id: int):
         abort(400)
     cohorts.remove_trainer(db.session, current_user, cohort, trainer)
     db.session.commit()
+    flash(_("%(name)s no longer trains this cohort.", name=trainer.full_name), "success")
     return redirect(url_for("admin.cohort", cohort_id=cohort.id))
 
 
