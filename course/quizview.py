@@ -18,8 +18,8 @@ def _texts(items: list[dict], field: str, lang: str) -> list[dict]:
     return [{"id": item["id"], "text": text_in(item.get(field), lang)} for item in items]
 
 
-def question_for_page(attempt: Attempt, answer: AttemptAnswer | PageAnswer, lang: str) -> dict[str, Any]:
-    definition = answer.definition if isinstance(answer, PageAnswer) else answer.question_version.definition
+def question_for_page(attempt: Attempt, answer: AttemptAnswer | PageAnswer, definition: dict,
+                      lang: str) -> dict[str, Any]:
     qtype = definition["type"]
     view: dict[str, Any] = {
         "name": f"q{answer.question_version_id}",
@@ -74,7 +74,7 @@ def describe_response(definition: dict, response: Any, lang: str) -> str:
 def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, show_feedback: bool,
                         show_answers: bool) -> dict[str, Any]:
     definition = answer.question_version.definition
-    view = question_for_page(attempt, answer, lang)
+    view = question_for_page(attempt, answer, definition, lang)
     fraction = score_response(definition, answer.response)
     view.update({
         "answered": answer.response is not None,

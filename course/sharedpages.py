@@ -34,7 +34,7 @@ _MARK = secrets.token_hex(12)
 NAME_SLOT = f"marsa-slot-name-{_MARK}"
 TOKEN_SLOT = f"marsa-slot-token-{_MARK}"
 
-#: Pages kept per process (a lesson page is 20-30 KB: at most a few MB per worker).
+#: Pages kept per process (a lesson page is 5-30 KB: at most a few MB per worker).
 MAX_PAGES = 128
 
 
@@ -64,10 +64,6 @@ class SharedPages:
         self.size = size
         self._pages: OrderedDict[Hashable, str] = OrderedDict()
         self._lock = threading.Lock()
-
-    def clear(self) -> None:
-        with self._lock:
-            self._pages.clear()
 
     def __len__(self) -> int:
         return len(self._pages)

@@ -162,12 +162,17 @@ def question_definition(session: Session, question_version_id: int) -> tuple[dic
     """(definition, content hash) of a question version, read once per process."""
     known = _definitions.get(question_version_id)
     if known is None:
-        row = session.execute(select(QuestionVersion.definition, QuestionVersion.content_hash)
-                              .where(QuestionVersion.id == question_version_id)).first()
-        if row is None:
-            return None
-        known = _definitions[question_version_id] = (row.definition, row.content_hash)
+        known = _read_definitions(session, [question_version_id]).get(question_version_id)
     return known
+
+
+def _read_definitions(session: Session, version_ids: list[int]) -> dict[int, tuple[dict, str]]:
+    """(definition, content hash) of these versions, read in one query and remembered."""
+    read = {version_id: (definition, content_hash) for version_id, definition, content_hash in session.execute(
+        select(QuestionVersion.id, QuestionVersion.definition, QuestionVersion.content_hash)
+        .where(QuestionVersion.id.in_(version_ids)))}
+    _definitions.update(read)
+    return read
 
 
 def _definitions_for(session: Session, versions: list[tuple[int, str]]) -> dict[int, dict]:
@@ -180,11 +185,8 @@ def _definitions_for(session: Session, versions: list[tuple[int, str]]) -> dict[
             found[version_id] = definition
     missing = [version_id for version_id, _hash in versions if version_id not in found]
     if missing:
-        for version_id, definition, content_hash in session.execute(
-                select(QuestionVersion.id, QuestionVersion.definition, QuestionVersion.content_hash)
-                .where(QuestionVersion.id.in_(missing))):
-            _definitions[version_id] = (definition, content_hash)
-            found[version_id] = definition
+        found.update((version_id, definition)
+                     for version_id, (definition, _hash) in _read_definitions(session, missing).items())
     return found
 
 

@@ -93,19 +93,19 @@ def lesson(slug: str, lesson_key: str):
     lang = current_language()
     text = current.text_for(lang)
     is_read = progress.has_read(db.session, current_user.id, current.id)
-    # The page depends only on these: a browser that already has it gets "304 Not Modified"
-    # and no page is rendered (the form tokens it holds stay valid: they do not expire).
+    # The page depends only on these (the same for every officer of the role and language), plus the
+    # officer: a browser that already has it gets "304 Not Modified" and no page is rendered (the form
+    # tokens it holds stay valid: they do not expire).
+    shared_key = (APP_VERSION, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
+                  text.body_hash if text else "", is_read, lang)
     etag = hashlib.sha256("|".join(map(str, (
-        APP_VERSION, current.content_hash, module.content_hash, [x.key for x in lessons], text.body_hash if text else "",
-        is_read, lang, current_user.id, current_user.session_token,
+        *shared_key, current_user.id, current_user.session_token,
         current_app.config["INSTITUTE_NAME"]))).encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
-        # Rendered once per process for every officer of the language; their name and form
-        # token are filled in (course/sharedpages.py).
-        shared_key = (APP_VERSION, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
-                      text.body_hash if text else "", is_read, lang)
+        # Rendered once per process for every officer of the role and language; their name and
+        # form token are filled in (course/sharedpages.py).
         response = make_response(render_shared(
             "learn/lesson.html", shared_key, module=module, lesson=current, text=text, lang=lang,
             translated=text is not None and text.language == lang, is_read=is_read,
@@ -184,7 +184,7 @@ def attempt(attempt_id: int):
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     lang = current_language()
     answers = attempt_service.answers_for_page(db.session, attempt)
-    questions = [question_for_page(attempt, answer, lang) for answer in answers]
+    questions = [question_for_page(attempt, answer, answer.definition, lang) for answer in answers]
     for number, question in enumerate(questions, start=1):
         question["number"] = number
     pages = paginate(questions, attempt.quiz.settings.get("questions_per_page"))
