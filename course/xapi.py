@@ -2,8 +2,8 @@
 
 Statements are derived from the rows Marsa already keeps (lesson reads, attempts, answers), with
 deterministic statement ids (UUID v5 of the event), so building them twice gives the same
-statements and an LRS never stores a duplicate. ``statements_since`` is used both by
-``flask export xapi`` and by the outbox that feeds a configured LRS.
+statements and an LRS never stores a duplicate. ``statements_since`` serves ``flask export xapi``;
+``statements_for_event`` builds what the outbox (``course.services.xapi_events``) delivers to an LRS.
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from typing import Iterator
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import Attempt, AttemptAnswer, AttemptState, Lesson, LessonRead, Module, Quiz, User
+from course.models import Attempt, AttemptAnswer, Lesson, LessonRead, Module, Quiz, User, XapiOutboxEntry
 
 XAPI_VERSION = "1.0.3"
 NAMESPACE = uuid.UUID("6f1d8a4e-9a53-4c35-9d6b-1f0e6a3b6a51")  # Marsa's namespace for statement ids
@@ -93,39 +93,63 @@ class StatementBuilder:
     def quiz_activity(self, quiz: Quiz) -> dict:
         return self.activity("assessment", quiz.key, quiz.title)
 
-    def attempt_statements(self, attempt: Attempt) -> list[dict]:
-        quiz, user = attempt.quiz, attempt.user
+    def _attempt_context(self, attempt: Attempt) -> tuple[dict, dict | None, str]:
+        quiz = attempt.quiz
         registration = str(uuid.uuid5(NAMESPACE, f"{self.base}|attempt|{attempt.id}"))
-        activity = self.quiz_activity(quiz)
         parent = self.activity("module", quiz.module.key, quiz.module.title) if quiz.module else None
-        out = [self.statement(f"attempt:{attempt.id}", "attempted", user, activity, attempt.started_at,
-                              parent=parent, registration=registration)]
-        if attempt.state == AttemptState.IN_PROGRESS or attempt.submitted_at is None:
-            return out
-        for answer in attempt.answers:
-            if answer.response is None or answer.saved_at is None:
-                continue
-            definition = answer.question_version.definition
-            interaction = self.activity("interaction", definition["id"], definition.get("stem"),
-                                        interactionType=INTERACTION_TYPES[definition["type"]])
-            maximum = answer.max_score or 1
-            score = answer.score or 0
-            out.append(self.statement(
-                f"answer:{answer.id}", "answered", user, interaction, answer.saved_at, parent=activity,
-                registration=registration,
-                result={"response": _response_text(definition, answer.response),
-                        "success": score >= maximum - 1e-9,
-                        "score": {"raw": score, "min": 0, "max": maximum, "scaled": round(score / maximum, 4)}}))
+        return self.quiz_activity(quiz), parent, registration
+
+    def attempt_started(self, attempt: Attempt) -> list[dict]:
+        activity, parent, registration = self._attempt_context(attempt)
+        return [self.statement(f"attempt:{attempt.id}", "attempted", attempt.user, activity, attempt.started_at,
+                               parent=parent, registration=registration)]
+
+    def attempt_completed(self, attempt: Attempt) -> list[dict]:
+        """That the officer finished the attempt, without its score (which may still be withheld)."""
+        if attempt.submitted_at is None:
+            return []
+        activity, parent, registration = self._attempt_context(attempt)
+        result = {"completion": True, "duration": _duration(attempt.started_at, attempt.submitted_at)}
+        return [self.statement(f"attempt-done:{attempt.id}", "completed", attempt.user, activity,
+                               attempt.submitted_at, result=result, parent=parent, registration=registration)]
+
+    def attempt_result(self, attempt: Attempt, event: str | None = None, moment: datetime | None = None) -> list[dict]:
+        """The graded answers and the pass or fail, once the officer may see them.
+
+        ``event`` names a later re-grading, which gets a result statement of its own (statements are
+        immutable in an LRS; the newest result is the one that counts)."""
+        if attempt.submitted_at is None:
+            return []
+        user = attempt.user
+        activity, parent, registration = self._attempt_context(attempt)
+        out = []
+        if event is None:
+            for answer in attempt.answers:
+                if answer.response is None or answer.saved_at is None:
+                    continue
+                definition = answer.question_version.definition
+                interaction = self.activity("interaction", definition["id"], definition.get("stem"),
+                                            interactionType=INTERACTION_TYPES[definition["type"]])
+                maximum = answer.max_score or 1
+                score = answer.score or 0
+                out.append(self.statement(
+                    f"answer:{answer.id}", "answered", user, interaction, answer.saved_at, parent=activity,
+                    registration=registration,
+                    result={"response": _response_text(definition, answer.response),
+                            "success": score >= maximum - 1e-9,
+                            "score": {"raw": score, "min": 0, "max": maximum, "scaled": round(score / maximum, 4)}}))
         scaled = round((attempt.percent or 0) / 100, 4)
         result = {"score": {"scaled": scaled, "raw": attempt.score or 0, "min": 0, "max": attempt.max_score or 0},
                   "success": bool(attempt.passed), "completion": True,
                   "duration": _duration(attempt.started_at, attempt.submitted_at)}
-        out.append(self.statement(f"attempt-done:{attempt.id}", "completed", user, activity, attempt.submitted_at,
-                                  result=result, parent=parent, registration=registration))
-        out.append(self.statement(f"attempt-result:{attempt.id}", "passed" if attempt.passed else "failed", user,
-                                  activity, attempt.submitted_at, result=result, parent=parent,
+        out.append(self.statement(event or f"attempt-result:{attempt.id}", "passed" if attempt.passed else "failed",
+                                  user, activity, moment or attempt.submitted_at, result=result, parent=parent,
                                   registration=registration))
         return out
+
+    def attempt_statements(self, attempt: Attempt) -> list[dict]:
+        """Everything an attempt produced (the export's view: results included)."""
+        return self.attempt_started(attempt) + self.attempt_completed(attempt) + self.attempt_result(attempt)
 
 
 def _response_text(definition: dict, response) -> str:
@@ -150,7 +174,12 @@ def _duration(start: datetime, end: datetime) -> str:
 
 
 def statements_since(session: Session, base_url: str, since: datetime | None = None) -> Iterator[dict]:
-    """Every statement for events at or after ``since`` (all when None), oldest first per kind."""
+    """Every statement for events at or after ``since`` (all when None), oldest first per kind.
+
+    The export's view of the database. Results an officer may not see yet (withheld until a trainer
+    releases them) are left out, as the outbox leaves them out until the release."""
+    from course.services.releases import hidden_quiz_ids
+
     builder = StatementBuilder(base_url)
     reads = (select(LessonRead, User, Lesson, Module).join(User, User.id == LessonRead.user_id)
              .join(Lesson, Lesson.id == LessonRead.lesson_id).join(Module, Module.id == Lesson.module_id)
@@ -163,5 +192,38 @@ def statements_since(session: Session, base_url: str, since: datetime | None = N
         attempts = attempts.where((Attempt.started_at >= since) | (Attempt.submitted_at >= since))
     for read, user, lesson, module in session.execute(reads):
         yield builder.lesson_read(read, user, lesson, module)
+    hidden: dict[int, set[int]] = {}
     for attempt in session.scalars(attempts):
-        yield from builder.attempt_statements(attempt)
+        yield from builder.attempt_started(attempt)
+        yield from builder.attempt_completed(attempt)
+        if attempt.user_id not in hidden:
+            hidden[attempt.user_id] = hidden_quiz_ids(session, attempt.user, [attempt.quiz])
+        elif attempt.quiz_id not in hidden[attempt.user_id]:
+            hidden[attempt.user_id] |= hidden_quiz_ids(session, attempt.user, [attempt.quiz])
+        if attempt.quiz_id not in hidden[attempt.user_id]:
+            yield from builder.attempt_result(attempt)
+
+
+def statements_for_event(session: Session, builder: StatementBuilder, event: str) -> list[dict]:
+    """The statements of one outbox event (see ``course.services.xapi_events``); [] when its row is gone."""
+    kind, _, rest = event.partition(":")
+    if kind == "lesson-read":
+        row = session.execute(select(LessonRead, User, Lesson, Module).join(User, User.id == LessonRead.user_id)
+                              .join(Lesson, Lesson.id == LessonRead.lesson_id)
+                              .join(Module, Module.id == Lesson.module_id)
+                              .where(LessonRead.id == int(rest))).first()
+        return [builder.lesson_read(*row)] if row else []
+    attempt_id, _, detail = rest.partition(":")
+    attempt = session.get(Attempt, int(attempt_id)) if attempt_id.isdigit() else None
+    if attempt is None:
+        return []
+    if kind == "attempt-started":
+        return builder.attempt_started(attempt)
+    if kind == "attempt-completed":
+        return builder.attempt_completed(attempt)
+    if kind == "attempt-result":
+        return builder.attempt_result(attempt)
+    if kind == "attempt-regrade":
+        entry_time = session.scalar(select(XapiOutboxEntry.created_at).where(XapiOutboxEntry.event == event))
+        return builder.attempt_result(attempt, event=event, moment=entry_time)
+    raise ValueError(f"unknown xAPI event {event!r}")

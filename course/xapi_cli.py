@@ -50,19 +50,16 @@ def register_lrs_commands(app: Flask) -> None:
 
     @xapi_group.command("send")
     def send():
-        """Collect new statements into the outbox, then deliver what is due (run it every few minutes)."""
+        """Deliver the outbox's waiting statements to the LRS (run it every few minutes)."""
         config = current_app.config
-        base = config.get("XAPI_BASE_URL") or "http://localhost"
-        now = utcnow()
-        added = lrs.collect(db.session, base, now)
-        db.session.commit()
-        click.echo(f"{added} new statement(s) in the outbox.")
+        waiting = lrs.status(db.session).waiting
+        click.echo(f"{waiting} event(s) waiting in the outbox.")
         if not config.get("XAPI_LRS_ENDPOINT"):
             click.echo("No LRS configured (XAPI_LRS_ENDPOINT): statements stay in the outbox.")
             return
-        report = lrs.deliver(db.session, config["XAPI_LRS_ENDPOINT"], config.get("XAPI_LRS_USERNAME"),
-                             config.get("XAPI_LRS_PASSWORD"), now)
-        db.session.commit()
+        base = config.get("XAPI_BASE_URL") or "http://localhost"
+        report = lrs.deliver(db.session, base, config["XAPI_LRS_ENDPOINT"], config.get("XAPI_LRS_USERNAME"),
+                             config.get("XAPI_LRS_PASSWORD"), utcnow())
         click.echo(f"{report.sent} delivered, {report.failed} to retry later.")
         if report.error:
             click.echo(f"The LRS did not accept a batch: {report.error}", err=True)

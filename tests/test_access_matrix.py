@@ -80,6 +80,7 @@ MATRIX = {
                                 (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
     "admin.settings": ("GET", "/admin/settings", ADMIN),
     "admin.audit_log": ("GET", "/admin/audit", ADMIN),
+    "admin.xapi_outbox": ("GET", "/admin/xapi", ADMIN),
     "admin.course": ("GET", "/admin/course", ADMIN),
     "admin.course_reload": ("POST", "/admin/course/reload", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
     "admin.course_upload": ("POST", "/admin/course/upload", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 400)),

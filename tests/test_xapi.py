@@ -4,11 +4,15 @@ import re
 import uuid
 from datetime import datetime, timedelta, timezone
 
+import pytest
 from sqlalchemy import select
 
 from course.models import Lesson, Quiz
 from course.services.attempts import save_answer, start_attempt, submit_attempt
 from course.services.progress import mark_read
+
+# Events are dated relative to this run, so the tests mean the same on any day.
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
 from course.xapi import VERBS, statements_since
 
 IRI = re.compile(r"^[a-z][a-z0-9+.-]*:[^\s]+$")
@@ -137,33 +141,188 @@ class FakeLRS:
         self.server.shutdown()
 
 
-def test_statements_reach_the_lrs_once_even_when_it_was_down(make_app, mini_course, make_user, session):
-    from course.models import XapiOutboxEntry
+def _send(runner):
+    return runner.invoke(args=["xapi", "send"])
+
+
+@pytest.fixture
+def fake_lrs():
     lrs = FakeLRS()
-    try:
-        app = make_app(XAPI_LRS_ENDPOINT=lrs.url, XAPI_LRS_USERNAME="marsa", XAPI_LRS_PASSWORD="secret",
-                       XAPI_BASE_URL="https://marsa.example.org")
-        officer = make_user(username="amal")
-        lessons = session.scalars(select(Lesson)).all()
-        mark_read(session, officer, lessons[0], datetime(2026, 12, 1, 8, tzinfo=timezone.utc))
-        session.commit()
-        runner = app.test_cli_runner()
-        lrs.failing = True  # the LRS is down: nothing is lost, the officer is never kept waiting
-        down = runner.invoke(args=["xapi", "send"])
-        assert down.exit_code == 1 and "1 new statement(s)" in down.output
-        assert session.scalar(select(XapiOutboxEntry.tries)) == 1
-        session.execute(XapiOutboxEntry.__table__.update().values(next_try_at=None))  # the pause is over
-        mark_read(session, officer, lessons[1], datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
-        session.commit()
-        lrs.failing = False
-        up = runner.invoke(args=["xapi", "send"])
-        assert up.exit_code == 0 and "2 delivered" in up.output, up.output
-        again = runner.invoke(args=["xapi", "send"])
-        assert "0 new statement(s)" in again.output and "0 delivered" in again.output
-        assert len(lrs.received) == 2 and len({s["id"] for s in lrs.received}) == 2
-        for statement in lrs.received:
-            assert_valid_statement(statement)
-        assert lrs.headers[-1]["x-experience-api-version"] == "1.0.3"
-        assert lrs.headers[-1]["authorization"].startswith("Basic ")
-    finally:
-        lrs.close()
+    yield lrs
+    lrs.close()
+
+
+@pytest.fixture
+def lrs_app(make_app, fake_lrs):
+    return make_app(XAPI_LRS_ENDPOINT=fake_lrs.url, XAPI_LRS_USERNAME="marsa", XAPI_LRS_PASSWORD="secret",
+                    XAPI_BASE_URL="https://marsa.example.org")
+
+
+def _pause_over(session):
+    from course.models import XapiOutboxEntry
+    session.execute(XapiOutboxEntry.__table__.update().values(next_try_at=None))
+    session.commit()
+
+
+def test_statements_reach_the_lrs_once_even_when_it_was_down(lrs_app, fake_lrs, mini_course, make_user, session):
+    from course.models import XapiOutboxEntry
+    officer = make_user(username="amal")
+    lessons = session.scalars(select(Lesson)).all()
+    mark_read(session, officer, lessons[0], NOW - timedelta(hours=2))
+    session.commit()
+    runner = lrs_app.test_cli_runner()
+    fake_lrs.failing = True  # the LRS is down: nothing is lost, the officer is never kept waiting
+    down = _send(runner)
+    assert down.exit_code == 1 and "1 event(s) waiting" in down.output
+    assert session.scalar(select(XapiOutboxEntry.tries)) == 1
+    _pause_over(session)
+    mark_read(session, officer, lessons[1], NOW - timedelta(hours=1))
+    session.commit()
+    fake_lrs.failing = False
+    up = _send(runner)
+    assert up.exit_code == 0 and "2 delivered" in up.output, up.output
+    again = _send(runner)
+    assert "0 event(s) waiting" in again.output and "0 delivered" in again.output
+    assert len(fake_lrs.received) == 2 and len({s["id"] for s in fake_lrs.received}) == 2
+    for statement in fake_lrs.received:
+        assert_valid_statement(statement)
+    assert fake_lrs.headers[-1]["x-experience-api-version"] == "1.0.3"
+    assert fake_lrs.headers[-1]["authorization"].startswith("Basic ")
+
+
+def test_an_event_committed_late_and_dated_long_ago_is_delivered_exactly_once(
+        lrs_app, fake_lrs, mini_course, make_user, session):
+    """The old feed read rows newer than a clock watermark: a row written after the watermark had
+    moved past its own date (a slow request, a restored backup, a clock step) was never sent."""
+    officer = make_user(username="amal")
+    lessons = session.scalars(select(Lesson)).all()
+    runner = lrs_app.test_cli_runner()
+    mark_read(session, officer, lessons[0], NOW)
+    session.commit()
+    assert "1 delivered" in _send(runner).output
+    # Committed now, but dated two years before the delivery that already happened.
+    mark_read(session, officer, lessons[1], NOW - timedelta(days=730))
+    session.commit()
+    assert "1 delivered" in _send(runner).output
+    assert "0 delivered" in _send(runner).output
+    lesson_ids = [s["object"]["id"].rsplit("/", 1)[1] for s in fake_lrs.received]
+    assert sorted(lesson_ids) == sorted(lesson.key for lesson in lessons[:2])
+    assert fake_lrs.received[1]["timestamp"].startswith(str((NOW - timedelta(days=730)).year))
+
+
+def test_a_crash_between_commit_and_delivery_loses_nothing_and_sends_nothing_twice(
+        app, fake_lrs, mini_course, make_user, session):
+    from course.extensions import db
+    from course.services import lrs
+    officer = make_user(username="amal")
+    for lesson in session.scalars(select(Lesson)):
+        mark_read(session, officer, lesson, NOW)
+    session.commit()
+    base = "https://marsa.example.org"
+
+    def crash(*args):
+        raise KeyboardInterrupt  # the process dies before the batch reaches the LRS
+
+    with app.app_context():
+        with pytest.raises(KeyboardInterrupt):
+            lrs.deliver(db.session, base, fake_lrs.url, None, None, NOW, sender=crash)
+        db.session.rollback()
+        assert lrs.status(db.session).waiting == 2 and not fake_lrs.received
+
+        accepted = []
+
+        def accept_then_crash(endpoint, username, password, statements):
+            lrs.post_statements(endpoint, username, password, statements)
+            accepted.extend(statements)
+            raise KeyboardInterrupt  # the LRS has them, but the outbox was not told
+
+        with pytest.raises(KeyboardInterrupt):
+            lrs.deliver(db.session, base, fake_lrs.url, None, None, NOW, sender=accept_then_crash)
+        db.session.rollback()
+        report = lrs.deliver(db.session, base, fake_lrs.url, None, None, NOW)
+        assert report.sent == 2 and lrs.status(db.session).waiting == 0
+    # Sent again after the crash, with the same ids: the LRS stores each statement once.
+    assert len(fake_lrs.received) == 4 and len({s["id"] for s in fake_lrs.received}) == 2
+
+
+def _quiz_attempt(session, officer, quiz, minutes=0):
+    attempt = start_attempt(session, officer, quiz, NOW + timedelta(minutes=minutes))
+    for answer, response in zip(attempt.answers, ("a", ["a", "b"], False)):
+        save_answer(session, attempt, answer.question_version_id, response, 1,
+                    NOW + timedelta(minutes=minutes + 1), 30)
+    submit_attempt(session, attempt, NOW + timedelta(minutes=minutes + 2), 30)
+    session.commit()
+    return attempt
+
+
+def _verbs(statements):
+    return sorted(s["verb"]["id"].rsplit("/", 1)[1] for s in statements)
+
+
+def test_a_withheld_result_reaches_the_lrs_when_it_is_released(lrs_app, fake_lrs, mini_course, make_user, session):
+    from course.models import Role
+    from course.services.releases import release
+    officer, trainer = make_user(username="amal"), make_user(Role.TRAINER, username="tamer")
+    quiz = session.scalar(select(Quiz))
+    quiz.settings = {**quiz.settings, "show_feedback": "when_released"}
+    session.commit()
+    _quiz_attempt(session, officer, quiz)
+    runner = lrs_app.test_cli_runner()
+    _send(runner)
+    # Started and completed, but no score, no verdict, no graded answer before the release.
+    assert _verbs(fake_lrs.received) == ["attempted", "completed"]
+    assert all("score" not in s.get("result", {}) and "success" not in s.get("result", {})
+               for s in fake_lrs.received)
+    release(session, trainer, quiz, None, NOW + timedelta(days=1))
+    session.commit()
+    _send(runner)
+    assert _verbs(fake_lrs.received) == ["answered"] * 3 + ["attempted", "completed", "passed"]
+    assert "0 delivered" in _send(runner).output
+
+
+def test_a_regrade_sends_the_corrected_result(lrs_app, fake_lrs, mini_course, make_user, session):
+    from course.models import Question, Role
+    from course.package import apply_package, read_package
+    from course.services.regrade import apply_regrade
+    officer, admin = make_user(username="amal"), make_user(Role.ADMIN, username="root")
+    quiz = session.scalar(select(Quiz))
+    attempt = _quiz_attempt(session, officer, quiz)
+    runner = lrs_app.test_cli_runner()
+    _send(runner)
+    before = [s for s in fake_lrs.received if s["verb"]["id"].endswith(("passed", "failed"))]
+    question = session.scalar(select(Question).where(Question.key == "b-q1"))
+    version = question.current_version
+    definition = {**version.definition, "options": [{**o, "correct": o["id"] == "b"}
+                                                    for o in version.definition["options"]]}
+    from course.models import QuestionVersion
+    corrected = QuestionVersion(question_id=question.id, number=version.number + 1, type=version.type,
+                                definition=definition,
+                                content_hash="corrected")
+    session.add(corrected)
+    session.flush()
+    question.current_version_id = corrected.id
+    session.commit()
+    session.expire(question)
+    apply_regrade(session, admin, question, NOW + timedelta(days=1))
+    session.commit()
+    _send(runner)
+    after = [s for s in fake_lrs.received if s["verb"]["id"].endswith(("passed", "failed"))]
+    assert len(after) == 2 and after[1]["id"] != before[0]["id"]
+    assert after[1]["result"]["score"]["raw"] == session.get(type(attempt), attempt.id).score
+    assert after[1]["result"]["score"]["raw"] < before[0]["result"]["score"]["raw"]
+
+
+def test_the_administrator_sees_the_backlog_and_the_last_error(lrs_app, fake_lrs, mini_course, make_user, session,
+                                                              login):
+    from course.models import Role
+    officer = make_user(username="amal")
+    make_user(Role.ADMIN, username="root")
+    mark_read(session, officer, session.scalar(select(Lesson)), NOW)
+    session.commit()
+    fake_lrs.failing = True
+    _send(lrs_app.test_cli_runner())
+    client = lrs_app.test_client()
+    login(client, "root")
+    page = client.get("/admin/xapi").get_data(as_text=True)
+    assert "Events waiting</dt><dd>1<" in page.replace("\n", "")
+    assert "503" in page and fake_lrs.url in page

@@ -1,7 +1,10 @@
-"""The xAPI outbox: statements waiting to be delivered to a Learning Record Store.
+"""The xAPI outbox: events waiting to be delivered to a Learning Record Store.
 
-Filled and drained by ``flask xapi send`` (run it from cron or a worker loop), never during an
-officer's request; a statement leaves the outbox only when the LRS has accepted it.
+A row is written in the same transaction as the change that causes it (a lesson read, an attempt
+started, submitted, regraded or released), so an event exists exactly when its change does. Delivery
+(``flask xapi send``) works from each row's own state, never from timestamps: an event committed late,
+or dated long ago, is still delivered, and delivered once. Its statements are built at the first
+delivery try and then kept, so a retry sends exactly what the first try sent.
 """
 from __future__ import annotations
 
@@ -18,10 +21,11 @@ class XapiOutboxEntry(Base):
     __tablename__ = "xapi_outbox"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    #: The statement's own (deterministic) id: collecting the same event twice is harmless.
-    statement_id: Mapped[str] = mapped_column(String(36), unique=True)
-    statement: Mapped[dict] = mapped_column(JSON)
+    #: What happened, e.g. ``lesson-read:12`` or ``attempt-result:7``: recording an event twice stores it once.
+    event: Mapped[str] = mapped_column(String(120), unique=True)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow, index=True)
+    #: The xAPI statements of the event, built at the first delivery try.
+    statements: Mapped[list | None] = mapped_column(JSON)
     sent_at: Mapped[datetime | None] = mapped_column(UTCDateTime(), index=True)
     tries: Mapped[int] = mapped_column(Integer, default=0)
     next_try_at: Mapped[datetime | None] = mapped_column(UTCDateTime())

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session, attributes, joinedload, object_session, sele
 
 from course.models import Attempt, AttemptAnswer, AttemptState, Question, QuestionVersion, Quiz, User
 from course.questions import get_type, score_response
+from course.services import xapi_events
 from course.services.errors import ServiceError
 
 
@@ -93,6 +94,7 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                 {"attempt_id": attempt.id, "question_version_id": version_id, "position": position,
                  "max_score": float(definition.get("points", 1)), "seq": 0}
                 for position, (version_id, definition) in enumerate(ordered, start=1)])
+            xapi_events.attempt_started(session, attempt.id, now)
     except IntegrityError:
         # Another request (a double click, a second tab) opened the attempt first: use that one.
         existing = open_attempt(session, user, quiz)
@@ -138,6 +140,7 @@ def close_if_overdue(session: Session, attempt: Attempt, now: datetime, grace_se
     if attempt.is_open and is_overdue(attempt, now, grace_seconds):
         attempt.expire(now)
         grade(attempt)
+        xapi_events.attempt_closed(session, attempt, now)
         session.flush()
         return True
     return False
@@ -337,6 +340,7 @@ def submit_attempt(session: Session, attempt: Attempt, now: datetime, grace_seco
         _store(answer, response, None, now)
     attempt.submit(now)
     grade(attempt)
+    xapi_events.attempt_closed(session, attempt, now)
     session.flush()
     return attempt
 

@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 
 from course.models import Attempt, AttemptState, GradeOverride, Lesson, LessonRead, Module, Quiz, User
 from course.services.assignments import Due, due_dates_for
+from course.services import xapi_events
 from course.services.attempts import combine_grades
 
 
@@ -94,7 +95,10 @@ def mark_read(session: Session, user: User, lesson: Lesson, now: datetime) -> bo
         return False
     try:
         with session.begin_nested():
-            session.add(LessonRead(user_id=user.id, lesson_id=lesson.id, read_at=now))
+            read = LessonRead(user_id=user.id, lesson_id=lesson.id, read_at=now)
+            session.add(read)
+            session.flush()
+            xapi_events.lesson_read(session, read.id, now)
     except IntegrityError:
         return False  # a second click raced the first: the lesson is read either way
     return True

@@ -7,13 +7,14 @@ The officer keeps the version they saw (its text is what they answered); only th
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from course.models import Attempt, AttemptAnswer, AttemptState, CohortMember, CohortTrainer, Question, Role, User
 from course.questions import get_type, score_response
-from course.services import audit
+from course.services import audit, xapi_events
 
 
 @dataclass
@@ -66,7 +67,7 @@ def plan_regrade(session: Session, viewer: User, question: Question) -> list[Reg
     return changes
 
 
-def apply_regrade(session: Session, actor: User, question: Question) -> list[RegradeChange]:
+def apply_regrade(session: Session, actor: User, question: Question, now: datetime) -> list[RegradeChange]:
     changes = plan_regrade(session, actor, question)
     for change in changes:
         attempt = change.attempt
@@ -74,6 +75,7 @@ def apply_regrade(session: Session, actor: User, question: Question) -> list[Reg
         change.answer.score = change.new_score
         attempt.score = round((attempt.score or 0) - change.old_score + change.new_score, 4)
         attempt.percent, attempt.passed = new_percent, new_passed
+        xapi_events.attempt_regraded(session, attempt, question, now)
     audit.record(session, actor, "question.regrade", "question", question.key,
                  version=question.current_version.number, attempts=len(changes),
                  changed=[{"attempt": c.attempt.id, "from": c.old_score, "to": c.new_score} for c in changes][:200])

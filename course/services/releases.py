@@ -1,6 +1,8 @@
 """Results of exam-style quizzes stay hidden from officers until a trainer releases them."""
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
@@ -28,7 +30,7 @@ def hidden_quiz_ids(session: Session, user: User, quizzes: list[Quiz]) -> set[in
     return held - released_quiz_ids(session, user) if held else set()
 
 
-def release(session: Session, actor: User, quiz: Quiz, cohort: Cohort | None) -> bool:
+def release(session: Session, actor: User, quiz: Quiz, cohort: Cohort | None, now: datetime) -> bool:
     """Release ``quiz``'s results to a cohort (or everyone); False if they already were."""
     existing = session.scalar(select(ResultRelease).where(
         ResultRelease.quiz_id == quiz.id,
@@ -36,6 +38,8 @@ def release(session: Session, actor: User, quiz: Quiz, cohort: Cohort | None) ->
     if existing:
         return False
     session.add(ResultRelease(quiz_id=quiz.id, cohort_id=cohort.id if cohort else None, released_by_id=actor.id))
+    from course.services import xapi_events  # it asks this module what is released: imported late
+    xapi_events.results_released(session, quiz, cohort.id if cohort else None, now)
     audit.record(session, actor, "results.release", "quiz", quiz.key, cohort=cohort.name if cohort else "everyone")
     session.flush()
     return True

@@ -18,7 +18,7 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import assignments, audit, cohorts, importer, privacy, publishing, users
+from course.services import assignments, audit, cohorts, importer, lrs, privacy, publishing, users
 from course.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -411,6 +411,13 @@ def settings():
         flash(_("Saved."), "success")
         return redirect(url_for("admin.settings"))
     return render_template("admin/settings.html", form=form)
+
+
+@bp.get("/xapi")
+@admin_only
+def xapi_outbox():
+    return render_template("admin/xapi.html", status=lrs.status(db.session),
+                           endpoint=current_app.config.get("XAPI_LRS_ENDPOINT"))
 
 
 @bp.get("/audit")

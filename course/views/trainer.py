@@ -198,7 +198,7 @@ def regrade(key: str):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        changes = regrade_service.apply_regrade(db.session, current_user, question)
+        changes = regrade_service.apply_regrade(db.session, current_user, question, utcnow())
         db.session.commit()
         flash(ngettext("%(num)s attempt regraded.", "%(num)s attempts regraded.", len(changes)), "success")
         return redirect(url_for("trainer.regrade", key=key))
@@ -216,7 +216,7 @@ def release(cohort_id: int):
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == request.form["quiz"], Quiz.retired.is_(False)))
     if quiz is None or not releases.withheld(quiz):
         abort(404)
-    if releases.release(db.session, current_user, quiz, cohort):
+    if releases.release(db.session, current_user, quiz, cohort, utcnow()):
         flash(_("Results released: the officers of %(cohort)s now see their results of %(quiz)s.",
                 cohort=cohort.name, quiz=quiz.title_in(current_language())), "success")
     db.session.commit()
