@@ -14,6 +14,7 @@ import shutil
 import socket
 import subprocess
 import sys
+import time
 import venv
 from pathlib import Path
 
@@ -40,10 +41,42 @@ def ensure_venv(requirements: str) -> None:
     stamp = VENV / f".installed-{req.stem}"
     if stamp.exists() and stamp.read_text() == digest:
         return
-    say(f"Installing {requirements}")
-    subprocess.run([str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "-q", "-r", str(req)],
-                   check=True)
+    pip_install(req)
     stamp.write_text(digest)
+
+
+def pip_install(req: Path) -> None:
+    """Install the pinned requirements, one progress line a package (the first run takes a minute or two)."""
+    wanted = list(_requirement_lines(req))
+    say(f"Installing {len(wanted)} pinned packages and what they need from {req.name} into .venv "
+        "(the first time takes a minute or two)")
+    command = [str(PYTHON), "-m", "pip", "install", "--disable-pip-version-check", "--progress-bar", "off",
+               "-r", str(req)]
+    output: list[str] = []
+    with subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+                          cwd=ROOT) as pip:
+        count = 0
+        for line in pip.stdout:
+            output.append(line)
+            if line.startswith("Collecting "):
+                count += 1
+                print(f"    {count:3d}. {line.split()[1]}", flush=True)
+            elif line.startswith("Installing collected packages"):
+                print("    installing...", flush=True)
+    if pip.returncode != 0:
+        sys.stdout.write("".join(output[-40:]))
+        sys.exit(f"Installing {req.name} failed (pip's last lines are above). Check the network and run again.")
+
+
+def _requirement_lines(req: Path):
+    for raw in req.read_text().splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if not line:
+            continue
+        if line.startswith("-r "):
+            yield from _requirement_lines(req.parent / line[3:].strip())
+        else:
+            yield line
 
 
 def flask(*args: str, env: dict | None = None) -> None:
@@ -80,15 +113,39 @@ def reachable(url: str) -> bool:
         return False
 
 
+APT_LOCKED = ("Could not get lock", "Unable to lock", "is held by process", "Unable to acquire the dpkg")
+
+
+def apt_get(*args: str, tries: int = 6, pause: float = 20.0) -> None:
+    """Run apt-get; while another program holds apt's lock, say so, wait and try again."""
+    env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+    for attempt in range(1, tries + 1):
+        done = subprocess.run(["apt-get", *args], env=env, capture_output=True, text=True)
+        if done.returncode == 0:
+            return
+        held = next((line.strip() for line in done.stderr.splitlines() if any(s in line for s in APT_LOCKED)), None)
+        if held is None:
+            sys.stdout.write(done.stdout[-3000:] + done.stderr[-3000:])
+            sys.exit(f"apt-get {' '.join(args)} failed (its messages are above).")
+        if attempt == tries:
+            sys.exit(f"apt is still busy after {int(pause * (tries - 1))} s: another program holds its lock "
+                     f"({held}). Let it finish (or run 'apt-get install chromium' yourself), then run this again.")
+        say(f"apt is busy: another program holds its lock ({held}). Waiting {int(pause)} s, "
+            f"then trying again ({attempt}/{tries - 1}).")
+        time.sleep(pause)
+
+
 def ensure_chromium() -> None:
     """Browser tests drive the system's Chromium (Debian's package), never a downloaded one."""
     if shutil.which("chromium") or Path("/usr/bin/chromium").exists():
         return
-    if shutil.which("apt-get") and os.geteuid() == 0:
-        say("Installing Chromium for the browser tests (apt-get)")
-        subprocess.run(["apt-get", "update", "-qq"], check=True)
-        subprocess.run(["apt-get", "install", "-y", "-qq", "chromium"], check=True,
-                       env={**os.environ, "DEBIAN_FRONTEND": "noninteractive"})
+    if not (shutil.which("apt-get") and os.geteuid() == 0):
+        say("Chromium was not found and cannot be installed here (needs apt-get as root): "
+            "the browser tests will fail; install Debian's 'chromium' package")
+        return
+    say("Installing Chromium for the browser tests (apt-get; a minute or two)")
+    apt_get("update", "-qq")
+    apt_get("install", "-y", "-qq", "chromium")
 
 
 def ensure_node_packages() -> None:

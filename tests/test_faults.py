@@ -198,16 +198,26 @@ def attempt_row_locked(database_url: str, attempt_id: int):
             connection.close()
 
 
-def submit_is_blocked_in_the_database() -> bool:
+def submit_is_blocked_in_the_database(worker: int, database_url: str) -> bool:
+    """Whether the worker's submission is waiting for the lock the test holds.
+
+    PostgreSQL lists the waiting UPDATE in pg_stat_activity. SQLite has no such view, so look at the
+    worker from outside: it has the database file open and one of its threads sleeps in the kernel's
+    nanosleep, which is where SQLite's busy handler waits between tries for the write lock (the app
+    itself never sleeps while it serves a request)."""
     if backend() == "postgresql":
         with database.engine.connect() as connection:  # a new transaction: a fresh activity snapshot
             return bool(connection.scalar(text(
                 "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
                 "AND wait_event_type = 'Lock' AND query ILIKE 'UPDATE attempts%'")))
-    # SQLite shows no waiters: the worker holds our connection and has not answered in a second,
-    # where an unhindered submit takes a few milliseconds; it is waiting for the write lock.
-    time.sleep(1.0)
-    return True
+    database_file = os.path.realpath(make_url(database_url).database)
+    proc = Path("/proc") / str(worker)
+    try:
+        has_file = any(os.path.realpath(fd) == database_file for fd in (proc / "fd").iterdir())
+        sleeping = any("nanosleep" in (task / "wchan").read_text() for task in (proc / "task").iterdir())
+    except OSError:  # the worker or one of its threads went away between two reads
+        return False
+    return has_file and sleeping
 
 
 def test_worker_killed_mid_submission_then_retry_submits_exactly_once(server, make_user, database_url):
@@ -224,6 +234,8 @@ def test_worker_killed_mid_submission_then_retry_submits_exactly_once(server, ma
     before = workers_of(master)
     assert len(before) == 2, before
     outcome: dict = {}
+    # The probe below must tell a waiting submission from an idle worker, or it proves nothing.
+    assert not any(submit_is_blocked_in_the_database(worker, database_url) for worker in before)
     with attempt_row_locked(database_url, attempt_id):
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         connection.connect()
@@ -238,7 +250,8 @@ def test_worker_killed_mid_submission_then_retry_submits_exactly_once(server, ma
         thread = threading.Thread(target=submit)
         thread.start()
         victim = wait_for(lambda: worker_holding(before, port, client_port), 10, "a worker to take the submission")
-        wait_for(submit_is_blocked_in_the_database, 10, "the submission to wait for the attempt's lock")
+        wait_for(lambda: submit_is_blocked_in_the_database(victim, database_url), 10,
+                 "the submission to wait for the attempt's lock")
         assert thread.is_alive() and not outcome, f"the submission finished while it should be blocked: {outcome}"
         os.kill(victim, signal.SIGKILL)
         thread.join(15)
