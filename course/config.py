@@ -13,6 +13,8 @@ import secrets
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
+#: Werkzeug's scrypt with N=2**15, r=8, p=1: what every stored password costs an attacker to try.
+PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
 
 
 class ConfigError(RuntimeError):
@@ -90,6 +92,11 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "XAPI_LRS_ENDPOINT": env.get("XAPI_LRS_ENDPOINT"),
         "XAPI_LRS_USERNAME": env.get("XAPI_LRS_USERNAME"),
         "XAPI_LRS_PASSWORD": env.get("XAPI_LRS_PASSWORD"),
+        # Not read from the environment: only the test configuration lowers it (see tests/conftest.py).
+        "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
     }
     config.update(overrides)
+    if production and not config.get("TESTING") and config["PASSWORD_HASH_METHOD"] != PASSWORD_HASH_METHOD:
+        raise ConfigError("Production hashes passwords with the full scrypt cost; "
+                          "PASSWORD_HASH_METHOD may only be lowered for tests.")
     return config

@@ -21,6 +21,9 @@ from course.services.users import create_user
 FIXTURES = Path(__file__).parent / "fixtures"
 MINI_COURSE = FIXTURES / "mini"
 PASSWORD = "correct-horse-battery"
+#: scrypt at a 128th of production's cost: the suite creates and signs in thousands of people.
+#: Production keeps the full cost (tests/test_auth.py::test_production_hashes_passwords_at_full_cost).
+TEST_HASH_METHOD = "scrypt:256:8:1"
 
 
 def pytest_report_header(config):
@@ -61,7 +64,8 @@ def make_app(database_url, tmp_path):
 
     def build(**overrides):
         config = {"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
-                  "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "COURSE_DIR": str(MINI_COURSE)}
+                  "WTF_CSRF_ENABLED": False, "RATELIMIT_ENABLED": False, "COURSE_DIR": str(MINI_COURSE),
+                  "PASSWORD_HASH_METHOD": TEST_HASH_METHOD}
         config.update(overrides)
         application = create_app(config)
         apps.append(application)
@@ -137,6 +141,14 @@ def make_cohort(session, name: str, officers=(), trainers=()):
     session.add_all([CohortTrainer(cohort_id=cohort.id, user_id=t.id) for t in trainers])
     session.commit()
     return cohort
+
+
+@pytest.fixture(scope="session")
+def real_package():
+    """The course in this repository, read once for the whole run (about a second of CPU a read).
+    Shared by every test that only reads it: do not change it."""
+    from course.config import REPO_ROOT
+    return read_package(REPO_ROOT)
 
 
 @pytest.fixture

@@ -139,3 +139,33 @@ def test_static_files_are_fingerprinted_cached_and_compressed(client):
     assert response.headers.get("Content-Encoding") == "gzip"
     html = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert html.headers.get("Content-Encoding") == "gzip"
+
+
+def test_production_hashes_passwords_at_full_cost(tmp_path, monkeypatch):
+    """The suite lowers scrypt's cost to stay fast; production never does."""
+    import pytest
+    from flask import Flask
+
+    from course.config import PASSWORD_HASH_METHOD, ConfigError, load_config
+    from course.services.users import hash_password
+    from tests.conftest import TEST_HASH_METHOD
+
+    monkeypatch.setenv("MARSA_ENV", "production")
+    monkeypatch.setenv("SECRET_KEY", "a-production-secret-" + "x" * 40)
+    config = load_config(tmp_path)
+    assert config["PASSWORD_HASH_METHOD"] == PASSWORD_HASH_METHOD == "scrypt:32768:8:1"
+    monkeypatch.setenv("PASSWORD_HASH_METHOD", TEST_HASH_METHOD)  # not a setting the environment can lower
+    assert load_config(tmp_path)["PASSWORD_HASH_METHOD"] == PASSWORD_HASH_METHOD
+    with pytest.raises(ConfigError):
+        load_config(tmp_path, {"PASSWORD_HASH_METHOD": TEST_HASH_METHOD})
+    production = Flask("production")
+    production.config.update(config)
+    with production.app_context():
+        assert hash_password("a long passphrase").startswith("scrypt:32768:8:1$")
+    assert hash_password("a long passphrase").startswith("scrypt:32768:8:1$")  # outside any app, too
+
+
+def test_the_test_configuration_stores_cheap_hashes(app, make_user, session):
+    from tests.conftest import TEST_HASH_METHOD
+    officer = make_user(username="amal")
+    assert officer.password_hash.startswith(TEST_HASH_METHOD + "$")

@@ -5,7 +5,7 @@ import re
 import shutil
 import subprocess
 import sys
-from datetime import date, datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone
 from io import BytesIO
 from pathlib import Path
 
@@ -27,7 +27,11 @@ from tests.conftest import MINI_COURSE, PASSWORD, load_package
 ROOT = Path(__file__).resolve().parent.parent
 SIGNER = service.Signer.from_seed(base64.b64encode(bytes(range(32))).decode())
 OTHER_SIGNER = service.Signer.from_seed(base64.b64encode(bytes(range(1, 33))).decode())
-T1 = datetime(2026, 11, 28, 9, 30, tzinfo=timezone.utc)
+# Dated relative to the run, so the certificates are as valid (or as expired) on any day the suite runs.
+T1 = (datetime.now(timezone.utc) - timedelta(days=9)).replace(hour=9, minute=30, second=0, microsecond=0)
+ISSUED = T1.date().isoformat()
+EXPIRES = service.add_months(T1.date(), 24)  # course.yaml: 24 months
+SOON = T1.date() + timedelta(days=34)  # a day within the validity
 
 
 def read_lessons(session, user, now=T1, keys=None):
@@ -145,10 +149,10 @@ def test_certificate_is_issued_once_on_course_completion(session, officer):
     [certificate] = recorded.certificates
     assert re.fullmatch(r"MRS-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", certificate.code)
     assert certificate.kind.value == "course" and certificate.issued_at == T1
-    assert certificate.expires_at == datetime(2028, 11, 28, tzinfo=timezone.utc)  # course.yaml: 24 months
+    assert certificate.expires_at == datetime.combine(EXPIRES, datetime.min.time(), timezone.utc)
     snap = certificate.snapshot
     assert (snap["full_name"], snap["staff_number"], snap["completed_on"], snap["percent"]) == (
-        "Amal Hassan", "ALX-0001", "2026-11-28", 100.0)
+        "Amal Hassan", "ALX-0001", ISSUED, 100.0)
     assert snap["course"] == {"id": "mini-course", "title": {"en": "Mini course", "ar": "دورة مصغرة"}}
     assert snap["institute"]["en"] == "Test Training Institute"
     assert [(m["key"], m["percent"]) for m in snap["modules"]] == [("basics", 100.0)]
@@ -237,8 +241,8 @@ def test_course_yaml_is_published_into_settings(app, course_copy, session):
     assert not load_package(app, course_copy).has_changes
 
 
-def test_the_real_course_yaml_is_valid():
-    package = read_package(ROOT)
+def test_the_real_course_yaml_is_valid(real_package):
+    package = real_package
     assert not [p for p in package.problems if p.file == "course.yaml"]
     assert package.course.certificate == {"validity_months": 24, "per_module": False}
     assert package.course.institute["ar"]
@@ -253,7 +257,7 @@ def test_pdf_is_a_real_pdf_with_the_certificate_facts(client, officer, login, ce
     assert response.data.startswith(b"%PDF")
     text = PdfReader(BytesIO(response.data)).pages[0].extract_text()
     for expected in (certificate.code, "Amal Hassan", "ALX-0001", "Mini course", "Test Training Institute",
-                     "2026-11-28", "2028-11-28", "100%", "Certificate of Completion", "/verify/" + certificate.code):
+                     ISSUED, EXPIRES.isoformat(), "100%", "Certificate of Completion", "/verify/" + certificate.code):
         assert expected in text, expected
 
 
@@ -293,18 +297,18 @@ def test_printable_page_is_bilingual_with_the_officers_language_first(client, ma
 
 def test_signature_round_trip_tampering_and_wrong_key(certificate):
     token = service.certificate_token(certificate)
-    check = service.check_token(token, SIGNER.public_key, date(2027, 1, 1))
+    check = service.check_token(token, SIGNER.public_key, SOON)
     assert check.status == "valid" and check.fields["full_name"] == "Amal Hassan"
-    assert check.fields["code"] == certificate.code and check.fields["expires"] == "2028-11-28"
+    assert check.fields["code"] == certificate.code and check.fields["expires"] == EXPIRES.isoformat()
     assert service.check_token(f"https://x.example/verify/{certificate.code}#{token}", SIGNER.public_key,
-                               date(2027, 1, 1)).status == "valid"
+                               SOON).status == "valid"
     payload, signature = token.split(".")
     forged = service.unb64url(payload).replace("Amal Hassan".encode(), "Amal Hussein".encode())
     assert service.check_token(f"{service.b64url(forged)}.{signature}", SIGNER.public_key,
-                               date(2027, 1, 1)).status == "tampered"
-    assert service.check_token(token, OTHER_SIGNER.public_key, date(2027, 1, 1)).status == "tampered"
-    assert service.check_token(token, SIGNER.public_key, date(2028, 11, 28)).status == "expired"
-    assert service.check_token("not a token", SIGNER.public_key, date(2027, 1, 1)).status == "malformed"
+                               SOON).status == "tampered"
+    assert service.check_token(token, OTHER_SIGNER.public_key, SOON).status == "tampered"
+    assert service.check_token(token, SIGNER.public_key, EXPIRES).status == "expired"
+    assert service.check_token("not a token", SIGNER.public_key, SOON).status == "malformed"
 
 
 def test_offline_verification_script_and_command(app, certificate, tmp_path):
@@ -317,20 +321,21 @@ def test_offline_verification_script_and_command(app, certificate, tmp_path):
         return subprocess.run([sys.executable, str(script), *args], capture_output=True, text=True, cwd=tmp_path,
                               env={"PATH": "/usr/bin:/bin"}, timeout=60)
 
-    valid = run(token, "--public-key", SIGNER.public_key, "--at", "2027-01-01")
-    assert valid.returncode == 0 and "VALID at 2027-01-01" in valid.stdout and "Amal Hassan" in valid.stdout
+    valid = run(token, "--public-key", SIGNER.public_key, "--at", SOON.isoformat())
+    assert valid.returncode == 0 and f"VALID at {SOON}" in valid.stdout and "Amal Hassan" in valid.stdout
     wrong_key = run(token, "--public-key", OTHER_SIGNER.public_key)
     assert wrong_key.returncode == 1 and "TAMPERED" in wrong_key.stdout
     tampered = run(token[:10] + ("A" if token[10] != "A" else "B") + token[11:], "--public-key", SIGNER.public_key)
     assert tampered.returncode in (1, 3) and "VALID" not in tampered.stdout
     (tmp_path / "key.txt").write_text(SIGNER.public_key + "\n")
-    expired = run(token, "--public-key", str(tmp_path / "key.txt"), "--at", "2029-01-01")
-    assert expired.returncode == 2 and "EXPIRED at 2029-01-01" in expired.stdout
+    after = EXPIRES + timedelta(days=34)
+    expired = run(token, "--public-key", str(tmp_path / "key.txt"), "--at", after.isoformat())
+    assert expired.returncode == 2 and f"EXPIRED at {after}" in expired.stdout
 
     runner = app.test_cli_runner()
     result = runner.invoke(args=["certificate", "verify-offline", f"https://h/verify/x#{token}",
-                                 "--public-key", SIGNER.public_key, "--at", "2027-01-01"])
-    assert result.exit_code == 0 and "VALID at 2027-01-01" in result.output
+                                 "--public-key", SIGNER.public_key, "--at", SOON.isoformat()])
+    assert result.exit_code == 0 and f"VALID at {SOON}" in result.output
     result = runner.invoke(args=["certificate", "verify-offline", token, "--public-key", OTHER_SIGNER.public_key])
     assert result.exit_code == 1 and "TAMPERED" in result.output
     printed = runner.invoke(args=["certificate", "public-key"]).output.strip()
@@ -349,7 +354,7 @@ def test_app_signs_with_its_configured_key(make_app, make_user, mini_course, ses
         certificate = service.record_completions(db.session, db.session.get(User, amal.id), T1).certificates[0]
         db.session.commit()
         token = service.certificate_token(certificate)
-    assert service.check_token(token, SIGNER.public_key, date(2027, 1, 1)).status == "valid"
+    assert service.check_token(token, SIGNER.public_key, SOON).status == "valid"
     output = app.test_cli_runner().invoke(args=["certificate", "public-key"]).output.strip()
     assert output == SIGNER.public_key
 
@@ -375,7 +380,7 @@ def test_verify_page_valid_expired_revoked_and_unknown(client, make_user, mini_c
     service.revoke(session, admin, valid, "Issued to the wrong person after a data entry error", T1)
     session.commit()
     text = client.get(f"/verify/{valid.code}").get_data(as_text=True)
-    assert "This certificate was revoked on 2026-11-28." in text and "Valid certificate." not in text
+    assert f"This certificate was revoked on {ISSUED}." in text and "Valid certificate." not in text
     assert "data entry error" not in text
 
     for unknown in ("MRS-22222-22222", "hello"):
@@ -387,7 +392,7 @@ def test_public_page_shows_only_what_is_on_the_certificate(client, officer, cert
     take_quiz(session, officer, T1 + timedelta(days=1), right=False)  # progress after the certificate
     session.commit()
     text = client.get(f"/verify/{certificate.code}").get_data(as_text=True)
-    for printed in ("Amal Hassan", "ALX-0001", "Mini course", "Test Training Institute", "2026-11-28", "100%"):
+    for printed in ("Amal Hassan", "ALX-0001", "Mini course", "Test Training Institute", ISSUED, "100%"):
         assert printed in text
     for private in ("Salloum land port", 'amal"', "amal<", "Attempt"):
         assert private not in text

@@ -5,15 +5,14 @@ from collections import Counter
 import pytest
 
 from course.config import REPO_ROOT
-from course.package import read_package
 from tests.conftest import load_package
 
 WORD = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
 
 
 @pytest.fixture(scope="module")
-def package():
-    return read_package(REPO_ROOT)
+def package(real_package):
+    return real_package
 
 
 def words(markdown: str) -> int:

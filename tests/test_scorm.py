@@ -155,17 +155,16 @@ def built(package, tmp_path_factory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def real_package():
-    package = read_package(REPO)
-    assert not package.errors
-    return package
+def real_course(real_package):
+    assert not real_package.errors
+    return real_package
 
 
 @pytest.fixture(scope="module")
-def longest(real_package, tmp_path_factory):
+def longest(real_course, tmp_path_factory):
     """The real module whose quiz is the longest (most questions), exported."""
-    quiz = max((q for q in real_package.quizzes if q.module_key), key=lambda q: len(q.questions))
-    path = build_scorm_package(real_package, quiz.module_key, tmp_path_factory.mktemp("zips") / "longest.zip")
+    quiz = max((q for q in real_course.quizzes if q.module_key), key=lambda q: len(q.questions))
+    path = build_scorm_package(real_course, quiz.module_key, tmp_path_factory.mktemp("zips") / "longest.zip")
     return quiz, path
 
 
@@ -587,7 +586,7 @@ def test_player_scores_every_type_as_the_server_does(lms_for, built, package):
     lms.check_clean()
 
 
-def test_suspend_data_fits_for_the_longest_quiz_with_every_question_answered(lms_for, longest, real_package):
+def test_suspend_data_fits_for_the_longest_quiz_with_every_question_answered(lms_for, longest, real_course):
     quiz, path = longest
     definitions = [q.definition for q in quiz.questions]
     lms = lms_for(path)

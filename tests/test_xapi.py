@@ -281,8 +281,7 @@ def test_a_withheld_result_reaches_the_lrs_when_it_is_released(lrs_app, fake_lrs
 
 
 def test_a_regrade_sends_the_corrected_result(lrs_app, fake_lrs, mini_course, make_user, session):
-    from course.models import Question, Role
-    from course.package import apply_package, read_package
+    from course.models import Question, QuestionVersion, Role
     from course.services.regrade import apply_regrade
     officer, admin = make_user(username="amal"), make_user(Role.ADMIN, username="root")
     quiz = session.scalar(select(Quiz))
@@ -294,7 +293,6 @@ def test_a_regrade_sends_the_corrected_result(lrs_app, fake_lrs, mini_course, ma
     version = question.current_version
     definition = {**version.definition, "options": [{**o, "correct": o["id"] == "b"}
                                                     for o in version.definition["options"]]}
-    from course.models import QuestionVersion
     corrected = QuestionVersion(question_id=question.id, number=version.number + 1, type=version.type,
                                 definition=definition,
                                 content_hash="corrected")

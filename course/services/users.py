@@ -5,11 +5,13 @@ import secrets
 from functools import lru_cache
 from pathlib import Path
 
+from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
+from course.config import PASSWORD_HASH_METHOD
 from course.models import Role, User
 from course.models.people import new_session_token
 from course.services import audit
@@ -19,11 +21,17 @@ MIN_PASSWORD_LENGTH = 10
 _COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
 _common: frozenset[str] | None = None
 
+def _hash_method() -> str:
+    """The configured scrypt cost: production's full cost (course.config refuses less there); the
+    test configuration lowers it, since the suite signs in thousands of times."""
+    return current_app.config["PASSWORD_HASH_METHOD"] if has_app_context() else PASSWORD_HASH_METHOD
+
+
 # Checked even when the user does not exist, so a wrong username costs the same time as a
 # wrong password and does not reveal which accounts exist.
-@lru_cache(maxsize=1)
-def _dummy_hash() -> str:
-    return generate_password_hash("not-a-real-password", method="scrypt")  # made on first use: start-up stays quick
+@lru_cache(maxsize=2)
+def _dummy_hash(method: str) -> str:
+    return generate_password_hash("not-a-real-password", method=method)  # made on first use: start-up stays quick
 
 
 def common_passwords() -> frozenset[str]:
@@ -44,7 +52,7 @@ def password_problem(password: str, username: str = ""):
 
 
 def hash_password(password: str) -> str:
-    return generate_password_hash(password, method="scrypt")
+    return generate_password_hash(password, method=_hash_method())
 
 
 #: Built once: every request of a signed-in user runs it, and building a statement costs about
@@ -72,7 +80,7 @@ def find_user(session: Session, username: str) -> User | None:
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = find_user(session, username)
     if user is None:
-        check_password_hash(_dummy_hash(), password)
+        check_password_hash(_dummy_hash(_hash_method()), password)
         return None
     if not check_password_hash(user.password_hash, password) or not user.is_active_account:
         return None

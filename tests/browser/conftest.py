@@ -26,6 +26,7 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
+from datetime import date, timedelta
 from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
@@ -61,8 +62,9 @@ SWEEP_NAMES = {"en": {"officer": "Amal Hassan", "trainer": "Karim Farouk", "admi
                "ar": {"officer": "سارة محمود", "trainer": "خالد منصور", "admin": "هبة لطفي"}}
 EXTRA_MODULE = "browser-check"
 EXTRA_QUIZ = "browser-check-quiz"
-DUE_PERSONAL = "2030-06-30"
-DUE_COHORT = "2030-03-31"
+# Due dates years after any run (relative to today, so the seeded modules are never overdue).
+DUE_PERSONAL = (date.today() + timedelta(days=3 * 365)).isoformat()
+DUE_COHORT = (date.today() + timedelta(days=2 * 365)).isoformat()
 
 # --- The extra module: one lesson (English and Arabic) and a quiz with every question type ------------
 
