@@ -16,7 +16,7 @@ from markupsafe import Markup
 from mdit_py_plugins.container import container_plugin
 from mdit_py_plugins.footnote import footnote_plugin
 
-BOXES = ("key-terms", "scenario", "content-note", "summary", "note", "references")
+BOXES = ("key-terms", "scenario", "content-note", "summary", "note", "references", "referral-contacts")
 
 ALLOWED_TAGS = {
     "p", "br", "hr", "h2", "h3", "h4", "h5", "h6", "strong", "em", "code", "pre", "blockquote",

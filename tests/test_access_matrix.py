@@ -79,6 +79,7 @@ MATRIX = {
     "admin.remove_assignment": ("POST", "/admin/assignments/{assignment}/remove",
                                 (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
     "admin.settings": ("GET", "/admin/settings", ADMIN),
+    "admin.referral_contacts": ("GET", "/admin/referral-contacts", ADMIN),
     "admin.audit_log": ("GET", "/admin/audit", ADMIN),
     "admin.xapi_outbox": ("GET", "/admin/xapi", ADMIN),
     "admin.course": ("GET", "/admin/course", ADMIN),

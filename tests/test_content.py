@@ -15,8 +15,16 @@ def package(real_package):
     return real_package
 
 
+REFERENCES = re.compile(r"^## References[ \t]*$.*?(?=^## |\Z)|^::: references[ \t]*$.*?^:::[ \t]*$", re.M | re.S)
+
+
 def words(markdown: str) -> int:
     return len(WORD.findall(markdown))
+
+
+def lesson_words(markdown: str) -> int:
+    """Words of a lesson's text, its references (a "## References" section or box) left out."""
+    return words(REFERENCES.sub("", markdown))
 
 
 def module_quiz(package, module):
@@ -36,8 +44,14 @@ def test_six_modules_in_order(package):
 def test_module_has_4_to_6_lessons_and_2500_to_4500_words(package, index):
     module = sorted(package.modules, key=lambda m: m.position)[index]
     assert 4 <= len(module.lessons) <= 6
-    total = sum(words(lesson.texts["en"][0]) for lesson in module.lessons)
-    assert 2500 <= total <= 4500, f"{module.key}: {total} words"
+    total = sum(lesson_words(lesson.texts["en"][0]) for lesson in module.lessons)
+    assert 2500 <= total <= 4500, f"{module.key}: {total} words, references excluded"
+
+
+def test_lesson_words_leave_the_references_out():
+    text = "One two.\n\n::: references\n- Ref one.\n:::\n\nThree.\n\n## References\n\n- A. B, C (2020).\n- D.\n"
+    assert lesson_words(text) == 3
+    assert lesson_words("Body words here.\n\n## References\n\n- X.\n\n## After\n\nTwo more.") == 6
 
 
 @pytest.mark.parametrize("index", range(6))

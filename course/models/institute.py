@@ -150,3 +150,22 @@ class ResultRelease(Base):
     cohort_id: Mapped[int | None] = mapped_column(ForeignKey("cohorts.id"), index=True)
     released_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
     released_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+
+class ReferralContact(Base):
+    """Whom an officer calls on the referral pathway (Module 6), as the institute's administrator
+    entered it: shown in the lessons wherever they refer to the contacts, in both languages."""
+
+    __tablename__ = "referral_contacts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    position: Mapped[int] = mapped_column(default=0)
+    #: Who or which service, e.g. "Passport police duty officer, Safaga port".
+    who_en: Mapped[str] = mapped_column(String(160))
+    who_ar: Mapped[str] = mapped_column(String(160))
+    #: How to reach them: a telephone number, an extension, a radio channel.
+    reach: Mapped[str] = mapped_column(String(80))
+    #: When to call them, or anything else an officer should know (optional).
+    note_en: Mapped[str] = mapped_column(String(300), default="")
+    note_ar: Mapped[str] = mapped_column(String(300), default="")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)

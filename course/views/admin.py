@@ -3,6 +3,7 @@ course publishing and the audit log. Admins only."""
 from __future__ import annotations
 
 import math
+import re
 from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
@@ -18,7 +19,7 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import assignments, audit, cohorts, importer, lrs, privacy, publishing, users
+from course.services import assignments, audit, cohorts, importer, lrs, privacy, publishing, referrals, users
 from course.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -418,6 +419,37 @@ def settings():
 def xapi_outbox():
     return render_template("admin/xapi.html", status=lrs.status(db.session),
                            endpoint=current_app.config.get("XAPI_LRS_ENDPOINT"))
+
+
+#: Form fields of one referral contact: ``who_en-3`` is the first field of the third row.
+CONTACT_FIELD = re.compile(r"^(who_en|who_ar|reach|note_en|note_ar)-([1-9][0-9]{0,2})$")
+BLANK_CONTACT_ROWS = 3
+
+
+@bp.route("/referral-contacts", methods=["GET", "POST"])
+@admin_only
+def referral_contacts():
+    form = EmptyForm()
+    if request.method == "POST" and form.validate_on_submit():
+        numbered: dict[int, dict] = {}
+        for name, value in request.form.items():
+            match = CONTACT_FIELD.match(name)
+            if match:
+                numbered.setdefault(int(match.group(2)), {})[match.group(1)] = value
+        rows = [numbered[n] for n in sorted(numbered)]
+        try:
+            referrals.save_contacts(db.session, current_user, rows, now=utcnow())
+            db.session.commit()
+            flash(_("Referral contacts saved."), "success")
+            return redirect(url_for("admin.referral_contacts"))
+        except ServiceError as error:
+            db.session.rollback()
+            flash(error.message, "error")
+    else:
+        rows = [vars(c) for c in referrals.contacts(db.session)]
+    shown = rows + [{}] * BLANK_CONTACT_ROWS
+    return render_template("admin/referral_contacts.html", form=form, rows=shown,
+                           saved=referrals.contacts(db.session))
 
 
 @bp.get("/audit")

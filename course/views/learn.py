@@ -8,6 +8,7 @@ from flask import (Blueprint, abort, current_app, flash, jsonify, make_response,
                    url_for)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
+from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
@@ -22,7 +23,7 @@ from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
 from course.services import certificates as certificate_service
 from course.services import attempts as attempt_service
-from course.services import catalog, privacy, progress, releases
+from course.services import catalog, privacy, progress, referrals, releases
 from course.services.errors import ServiceError
 from course.sharedpages import render_shared
 
@@ -93,11 +94,17 @@ def lesson(slug: str, lesson_key: str):
     lang = current_language()
     text = current.text_for(lang)
     is_read = progress.has_read(db.session, current_user.id, current.id)
+    contacts, contacts_key = None, ""
+    if text and referrals.BOX in text.body:
+        # The lesson refers to the institute's referral contacts: the page shows them (or, while
+        # there are none, a note for officers and a warning for administrators).
+        contacts = referrals.contacts(db.session)
+        contacts_key = referrals.digest(contacts)
     # The page depends only on these (the same for every officer of the role and language), plus the
     # officer: a browser that already has it gets "304 Not Modified" and no page is rendered (the form
     # tokens it holds stay valid: they do not expire).
     shared_key = (APP_VERSION, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
-                  text.body_hash if text else "", is_read, lang)
+                  text.body_hash if text else "", is_read, lang, contacts_key)
     etag = hashlib.sha256("|".join(map(str, (
         *shared_key, current_user.id, current_user.session_token,
         current_app.config["INSTITUTE_NAME"]))).encode()).hexdigest()[:32]
@@ -108,6 +115,7 @@ def lesson(slug: str, lesson_key: str):
         # form token are filled in (course/sharedpages.py).
         response = make_response(render_shared(
             "learn/lesson.html", shared_key, module=module, lesson=current, text=text, lang=lang,
+            contacts=contacts, marker=Markup(referrals.MARKER),
             translated=text is not None and text.language == lang, is_read=is_read,
             previous=lessons[index - 1] if index > 0 else None,
             next=lessons[index + 1] if index + 1 < len(lessons) else None,
