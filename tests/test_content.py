@@ -72,6 +72,21 @@ def test_module_quiz_rules(package, index):
             assert all(o.get("feedback") for o in wrong), f"{q['id']}: feedback on every wrong option"
 
 
+RED_SEA_AND_SINAI = re.compile(r"(Safaga|Nuweiba|Ain Sokhna|Hurghada|Sharm El Sheikh|Taba)")
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_at_least_40_percent_of_each_module_quiz_is_judgement(package, index):
+    """Marked judgement questions are cases in which the customs officer decides what to do next."""
+    module = sorted(package.modules, key=lambda m: m.position)[index]
+    questions = [q.definition for q in module_quiz(package, module).questions]
+    judgement = [q for q in questions if q.get("judgement")]
+    assert len(judgement) >= 0.4 * len(questions), f"{module.key}: {len(judgement)} of {len(questions)}"
+    assert all(q.get("case") for q in judgement)
+    # New settings, not the same two crossing points: each quiz has cases at Red Sea or Sinai ports.
+    assert any(RED_SEA_AND_SINAI.search(q["case"]["en"]) for q in judgement), module.key
+
+
 def full_stem(definition: dict) -> str:
     """A scenario question's stem is its case plus its question ("What do you do?" alone is not a stem)."""
     case = (definition.get("case") or {}).get("en", "")
