@@ -12,7 +12,7 @@ the first ``{`` and ``}`` hold the answers, ``~`` marks a choice, ``=`` a right 
 
 Marsa details that GIFT cannot say travel in ``// marsa:`` comment lines, which Moodle ignores:
 option and pair ids when they are not the default ``a, b, c`` / ``p1, p2``, ``points``,
-``scoring=all_or_nothing`` and ``group``. A scenario ``case`` is written into the question text,
+``scoring=all_or_nothing``, ``judgement=true`` and ``group``. A scenario ``case`` is written into the question text,
 followed by a blank line, ``CASE_MARKER`` (an HTML comment, invisible in Moodle), a blank line and
 the stem; the importer splits the text there again.
 """
@@ -33,7 +33,7 @@ from course.questions import REGISTRY
 CASE_MARKER = "<!-- marsa:case-end -->"
 #: Comment lines that carry Marsa details Moodle has no place for.
 METADATA_PREFIX = re.compile(r"^//\s*marsa:", re.IGNORECASE)
-METADATA_KEYS = ("options", "pairs", "points", "scoring", "group")
+METADATA_KEYS = ("options", "pairs", "points", "scoring", "judgement", "group")
 TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
 FORMAT_MARKER = re.compile(rf"^\[({'|'.join(TEXT_FORMATS)})\]")
 WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
@@ -365,6 +365,8 @@ class _Importer:
             else:
                 self.warn(draft, metadata["scoring"][0], "scoring", "applies to multiple-response questions only; "
                           "ignored")
+        if metadata.get("judgement", (0, False))[1]:
+            question["judgement"] = True
         if case:
             question["case"] = case
         question["stem"] = stem
@@ -645,6 +647,10 @@ class _Importer:
                     if value not in ("partial", "all_or_nothing"):
                         self.error(draft, line, "scoring", "must be 'partial' or 'all_or_nothing'")
                     found[key] = (line, value)
+                elif key == "judgement":
+                    if value not in ("true", "false"):
+                        self.error(draft, line, "judgement", "must be 'true' or 'false'")
+                    found[key] = (line, value == "true")
                 else:
                     if not ID_RE.match(value):
                         self.error(draft, line, "group", f"{value!r} is not a valid id")
@@ -867,6 +873,8 @@ def _metadata_line(d: dict) -> str | None:
         parts.append(f"points={_number_text(d['points'])}")
     if d.get("scoring") == "all_or_nothing":
         parts.append("scoring=all_or_nothing")
+    if d.get("judgement"):
+        parts.append("judgement=true")
     if d.get("group"):
         parts.append(f"group={d['group']}")
     return f"// marsa: {' '.join(parts)}" if parts else None

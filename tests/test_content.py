@@ -85,6 +85,21 @@ def test_module_quiz_rules(package, index):
             assert all(o.get("feedback") for o in wrong), f"{q['id']}: feedback on every wrong option"
 
 
+RED_SEA_AND_SINAI = re.compile(r"(Safaga|Nuweiba|Ain Sokhna|Hurghada|Sharm El Sheikh|Taba)")
+
+
+@pytest.mark.parametrize("index", range(6))
+def test_at_least_40_percent_of_each_module_quiz_is_judgement(package, index):
+    """Marked judgement questions are cases in which the customs officer decides what to do next."""
+    module = sorted(package.modules, key=lambda m: m.position)[index]
+    questions = [q.definition for q in module_quiz(package, module).questions]
+    judgement = [q for q in questions if q.get("judgement")]
+    assert len(judgement) >= 0.4 * len(questions), f"{module.key}: {len(judgement)} of {len(questions)}"
+    assert all(q.get("case") for q in judgement)
+    # New settings, not the same two crossing points: each quiz has cases at Red Sea or Sinai ports.
+    assert any(RED_SEA_AND_SINAI.search(q["case"]["en"]) for q in judgement), module.key
+
+
 def full_stem(definition: dict) -> str:
     """A scenario question's stem is its case plus its question ("What do you do?" alone is not a stem)."""
     case = (definition.get("case") or {}).get("en", "")
@@ -138,3 +153,24 @@ def test_every_lesson_and_question_is_in_arabic(package):
             assert definition["stem"].get("ar") and definition["explanation"].get("ar"), question.key
             for option in definition.get("options", []):
                 assert option["text"].get("ar"), (question.key, option["id"])
+
+
+def key_positions(definition: dict) -> list[int]:
+    return [index for index, option in enumerate(definition["options"]) if option["correct"]]
+
+
+@pytest.mark.parametrize("quiz_key", ["terminology-quiz", "ibm-quiz", "migration-law-quiz",
+                                      "trafficking-smuggling-quiz", "gender-quiz", "nrm-quiz",
+                                      "pre-test", "post-test"])
+def test_keyed_answers_are_spread_over_option_positions(package, quiz_key):
+    """A learner who always picks the same letter must not do well: keys use every position, none dominates."""
+    quiz = next(q for q in package.quizzes if q.key == quiz_key)
+    definitions = [q.definition for q in quiz.questions]
+    singles = [key_positions(d)[0] for d in definitions if d["type"] == "single"]
+    per_position = Counter(singles)
+    assert set(per_position) == {0, 1, 2, 3}, f"{quiz_key}: single-choice keys at {sorted(per_position)}"
+    assert max(per_position.values()) <= 0.35 * len(singles), f"{quiz_key}: {dict(per_position)}"
+    multiples = [tuple(key_positions(d)) for d in definitions if d["type"] == "multiple"]
+    leading = [keys for keys in multiples if keys == tuple(range(len(keys)))]
+    assert len(leading) <= len(multiples) // 2, f"{quiz_key}: multiple-response keys {multiples}"
+    assert len(set(multiples)) > 1 or len(multiples) < 2, f"{quiz_key}: every multiple response keyed {multiples}"

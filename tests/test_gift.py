@@ -382,6 +382,7 @@ def test_export_round_trips_points_scoring_ids_groups_numeric_and_short(course_c
     explanation: Two are umbrella terms.
   - id: b-g1
     type: group
+    judgement: true
     case: A boat lands at night.
     questions:
       - {id: b-q2, type: numeric, objectives: [B1.1], stem: How many, answer: 12.5, tolerance: 0.5,
@@ -401,6 +402,7 @@ def test_export_round_trips_points_scoring_ids_groups_numeric_and_short(course_c
 """)
     text, messages = export_gift(quiz)
     assert "// marsa: options=migrant,people,refugee,pass points=2 scoring=all_or_nothing" in text
+    assert "// marsa: judgement=true group=b-g1" in text
     assert "$CATEGORY: marsa/basics/B1.1+B1.2" in text
     assert any("all-or-nothing" in m for m in messages) and any("2 points" in m for m in messages)
     result = parse_gift(text, **BASICS)

@@ -7,6 +7,7 @@ from sqlalchemy import func, select
 from course.extensions import db
 from course.models import Lesson, Question, QuestionVersion
 from course.package import read_package
+from course.package.reader import question_source_hash
 from course.package.sync import PackageRejected, apply_package
 from tests.conftest import load_package
 
@@ -84,6 +85,54 @@ def test_option_missing_its_text(course_copy):
     edit(course_copy / "quizzes/basics.yaml", "{id: b, text: People on the move, correct: true}", "{id: b, correct: true}")
     [error] = errors_of(course_copy)
     assert "b-q2.options[2].text: is required" in error
+
+
+def b_q3(package):
+    return next(q for quiz in package.quizzes for q in quiz.questions if q.key == "b-q3").definition
+
+
+def test_judgement_marks_a_case_question_without_changing_its_translation_hash(course_copy):
+    before = b_q3(read_package(course_copy))
+    assert "judgement" not in before
+    edit(course_copy / "quizzes/basics.yaml", "    objectives: [B1.2]\n    case:",
+         "    objectives: [B1.2]\n    judgement: true\n    case:")
+    package = read_package(course_copy)
+    assert package.errors == []
+    after = b_q3(package)
+    assert after["judgement"] is True
+    assert question_source_hash(after) == question_source_hash(before)
+
+
+def test_judgement_must_be_true_or_false(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "    objectives: [B1.2]\n    case:",
+         "    objectives: [B1.2]\n    judgement: often\n    case:")
+    [error] = errors_of(course_copy)
+    assert error.startswith("quizzes/basics.yaml:34: b-q3.judgement: must be true or false")
+
+
+def test_judgement_without_a_case_is_refused(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "    objectives: [B1.1]\n    stem: Who",
+         "    objectives: [B1.1]\n    judgement: true\n    stem: Who")
+    [error] = errors_of(course_copy)
+    assert error.startswith("quizzes/basics.yaml:11: b-q1.judgement: a judgement question needs a case")
+
+
+def test_judgement_on_a_group_marks_each_of_its_questions(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "questions:\n", """questions:
+  - id: b-g1
+    type: group
+    judgement: true
+    case: At Safaga port a ferry passenger says the man beside her keeps her passport.
+    questions:
+      - {id: b-g1-a, type: truefalse, objectives: [B1.1], stem: This alone proves trafficking., answer: false,
+         explanation: No single sign proves it.}
+      - {id: b-g1-b, type: truefalse, objectives: [B1.2], stem: You should refer., answer: true, explanation: Refer.}
+""")
+    package = read_package(course_copy)
+    assert package.errors == []
+    quiz = package.quizzes[0]
+    marked = {q.key: q.definition.get("judgement", False) for q in quiz.questions}
+    assert marked == {"b-g1-a": True, "b-g1-b": True, "b-q1": False, "b-q2": False, "b-q3": False}
 
 
 def test_stale_translation_is_a_warning(course_copy):

@@ -127,7 +127,7 @@ def english_only(value):
 
 
 def question_source_hash(definition: dict) -> str:
-    keep = {k: v for k, v in definition.items() if k not in ("points", "objectives", "group")}
+    keep = {k: v for k, v in definition.items() if k not in ("points", "objectives", "group", "judgement")}
     return content_hash(english_only(keep))[:12]
 
 
@@ -440,8 +440,18 @@ def _read_lessons(module_dir: Path, report: _Reporter, claim) -> list[LessonData
     return lessons
 
 
+def _judgement_field(raw, path: Path, report: _Reporter, label: str) -> bool | None:
+    """``judgement: true`` marks a question that asks the officer to decide what to do in a case."""
+    value = raw.get("judgement", False)
+    if not isinstance(value, bool):
+        report(path, raw.line_of("judgement"), f"{label}.judgement", "must be true or false")
+        return None
+    return value
+
+
 def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, label: str,
-                   group: str | None = None, case: dict | None = None) -> list[QuestionData]:
+                   group: str | None = None, case: dict | None = None,
+                   judgement: bool = False) -> list[QuestionData]:
     if not isinstance(raw, LineDict):
         report(path, 1, label, "must be a mapping of question fields")
         return []
@@ -461,6 +471,7 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
             report(path, raw.line_of("type"), f"{label}.type", "a group cannot contain another group")
             return []
         group_case = _text_field(raw, "case", path, report)
+        group_judgement = _judgement_field(raw, path, report, label)
         children = raw.get("questions")
         if not isinstance(children, list) or not children:
             report(path, raw.line_of("questions"), f"{label}.questions", "a group needs a list of questions")
@@ -468,7 +479,7 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
         out = []
         for index, child in enumerate(children, start=1):
             out.extend(_read_question(child, path, report, claim, objectives, f"{label}.questions[{index}]",
-                                      group=key, case=group_case))
+                                      group=key, case=group_case, judgement=bool(group_judgement)))
         return out
     if qtype not in REGISTRY:
         report(path, raw.line_of("type"), f"{label}.type",
@@ -480,6 +491,10 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
     own_case = _text_field(raw, "case", path, report, required=False)
     if own_case and case:
         report(path, raw.line_of("case"), f"{label}.case", "questions inside a group share the group's case")
+    own_judgement = _judgement_field(raw, path, report, label)
+    if own_judgement and not (own_case or case):
+        report(path, raw.line_of("judgement"), f"{label}.judgement",
+               "a judgement question needs a case: the situation the officer must decide on")
     question_objectives = raw.get("objectives")
     if not isinstance(question_objectives, list) or not question_objectives:
         report(path, raw.line_of("objectives"), f"{label}.objectives", "list the objective(s) this question tests")
@@ -498,6 +513,8 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
         return []
     definition = {"id": key, "type": qtype, "points": points, "objectives": [str(o) for o in question_objectives],
                   "stem": stem, "case": own_case or case, "explanation": explanation, **specific}
+    if own_judgement or judgement:
+        definition["judgement"] = True
     if group:
         definition["group"] = group
     return [QuestionData(key=key, definition=definition)]
