@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from course.access import get_person_for, staff_only
+from course.downloads import content_disposition
 from course.extensions import db
 from course.forms import EmptyForm, OverrideForm
 from course.i18n import current_language
@@ -44,8 +45,8 @@ def _download(header, rows, fmt: str, kind: str, scope: str):
         mimetype = "text/csv; charset=utf-8"
     else:
         abort(404)
-    name = exports.export_filename(kind, scope, fmt)
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
+    name = exports.export_filename(kind, scope, fmt, utcnow().date())
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name)})
 
 
 @bp.get("/")
