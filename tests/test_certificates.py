@@ -181,7 +181,7 @@ def test_per_module_certificates_when_the_course_asks(app, course_copy, make_use
 
 
 def test_production_without_a_signing_key_records_but_does_not_issue(make_app, make_user, session):
-    app = make_app(MARSA_ENV="production", CERTIFICATE_SIGNING_KEY=None)
+    app = make_app(MARSA_ENV="production", SECRET_KEY="s" * 32, CERTIFICATE_SIGNING_KEY=None)
     load_package(app, MINI_COURSE)
     amal = make_user(username="amal")
     read_lessons(session, amal)
