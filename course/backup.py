@@ -16,6 +16,8 @@ from pathlib import Path
 
 from sqlalchemy.engine import URL, Engine
 
+from course.files import create_private_file, private_folder
+
 
 class BackupError(RuntimeError):
     pass
@@ -35,7 +37,10 @@ def _pg_env_args(url: URL) -> tuple[list[str], dict]:
 
 def backup(engine: Engine, target: Path) -> Path:
     url = engine.url
-    target.parent.mkdir(parents=True, exist_ok=True)
+    # A backup holds everything the database does: made in a 0700 folder as a 0600 file (pg_dump
+    # and SQLite write into the file as created here, keeping its mode).
+    private_folder(target.parent, tighten=False)
+    create_private_file(target)
     if url.get_backend_name() == "sqlite":
         source = sqlite3.connect(url.database)
         destination = sqlite3.connect(target)

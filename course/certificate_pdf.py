@@ -32,6 +32,7 @@ FONT_PATH = REPO_ROOT / "static" / "fonts" / "NotoNaskhArabic-Regular.ttf"
 FONT = "NotoNaskhArabic"
 BRAND = HexColor("#0b4f6c")
 MUTED = HexColor("#4f5d6b")
+REVOKED = HexColor("#b3261e")
 INK = HexColor("#1b2631")
 
 #: Every fixed text of a certificate, in both languages (the HTML page uses the same words).
@@ -52,6 +53,8 @@ LABELS = {
     "code": {"en": "Verification code", "ar": "رمز التحقق"},
     "verify_at": {"en": "Verify at", "ar": "للتحقق"},
     "no_quiz": {"en": "no graded quiz", "ar": "بلا اختبار"},
+    "revoked": {"en": "REVOKED", "ar": "ملغاة"},
+    "revoked_on": {"en": "Revoked on", "ar": "تاريخ الإلغاء"},
 }
 
 
@@ -102,6 +105,20 @@ def _register_font(font_path: Path) -> None:
         pdfmetrics.registerFont(TTFont(FONT, str(font_path)))
 
 
+def _revoked_stamp(canvas: Canvas, width: float, height: float) -> None:
+    """"REVOKED · ملغاة" across the page, over everything else, so no copy of a revoked certificate
+    can pass for a valid one."""
+    canvas.saveState()
+    canvas.translate(width / 2, height / 2)
+    canvas.rotate(24)
+    canvas.setFillColor(REVOKED)
+    canvas.setFillAlpha(0.35)
+    canvas.setFont(FONT, 92)
+    canvas.drawCentredString(0, 10, LABELS["revoked"]["en"])
+    canvas.drawCentredString(0, -90, visual(LABELS["revoked"]["ar"], rtl=True))
+    canvas.restoreState()
+
+
 class _Page:
     """Drawing helpers that mirror the layout for a right-to-left certificate."""
 
@@ -149,7 +166,8 @@ def render_certificate_pdf(certificate, url: str, font_path: Path = FONT_PATH) -
     width, height = landscape(A4)
     out = BytesIO()
     canvas = Canvas(out, pagesize=(width, height), invariant=1, initialFontName=FONT, lang=first)
-    canvas.setTitle(f"{LABELS['title']['en']} {certificate.code}")
+    revoked = certificate.revoked_at is not None
+    canvas.setTitle(f"{LABELS['revoked']['en'] + ': ' if revoked else ''}{LABELS['title']['en']} {certificate.code}")
     canvas.setAuthor(tr(snap["institute"], "en"))
     canvas.setSubject(f"{snap['full_name']} · {tr(snap['course']['title'], 'en')}")
     page = _Page(canvas, width, rtl=first == "ar")
@@ -207,6 +225,8 @@ def render_certificate_pdf(certificate, url: str, font_path: Path = FONT_PATH) -
              (LABELS["issued"], certificate.issued_at.date().isoformat(), 10)]
     if certificate.expires_at is not None:
         facts.append((LABELS["expires"], certificate.expires_at.date().isoformat(), 10))
+    if revoked:
+        facts.append((LABELS["revoked_on"], certificate.revoked_at.date().isoformat(), 10))
     facts += [(LABELS["code"], certificate.code, 11), (LABELS["verify_at"], url.split("#", 1)[0], 8.5)]
     fact_y = 46 + 14 * (len(facts) - 1)
     for label, value, size in facts:
@@ -223,6 +243,8 @@ def render_certificate_pdf(certificate, url: str, font_path: Path = FONT_PATH) -
         for col, dark in enumerate(cells):
             if dark:
                 canvas.rect(qr_x + col * cell, 46 + qr_size - (row + 1) * cell, cell, cell, stroke=0, fill=1)
+    if revoked:
+        _revoked_stamp(canvas, width, height)
     canvas.showPage()
     canvas.save()
     return out.getvalue()

@@ -1,6 +1,7 @@
 """Settings from the environment, with safe defaults for a local trial.
 
-Production (``MARSA_ENV=production``) refuses to start without a real ``SECRET_KEY``; a local
+``MARSA_ENV`` is ``development`` or ``production``, nothing else. Production refuses to start without a
+``SECRET_KEY`` of at least 32 characters; a local
 trial gets a random key kept in the instance folder, so every process on the machine shares it
 and sessions survive a restart.
 """
@@ -12,6 +13,8 @@ import os
 import secrets
 from pathlib import Path
 
+from course.files import create_private_file, private_folder
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 #: Werkzeug's scrypt with N=2**15, r=8, p=1: what every stored password costs an attacker to try.
 PASSWORD_HASH_METHOD = "scrypt:32768:8:1"
@@ -21,34 +24,43 @@ class ConfigError(RuntimeError):
     """The settings cannot produce a safe running app."""
 
 
+#: The values ``MARSA_ENV`` may take, exactly: a misspelt ``Production`` must not quietly run a
+#: development setup (generated keys, no checks) on a production server.
+ENVIRONMENTS = ("development", "production")
+#: A production ``SECRET_KEY`` signs every session cookie: at least this many characters
+#: (``python3 -c "import secrets; print(secrets.token_hex(32))"`` prints 64).
+MIN_SECRET_LENGTH = 32
+
+
 def _instance_secret(instance_path: Path) -> str:
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key_file = instance_path / "secret_key"
-    if not key_file.exists():
-        key_file.write_text(secrets.token_hex(32))
-        key_file.chmod(0o600)
+    key_file = private_folder(instance_path) / "secret_key"
+    create_private_file(key_file, secrets.token_hex(32))
     return key_file.read_text().strip()
 
 
 def _instance_signing_key(instance_path: Path) -> str:
     """A development Ed25519 seed (base64, 32 bytes) kept beside the secret key."""
-    instance_path.mkdir(parents=True, exist_ok=True)
-    key_file = instance_path / "certificate_signing_key"
-    if not key_file.exists():
-        key_file.write_text(base64.b64encode(secrets.token_bytes(32)).decode())
-        key_file.chmod(0o600)
+    key_file = private_folder(instance_path) / "certificate_signing_key"
+    create_private_file(key_file, base64.b64encode(secrets.token_bytes(32)).decode())
     return key_file.read_text().strip()
 
 
 def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     env = os.environ
     overrides = overrides or {}
-    production = (overrides.get("MARSA_ENV") or env.get("MARSA_ENV", "development")) == "production"
+    environment = overrides.get("MARSA_ENV") or env.get("MARSA_ENV", "development")
+    if environment not in ENVIRONMENTS:
+        raise ConfigError(f"MARSA_ENV must be one of {', '.join(ENVIRONMENTS)} (in lower case), "
+                          f"not {environment!r}.")
+    production = environment == "production"
     secret = overrides.get("SECRET_KEY") or env.get("SECRET_KEY")
     if not secret:
         if production:
             raise ConfigError("SECRET_KEY must be set when MARSA_ENV=production.")
         secret = _instance_secret(instance_path)
+    elif production and len(secret) < MIN_SECRET_LENGTH:
+        raise ConfigError(f"SECRET_KEY must be at least {MIN_SECRET_LENGTH} characters when MARSA_ENV=production "
+                          '(python3 -c "import secrets; print(secrets.token_hex(32))" prints one).')
     # Certificates are signed with Ed25519; production issues none without a key of its own.
     signing_key = overrides.get("CERTIFICATE_SIGNING_KEY") or env.get("CERTIFICATE_SIGNING_KEY")
     if not signing_key and not production:
@@ -60,11 +72,14 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         raise ConfigError("CERTIFICATE_SIGNING_KEY must be 32 bytes in base64 "
                           "(`flask --app app certificate generate-key` prints one).") from None
     default_db = "sqlite:///" + str(instance_path / "marsa.db")
+    database_url = env.get("DATABASE_URL", default_db)
+    if overrides.get("DATABASE_URL", database_url) == default_db:
+        private_folder(instance_path)  # the database goes in it: 0700 even if an older start left it 0755
     https = env.get("MARSA_HTTPS", "0") == "1"
     config = {
         "MARSA_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
-        "DATABASE_URL": env.get("DATABASE_URL", default_db),
+        "DATABASE_URL": database_url,
         "COURSE_DIR": env.get("COURSE_DIR", str(REPO_ROOT)),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",

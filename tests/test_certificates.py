@@ -185,7 +185,7 @@ def test_per_module_certificates_when_the_course_asks(app, course_copy, make_use
 
 
 def test_production_without_a_signing_key_records_but_does_not_issue(make_app, make_user, session):
-    app = make_app(MARSA_ENV="production", CERTIFICATE_SIGNING_KEY=None)
+    app = make_app(MARSA_ENV="production", SECRET_KEY="s" * 32, CERTIFICATE_SIGNING_KEY=None)
     load_package(app, MINI_COURSE)
     amal = make_user(username="amal")
     read_lessons(session, amal)
@@ -500,3 +500,45 @@ def test_revoking_needs_an_admin_a_csrf_token_and_a_reason_and_is_audited(make_a
     officer = app.test_client()
     csrf_login(officer, "amal")
     assert "Revoked on" in officer.get(f"/certificates/{certificate.code}").get_data(as_text=True)
+
+
+def test_a_revoked_certificate_is_marked_revoked_wherever_it_is_shown_or_downloaded(
+        app, login, officer, certificate, cohorts_with_trainers, session):
+    admin = session.get(type(officer), cohorts_with_trainers["root"].id)
+    service.revoke(session, admin, session.get(Certificate, certificate.id), "Name misspelt", T1 + timedelta(days=2))
+    session.commit()
+    for who in ("amal", "ta", "root"):  # the officer, their trainer, the administrator
+        client = app.test_client()
+        login(client, who)
+        pdf = client.get(f"/certificates/{certificate.code}.pdf")
+        assert pdf.status_code == 200
+        reader = PdfReader(BytesIO(pdf.data))
+        text = reader.pages[0].extract_text()
+        assert "REVOKED" in text and "Revoked on" in text and "2026-11-30" in text, who
+        assert reader.metadata.title.startswith("REVOKED: ")
+        printable = client.get(f"/certificates/{certificate.code}").get_data(as_text=True)
+        assert 'class="revoked-stamp"' in printable and "REVOKED" in printable
+    own = app.test_client()
+    login(own, "amal")
+    assert "Revoked on" in own.get("/certificate").get_data(as_text=True)
+    assert own.get("/me/data.json").json["certificates"][0]["revoked_at"].startswith("2026-11-30")
+    staff = app.test_client()
+    login(staff, "ta")
+    assert "Revoked on" in staff.get("/trainer/certificates").get_data(as_text=True)
+    assert "revoked on 2026-11-30" in app.test_client().get(f"/verify/{certificate.code}").get_data(as_text=True)
+    # The QR code of a copy made after the revocation carries no token to check offline: only the
+    # verification page knows of the revocation.
+    session.expire_all()
+    assert service.verify_url("https://marsa.example", session.get(Certificate, certificate.id)) == \
+        f"https://marsa.example/verify/{certificate.code}"
+
+
+def test_a_valid_certificates_copies_carry_the_offline_token(app, login, certificate):
+    url = service.verify_url("https://marsa.example", certificate)
+    assert url.startswith(f"https://marsa.example/verify/{certificate.code}#")
+    assert service.check_token(url.split("#", 1)[1], SIGNER.public_key, T1.date()).status == "valid"
+    client = app.test_client()
+    login(client, "amal")
+    pdf = client.get(f"/certificates/{certificate.code}.pdf").data
+    assert "REVOKED" not in PdfReader(BytesIO(pdf)).pages[0].extract_text()
+    assert 'class="revoked-stamp"' not in client.get(f"/certificates/{certificate.code}").get_data(as_text=True)

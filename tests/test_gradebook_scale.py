@@ -199,7 +199,7 @@ def test_gradebook_export_rows_for_every_state(app, login, mixed_cohort):
     assert response.mimetype == "text/csv"
     assert "Content-Length" not in response.headers  # streamed
     assert response.headers["Content-Disposition"].startswith(
-        "attachment; filename=marsa-gradebook-gradebook-cohort-")
+        "attachment; filename=\"marsa-gradebook-gradebook-cohort-")
     rows = csv_rows(response.get_data())
     assert rows[0] == HEADER
     assert rows[1:] == list(expected.values())  # sorted by name, the outsider left out

@@ -197,7 +197,7 @@ def test_gradebook_item_analysis_and_exports(app, login, mini_course, two_cohort
     assert "b: 1" in by_key["b-q1"][6] and "a: 1" in by_key["b-q1"][6]
 
     csv_response = client.get(f"/trainer/cohorts/{a.id}/gradebook.csv")
-    assert re.search(r"filename=marsa-gradebook-cohort-a-\d{4}-\d{2}-\d{2}\.csv", csv_response.headers["Content-Disposition"])
+    assert re.search(r"filename=\"marsa-gradebook-cohort-a-\d{4}-\d{2}-\d{2}\.csv\"", csv_response.headers["Content-Disposition"])
     grade_rows = list(csv.reader(io.StringIO(csv_response.get_data(as_text=True).lstrip("\ufeff"))))
     assert grade_rows[0][:4] == ["officer", "staff_number", "duty_station", "M1 status"]
     assert ["Officer A1", "100.0"] == [grade_rows[1][0], grade_rows[1][4]]

@@ -189,3 +189,18 @@ def test_broken_package_is_refused_whole(app, course_copy):
         question = db.session.scalar(select(Question).where(Question.key == "b-q1"))
         assert question.current_version.definition["stem"]["en"] == "Who has a legal definition in a treaty?"
         assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == 3
+
+
+def test_yaml_aliases_are_refused_before_they_expand(course_copy):
+    """Nine levels of aliases of aliases (about 700 bytes) would expand into gigabytes of text."""
+    levels = ['  a0: &a0 "lol"'] + [f"  a{n}: &a{n} [{', '.join([f'*a{n - 1}'] * 9)}]" for n in range(1, 10)]
+    quiz = course_copy / "quizzes/basics.yaml"
+    quiz.write_text("laughs:\n" + "\n".join(levels) + "\n" + quiz.read_text().replace("title: Basics quiz", "title: *a9"))
+    [error] = errors_of(course_copy)
+    assert error.startswith("quizzes/basics.yaml:3:") and "aliases (*a0) are not allowed" in error
+
+
+def test_a_single_yaml_alias_is_refused_with_its_line(course_copy):
+    edit(course_copy / "quizzes/basics.yaml", "title: Basics quiz", "title: &t Basics quiz\nsubtitle: *t")
+    [error] = errors_of(course_copy)
+    assert error.startswith("quizzes/basics.yaml:4:") and "aliases (*t) are not allowed" in error

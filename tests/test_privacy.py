@@ -1,4 +1,5 @@
 """Personal data: an officer's own download, anonymising a departed officer, and clean logs."""
+import json
 import logging
 from datetime import datetime, timezone
 
@@ -59,3 +60,39 @@ def test_logs_hold_no_passwords_answers_or_tokens(app, client, mini_course, make
     cookie = client.get_cookie("session").value
     for secret in ("a-secret-wrong-guess", "correct-horse-battery", cookie):
         assert secret not in logged
+
+
+def test_anonymising_removes_the_name_from_the_public_page_and_the_audit_log(app, mini_course, make_user, login,
+                                                                            session):
+    from course.services import audit
+    from tests.test_certificates import complete_course
+    amal = make_user(username="amal", full_name="Amal Hassan", staff_number="ALX-1")
+    make_user(username="amalia", full_name="Amalia Noor")
+    root = make_user(Role.ADMIN, username="root")
+    certificate = complete_course(session, amal).certificates[0]  # audited: certificate.issue, officer=amal
+    audit.record(session, root, "user.create", "user", amal.id, username="amal", source="officers.csv")
+    audit.record(session, root, "user.update", "user", amal.id, full_name="Amal Hasan", staff_number="ALX-1")
+    audit.record(session, root, "grade.override", "user", amal.id, quiz="basics-quiz", percent=80,
+                 reason="Amal Hassan passed the oral examination")
+    audit.record(session, root, "cohort.member.add", "cohort", 1, user="amal")
+    audit.record(session, root, "cohort.member.add", "cohort", 1, user="amalia")
+    session.commit()
+    verify = f"/verify/{certificate.code}"
+    assert "Amal Hassan" in app.test_client().get(verify).get_data(as_text=True)
+
+    admin = app.test_client()
+    login(admin, "root")
+    assert admin.post(f"/admin/people/{amal.id}/anonymise").status_code == 302
+    page = app.test_client().get(verify).get_data(as_text=True)
+    assert "Amal" not in page and "ALX-1" not in page
+    assert f"Former officer {amal.id}" in page and "Valid certificate." in page  # the course and scores stay
+    assert "personal data has since been removed" in page
+
+    session.expire_all()
+    details = [json.dumps(entry.details, ensure_ascii=False) for entry in session.scalars(select(AuditEntry))]
+    everything = "\n".join(details)
+    for identity in ('"amal"', "Amal Hassan", "Amal Hasan", "ALX-1"):
+        assert identity not in everything, identity
+    assert f"former-{amal.id} passed the oral examination" in everything
+    assert '"amalia"' in everything  # another officer's entry stays
+    assert "Amal" not in admin.get("/admin/audit").get_data(as_text=True).replace("Amalia", "")

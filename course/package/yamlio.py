@@ -15,7 +15,16 @@ class LineDict(dict):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent, index):
+        # An alias (``*name``) repeats a node anchored elsewhere; nested ones multiply: about 700 bytes
+        # of aliases of aliases grow into gigabytes once the text is read ("billion laughs"). A course
+        # package has no need of them, so none is accepted, before anything is expanded.
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise yaml.composer.ComposerError(
+                None, None, f"aliases (*{event.anchor}) are not allowed in a course package: write the text "
+                            "out in full", event.start_mark)
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> LineDict:

@@ -150,8 +150,11 @@ def certificate_token(certificate: Certificate) -> str:
 
 
 def verify_url(base_url: str, certificate: Certificate) -> str:
-    """What the QR code carries: the public page, and the signed token after the '#'."""
-    return f"{base_url.rstrip('/')}/verify/{certificate.code}#{certificate_token(certificate)}"
+    """What the QR code carries: the public page, and the signed token after the '#'. A revoked
+    certificate's copies carry no token: a signature checked offline cannot know of the revocation,
+    so a copy made after it must send the reader to the page that does."""
+    page = f"{base_url.rstrip('/')}/verify/{certificate.code}"
+    return page if certificate.revoked_at is not None else f"{page}#{certificate_token(certificate)}"
 
 
 @dataclass(frozen=True)

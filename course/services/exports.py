@@ -85,6 +85,20 @@ def gain_table(gain: reports.KnowledgeGain):
     return header, rows
 
 
+#: What a spreadsheet takes for the start of a formula (or, for tab and carriage return, what it strips
+#: before looking for one): a cell holding an imported name such as ``=HYPERLINK(...)`` would run as a
+#: formula in the trainer's spreadsheet (OWASP "CSV injection").
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralised(value):
+    """A cell value a spreadsheet shows as text: a string that could start a formula gets a leading
+    apostrophe (which spreadsheets read as "this is text"); numbers and other strings are unchanged."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
 def to_csv(header, rows) -> bytes:
     return b"".join(csv_chunks(header, rows))
 
@@ -95,9 +109,9 @@ def csv_chunks(header, rows, rows_per_chunk: int = 1000) -> Iterator[bytes]:
     out = io.StringIO()
     writer = csv.writer(out)
     out.write("\ufeff")  # BOM: Excel opens Arabic names correctly
-    writer.writerow(header)
+    writer.writerow([neutralised(v) for v in header])
     for number, row in enumerate(rows, start=1):
-        writer.writerow(["" if v is None else v for v in row])
+        writer.writerow(["" if v is None else neutralised(v) for v in row])
         if number % rows_per_chunk == 0:
             yield out.getvalue().encode("utf-8")
             out.seek(0)
@@ -106,22 +120,42 @@ def csv_chunks(header, rows, rows_per_chunk: int = 1000) -> Iterator[bytes]:
 
 
 def to_xlsx(header, rows, title: str) -> bytes:
+    """The table as a workbook in which every string is a text cell: openpyxl would otherwise store a
+    string starting with ``=`` as a formula. A text cell that could start a formula is also marked
+    "quote prefix", so editing it in the spreadsheet does not turn it into one either."""
     from openpyxl import Workbook
+    from openpyxl.cell import WriteOnlyCell
     workbook = Workbook(write_only=True)
     sheet = workbook.create_sheet(title=title[:31] or "Marsa")
-    sheet.append(header)
+
+    def cells(values):
+        out = []
+        for value in values:
+            if not isinstance(value, str):
+                out.append(value)
+                continue
+            cell = WriteOnlyCell(sheet, value)
+            cell.data_type = "s"  # set after the value: assigning the value re-detects a formula
+            if value.startswith(FORMULA_STARTS):
+                cell.quotePrefix = True
+            out.append(cell)
+        return out
+
+    sheet.append(cells(header))
     for row in rows:
-        sheet.append(row)
+        sheet.append(cells(row))
     out = io.BytesIO()
     workbook.save(out)
     return out.getvalue()
 
 
-def export_filename(kind: str, scope: str, extension: str, today: date | None = None) -> str:
+def export_filename(kind: str, scope: str, extension: str, today: date) -> str:
+    """A download name from the export's kind and scope (a cohort or officer name, kept in its own
+    script: send it with ``content_disposition``, which adds an ASCII fallback)."""
     safe = "".join(c if c.isalnum() else "-" for c in scope.lower()).strip("-")
     while "--" in safe:
         safe = safe.replace("--", "-")
-    return f"marsa-{kind}-{safe or 'all'}-{(today or date.today()).isoformat()}.{extension}"
+    return f"marsa-{kind}-{safe or 'all'}-{today.isoformat()}.{extension}"
 
 
 def quiz_for_items(session: Session, key: str | None) -> Quiz | None:

@@ -2,13 +2,14 @@
 officer while keeping the aggregate statistics their attempts feed."""
 from __future__ import annotations
 
+import json
 import secrets
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import (Attempt, AttemptAnswer, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
+from course.models import (Attempt, AttemptAnswer, AuditEntry, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
                            ModuleCompletion, Role, User)
 from course.models.people import new_session_token
 from course.services import audit
@@ -55,6 +56,7 @@ def anonymise(session: Session, actor: User, person: User) -> None:
         raise ServiceError(_l("Only officers' accounts are anonymised; deactivate staff accounts instead."))
     if person.username.startswith("former-"):
         return
+    identifiers = {value for value in (person.username, person.full_name, person.staff_number) if value}
     person.username = f"former-{person.id}"
     person.full_name = f"Former officer {person.id}"
     person.staff_number = None
@@ -64,5 +66,52 @@ def anonymise(session: Session, actor: User, person: User) -> None:
     person.session_token = new_session_token()
     for override in session.scalars(select(GradeOverride).where(GradeOverride.user_id == person.id)):
         override.reason = "(removed when the officer was anonymised)"
+    for certificate in session.scalars(select(Certificate).where(Certificate.user_id == person.id)):
+        # The public verification page shows the snapshot: it keeps the course, scores and dates.
+        certificate.snapshot = {**certificate.snapshot, "full_name": person.full_name, "staff_number": None,
+                                "anonymised": True}
+    _scrub_audit_log(session, person, identifiers)
     audit.record(session, actor, "user.anonymise", "user", person.id)
     session.flush()
+
+
+#: Audit details that hold who a person is (``user.update`` and imports record the new values).
+_IDENTITY_KEYS = ("username", "full_name", "staff_number", "duty_station")
+
+
+def _scrub_audit_log(session: Session, person: User, identifiers: set[str]) -> None:
+    """Replace the person's username, name and staff number in the audit log with their pseudonym.
+
+    Entries about the person (``user`` entries with their id) lose every identity field and every
+    mention in free text (an override's reason, say), including earlier names from renames; entries
+    about something else (a cohort membership, a certificate) lose the values naming them exactly."""
+    own = (AuditEntry.object_type == "user") & (AuditEntry.object_id == str(person.id))
+    own_entries = session.scalars(select(AuditEntry).where(own)).all()
+    identifiers |= {value for entry in own_entries for key, value in (entry.details or {}).items()
+                    if key in _IDENTITY_KEYS and isinstance(value, str) and value}
+    identifiers -= {person.username, person.full_name}
+    if not identifiers:
+        return
+    # Details are stored as JSON text; a value appears in it as its JSON string, quotes included.
+    as_text = cast(AuditEntry.details, String)
+    mentions = or_(*(as_text.contains(json.dumps(value), autoescape=True) for value in identifiers))
+    longest_first = sorted(identifiers, key=len, reverse=True)
+
+    def scrubbed(value, about_person: bool):
+        if isinstance(value, dict):
+            return {key: (person.username if about_person and key in _IDENTITY_KEYS and value[key] else
+                          scrubbed(value[key], about_person)) for key in value}
+        if isinstance(value, list):
+            return [scrubbed(item, about_person) for item in value]
+        if not isinstance(value, str):
+            return value
+        if value in identifiers:
+            return person.username
+        if about_person:
+            for identifier in longest_first:
+                value = value.replace(identifier, person.username)
+        return value
+
+    for entry in {*own_entries, *session.scalars(select(AuditEntry).where(mentions))}:
+        about_person = entry.object_type == "user" and entry.object_id == str(person.id)
+        entry.details = scrubbed(entry.details or {}, about_person)

@@ -1,15 +1,16 @@
 """Accounts: creating people, checking passwords, changing them."""
 from __future__ import annotations
 
+import re
 import secrets
 from functools import lru_cache
-from pathlib import Path
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import bindparam, func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
+from zxcvbn import zxcvbn
 
 from course.config import PASSWORD_HASH_METHOD
 from course.models import Role, User
@@ -18,8 +19,14 @@ from course.services import audit
 from course.services.errors import ServiceError
 
 MIN_PASSWORD_LENGTH = 10
-_COMMON_FILE = Path(__file__).with_name("common_passwords.txt")
-_common: frozenset[str] | None = None
+#: zxcvbn's score (0 to 4) a new password must reach: 3 is "safely unguessable: moderate protection
+#: from an offline slow-hash scenario" (about 10^8 guesses and up), which online guessing at a few
+#: tries per account can never approach.
+MIN_PASSWORD_SCORE = 3
+#: zxcvbn refuses longer input (its matching grows quickly with length); the rest of a longer password
+#: only adds to its strength.
+_SCORED_LENGTH = 72
+_REPEATED = re.compile(r"^(.+?)\1+$", re.DOTALL)
 
 def _hash_method() -> str:
     """The configured scrypt cost: production's full cost (course.config refuses less there); the
@@ -34,19 +41,29 @@ def _dummy_hash(method: str) -> str:
     return generate_password_hash("not-a-real-password", method=method)  # made on first use: start-up stays quick
 
 
-def common_passwords() -> frozenset[str]:
-    global _common
-    if _common is None:
-        _common = frozenset(line.strip().lower() for line in _COMMON_FILE.read_text().splitlines() if line.strip())
-    return _common
+def _is_sequence(text: str) -> bool:
+    """``abcdefghij``, ``0123456789``, ``9876543210``: each character one after (or before) the last."""
+    steps = {ord(b) - ord(a) for a, b in zip(text, text[1:])}
+    return len(steps) == 1 and steps <= {1, -1}
 
 
-def password_problem(password: str, username: str = ""):
-    """Why ``password`` is not acceptable (a lazy string), or None."""
+def password_problem(password: str, username: str = "", full_name: str = ""):
+    """Why ``password`` is not acceptable (a lazy string), or None.
+
+    Besides the length, zxcvbn estimates how many guesses the password would take, knowing common
+    passwords, names, dictionary words, keyboard patterns, dates, repeats and sequences, and the
+    person's own username and name; the plain repeats and sequences are named on their own."""
     if len(password) < MIN_PASSWORD_LENGTH:
         return _l("Use at least %(n)s characters.", n=MIN_PASSWORD_LENGTH)
     lowered = password.lower()
-    if lowered in common_passwords() or (username and username.lower() in lowered):
+    if _REPEATED.match(lowered):
+        return _l("This password repeats the same characters. Choose one that does not.")
+    if _is_sequence(lowered):
+        return _l("This password is a sequence (like abcdef or 123456). Choose one that is not.")
+    if username and username.lower() in lowered:
+        return _l("This password is too easy to guess. Choose a less common one.")
+    hints = [word for word in (username, *full_name.split(), "marsa") if word]
+    if zxcvbn(password[:_SCORED_LENGTH], user_inputs=hints)["score"] < MIN_PASSWORD_SCORE:
         return _l("This password is too easy to guess. Choose a less common one.")
     return None
 
@@ -99,7 +116,7 @@ def create_user(session: Session, *, username: str, password: str, role: Role, f
         raise ServiceError(_l("Staff number %(number)s already belongs to someone.", number=staff_number),
                            "staff_number")
     if check_policy:
-        problem = password_problem(password, username)
+        problem = password_problem(password, username, full_name)
         if problem:
             raise ServiceError(problem, "password")
     if not full_name.strip():
@@ -117,7 +134,7 @@ def change_password(session: Session, user: User, current: str, new: str) -> Non
         raise ServiceError(_l("The current password is not correct."), "current_password")
     if current == new:
         raise ServiceError(_l("Choose a password different from the current one."), "new_password")
-    problem = password_problem(new, user.username)
+    problem = password_problem(new, user.username, user.full_name)
     if problem:
         raise ServiceError(problem, "new_password")
     user.password_hash = hash_password(new)

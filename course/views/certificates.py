@@ -17,6 +17,7 @@ from wtforms import SubmitField, TextAreaField
 from wtforms.validators import DataRequired, Length
 
 from course.access import admin_only, staff_only
+from course.downloads import content_disposition
 from course.extensions import db, limiter
 from course.models import Certificate
 from course.models._types import utcnow
@@ -75,7 +76,7 @@ def pdf(code: str):
     from course.certificate_pdf import render_certificate_pdf
     body = render_certificate_pdf(certificate, _verify_url(certificate))
     return Response(body, mimetype="application/pdf",
-                    headers={"Content-Disposition": f"inline; filename=certificate-{certificate.code}.pdf"})
+                    headers={"Content-Disposition": content_disposition(f"certificate-{certificate.code}.pdf", "inline")})
 
 
 @bp.get("/verify")

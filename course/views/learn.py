@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from course.access import get_attempt_for
+from course.downloads import content_disposition
 from course.extensions import db
 from course.forms import EmptyForm
 from course.i18n import current_language
@@ -347,5 +348,5 @@ def my_data():
     """Everything Marsa holds about the signed-in person, as JSON."""
     data = privacy.personal_data(db.session, current_user)
     response = jsonify(data)
-    response.headers["Content-Disposition"] = f"attachment; filename=marsa-my-data-{current_user.username}.json"
+    response.headers["Content-Disposition"] = content_disposition(f"marsa-my-data-{current_user.username}.json")
     return response

@@ -13,14 +13,16 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import selectinload
 
 from course.access import get_person_for, staff_only
+from course.downloads import content_disposition
 from course.extensions import db
 from course.forms import EmptyForm, OverrideForm
 from course.i18n import current_language
 from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, QuestionVersion, Quiz, Role
 from course.models._types import utcnow
-from course.services import audit, cohorts, exports, progress, releases, reports
-from course.services import certificates as certificate_service
+from course.services import cohorts, exports, progress, releases, reports
+from course.services import overrides as override_service
 from course.services import regrade as regrade_service
+from course.services.errors import ServiceError
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 
@@ -44,8 +46,8 @@ def _download(header, rows, fmt: str, kind: str, scope: str):
         mimetype = "text/csv; charset=utf-8"
     else:
         abort(404)
-    name = exports.export_filename(kind, scope, fmt)
-    return Response(body, mimetype=mimetype, headers={"Content-Disposition": f"attachment; filename={name}"})
+    name = exports.export_filename(kind, scope, fmt, utcnow().date())
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name)})
 
 
 @bp.get("/")
@@ -177,13 +179,12 @@ def override(user_id: int):
                 flash(f"{field.label.text}: {message}", "error")
         return redirect(url_for("trainer.officer", user_id=person.id))
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == form.quiz.data)) or abort(400)
-    entry = GradeOverride(user_id=person.id, quiz_id=quiz.id, percent=round(form.percent.data, 2),
-                          reason=form.reason.data.strip(), created_by_id=current_user.id)
-    db.session.add(entry)
-    audit.record(db.session, current_user, "grade.override", "user", person.id, quiz=quiz.key,
-                 percent=entry.percent, reason=entry.reason)
-    db.session.flush()
-    certificate_service.record_completions(db.session, person, utcnow())  # an override can complete a module
+    try:
+        override_service.override_grade(db.session, current_user, person, quiz, form.percent.data, form.reason.data,
+                                 utcnow())
+    except ServiceError as error:
+        flash(error.message, "error")
+        return redirect(url_for("trainer.cohorts_list"))
     db.session.commit()
     flash(_("Grade overridden. The change is in the audit log."), "success")
     return redirect(url_for("trainer.officer", user_id=person.id))
