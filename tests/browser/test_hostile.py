@@ -49,6 +49,9 @@ from course.gift import dump_quiz_yaml, parse_gift
 from course.services.importer import read_rows
 from tests.browser.conftest import COHORT, DEMO_PASSWORD, TRAINER, VIEWPORT, start_server, stop_server
 
+# Starts servers or a browser: `pytest -m "not slow"` leaves it out of a quick run.
+pytestmark = pytest.mark.slow
+
 MODULE = "hostile-input"
 QUIZ = "hostile-input-quiz"
 LESSON = "hostile-lesson"
