@@ -69,6 +69,14 @@ def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
 
 
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id)))
+
+
+def count_active_admins(session: Session) -> int:
+    return session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN, User.is_active_account))
+
+
 def authenticate(session: Session, username: str, password: str) -> User | None:
     user = find_user(session, username)
     if user is None:

@@ -30,6 +30,12 @@ def _page() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
 
 
+def _course_update() -> bool:
+    """Whether the course folder on the server differs from the published course (shown on the
+    administration's first page and on the course page, never applied without the admin)."""
+    return publishing.folder_differs(db.session, current_app.config["COURSE_DIR"])
+
+
 def _form_error(form, error: ServiceError) -> None:
     field = getattr(form, error.field, None) if error.field else None
     if field is not None:
@@ -59,7 +65,8 @@ def people():
     page = _page()
     rows = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return render_template("admin/people.html", people=rows, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), search=search, role=role)
+                           pages=max(1, -(-total // PER_PAGE)), search=search, role=role,
+                           course_update=_course_update())
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -427,11 +434,15 @@ def audit_log():
                            action=action)
 
 
+def _course_page(form: UploadForm):
+    return render_template("admin/course.html", form=form, reload_form=EmptyForm(prefix="reload"),
+                           course_update=_course_update())
+
+
 @bp.get("/course")
 @admin_only
 def course():
-    return render_template("admin/course.html", form=UploadForm(), reload_form=EmptyForm(prefix="reload"),
-                           course_dir=current_app.config["COURSE_DIR"])
+    return _course_page(UploadForm())
 
 
 @bp.post("/course/upload")
@@ -439,8 +450,7 @@ def course():
 def course_upload():
     form = UploadForm()
     if not form.validate_on_submit():
-        return render_template("admin/course.html", form=form, reload_form=EmptyForm(prefix="reload"),
-                               course_dir=current_app.config["COURSE_DIR"]), 400
+        return _course_page(form), 400
     upload = form.file.data
     name = (upload.filename or "course.zip")[:250]
     batch = ImportBatch(filename=name if name.endswith(".zip") else name + ".zip", content=upload.read(),
