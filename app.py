@@ -52,10 +52,25 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
+    from course.models._types import utcnow
+    from course.services import sessions
+    limits = sessions.limits_from(app.config)
+
     @login_manager.user_loader
-    def load_user(cookie_id: str):
-        from course.services.users import signed_in_user
-        return signed_in_user(db.session, cookie_id)
+    def load_user(cookie_key: str):
+        return sessions.signed_in_user(db.session, cookie_key, limits, utcnow())
+
+    @login_manager.unauthorized_handler
+    def sign_in_first():
+        """The sign-in page, or for the quiz's autosave a 401 that its script understands: the
+        answers stay in the journal on the device and are sent after the officer signs in again."""
+        from flask import redirect, url_for
+        from flask_login import login_url
+        if request.path.endswith("/answer") or request.accept_mimetypes.best == "application/json":
+            back = request.path.removesuffix("/answer")  # the attempt page, where the journal is sent
+            return jsonify(ok=False, signed_out=True, login=login_url("auth.login", back),
+                           error=_("Your session has ended. Sign in again: your answers are kept on this device.")), 401
+        return redirect(login_url("auth.login", request.url))
 
 
 def register_blueprints(app: Flask) -> None:
@@ -72,7 +87,7 @@ def register_blueprints(app: Flask) -> None:
     def force_password_change():
         from flask import redirect, url_for
         from flask_login import current_user
-        allowed = {"auth.change_password", "auth.logout", "auth.set_language", "static"}
+        allowed = {"auth.change_password", "auth.logout", "auth.logout_everywhere", "auth.set_language", "static"}
         # The endpoint first: a stylesheet or script needs no signed-in user loaded from the database.
         if (request.endpoint not in allowed and current_user.is_authenticated
                 and current_user.must_change_password):
@@ -143,7 +158,10 @@ def register_security_headers(app: Flask) -> None:
         if app.config.get("MARSA_HTTPS"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store" if request.method != "GET" else "private, no-cache")
+            # Nothing personal is ever stored by the browser (a port PC is shared): scores, personal
+            # data and staff pages are no-store. Lesson pages set their own "private, no-cache" (ETag,
+            # 304), and the service worker keeps its copies of reading pages until sign-out.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 

@@ -10,6 +10,7 @@ import base64
 import binascii
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +39,16 @@ def _instance_signing_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _positive_number(env, name: str, default: str) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise ConfigError(f"{name} must be a positive number.")
+    return value
+
+
 def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     env = os.environ
     overrides = overrides or {}
@@ -58,12 +69,20 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         raise ConfigError("CERTIFICATE_SIGNING_KEY must be 32 bytes in base64 "
                           "(`flask --app app certificate generate-key` prints one).") from None
     default_db = "sqlite:///" + str(instance_path / "marsa.db")
+    # A sign-in lasts a working day at most, and ends after an hour without a request (a port PC
+    # left signed in); answers given meanwhile wait in the quiz journal until the next sign-in.
+    session_hours = _positive_number(env, "MARSA_SESSION_LIFETIME_HOURS", "12")
+    session_idle = _positive_number(env, "MARSA_SESSION_IDLE_MINUTES", "60")
     https = env.get("MARSA_HTTPS", "0") == "1"
     config = {
         "MARSA_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
         "DATABASE_URL": env.get("DATABASE_URL", default_db),
         "COURSE_DIR": env.get("COURSE_DIR", str(REPO_ROOT)),
+        "SESSION_LIFETIME_HOURS": session_hours,
+        "SESSION_IDLE_MINUTES": session_idle,
+        # Flask refuses a signed cookie older than this, whatever the server-side session says.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=session_hours),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,

@@ -1,5 +1,9 @@
 """Signing in and out, password changes, CSRF and redirects."""
 import re
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from sqlalchemy import select, update
 
 from course.models import Role
 
@@ -139,3 +143,127 @@ def test_static_files_are_fingerprinted_cached_and_compressed(client):
     assert response.headers.get("Content-Encoding") == "gzip"
     html = client.get("/login", headers={"Accept-Encoding": "gzip"})
     assert html.headers.get("Content-Encoding") == "gzip"
+
+
+def _cookie(client) -> str:
+    return client.get_cookie("session").value
+
+
+def _with_cookie(app, value: str):
+    other = app.test_client()
+    other.set_cookie("session", value)
+    return other
+
+
+def test_signing_out_ends_that_session_for_every_copy_of_its_cookie(app, make_user, login):
+    make_user(username="amal")
+    phone, desk = app.test_client(), app.test_client()
+    login(phone, "amal")
+    login(desk, "amal")
+    copied = _cookie(desk)
+    assert _with_cookie(app, copied).get("/me/data.json").status_code == 200
+    desk.post("/logout")
+    for url in ("/", "/me/data.json"):
+        response = _with_cookie(app, copied).get(url)
+        assert response.status_code == 302 and "/login" in response.headers["Location"], url
+    assert phone.get("/me/data.json").status_code == 200  # the officer's other device stays signed in
+
+
+def test_sign_out_everywhere_ends_every_session_of_the_officer(app, make_user, login):
+    make_user(username="amal")
+    phone, desk = app.test_client(), app.test_client()
+    login(phone, "amal")
+    login(desk, "amal")
+    response = desk.post("/logout/everywhere", follow_redirects=True)
+    assert "signed out on every device" in response.get_data(as_text=True)
+    assert phone.get("/").status_code == 302 and desk.get("/").status_code == 302
+    login(phone, "amal")  # signing in again works as usual
+    assert phone.get("/").status_code == 200
+
+
+def test_an_administrator_ends_all_sessions_of_a_person_and_it_is_audited(app, make_user, login, session):
+    from course.models import AuditEntry
+    amal = make_user(username="amal")
+    make_user(Role.ADMIN, username="boss")
+    phone, admin = app.test_client(), app.test_client()
+    login(phone, "amal")
+    login(admin, "boss")
+    page = admin.get(f"/admin/people/{amal.id}").get_data(as_text=True)
+    assert "Signed in on 1 device." in page
+    done = admin.post(f"/admin/people/{amal.id}/sessions/end", follow_redirects=True).get_data(as_text=True)
+    assert "1 session ended." in done and "Signed in on 0 devices." in done
+    assert phone.get("/").status_code == 302
+    assert admin.get("/").status_code == 200  # the administrator's own session is untouched
+    entry = session.scalar(select(AuditEntry).where(AuditEntry.action == "user.sessions_ended"))
+    assert entry.object_id == str(amal.id) and entry.details["sessions"] == 1
+
+
+@pytest.mark.parametrize("column, age", [("last_seen_at", timedelta(minutes=61)),
+                                         ("created_at", timedelta(hours=12, minutes=1))])
+def test_a_session_ends_after_the_idle_timeout_and_after_its_lifetime(app, make_user, login, session, column, age):
+    from course.models import LoginSession
+    make_user(username="amal")
+    client = app.test_client()
+    login(client, "amal")
+    assert client.get("/").status_code == 200
+    past = datetime.now(timezone.utc) - age
+    session.execute(update(LoginSession).values({column: past}))
+    session.commit()
+    response = client.get("/me/data.json")
+    assert response.status_code == 302 and "/login" in response.headers["Location"]
+
+
+def test_session_timeouts_are_configurable_and_activity_keeps_a_session_alive(make_app, make_user, login, session,
+                                                                               monkeypatch):
+    from course.models import LoginSession
+    from course.services import sessions
+    monkeypatch.setenv("MARSA_SESSION_IDLE_MINUTES", "5")
+    monkeypatch.setenv("MARSA_SESSION_LIFETIME_HOURS", "2")
+    app = make_app()
+    assert sessions.limits_from(app.config) == sessions.Limits(timedelta(hours=2), timedelta(minutes=5))
+    make_user(username="amal")
+    client = app.test_client()
+    login(client, "amal")
+    four_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=4)
+    session.execute(update(LoginSession).values(last_seen_at=four_minutes_ago))
+    session.commit()
+    assert client.get("/").status_code == 200  # a request within the idle time...
+    session.expire_all()
+    assert session.scalar(select(LoginSession.last_seen_at)) > four_minutes_ago  # ...counts as activity
+
+
+def test_a_bad_session_setting_is_refused_at_start(make_app, monkeypatch):
+    from course.config import ConfigError
+    monkeypatch.setenv("MARSA_SESSION_IDLE_MINUTES", "soon")
+    with pytest.raises(ConfigError, match="MARSA_SESSION_IDLE_MINUTES"):
+        make_app()
+
+
+def test_an_ended_session_gets_a_401_on_autosave_so_the_journal_keeps_the_answers(app, mini_course, make_user,
+                                                                                    login, session):
+    from course.models import LoginSession, Quiz
+    from course.services.attempts import start_attempt
+    officer = make_user(username="amal")
+    attempt = start_attempt(session, officer, session.scalar(select(Quiz)), datetime.now(timezone.utc))
+    session.commit()
+    client = app.test_client()
+    login(client, "amal")
+    session.execute(update(LoginSession).values(last_seen_at=datetime.now(timezone.utc) - timedelta(hours=2)))
+    session.commit()
+    response = client.post(f"/attempts/{attempt.id}/answer", data={"question": "1", "seq": "1"},
+                           headers={"Accept": "application/json"})
+    assert response.status_code == 401
+    body = response.get_json()
+    assert body["signed_out"] is True and body["ok"] is False
+    assert body["login"] == f"/login?next=%2Fattempts%2F{attempt.id}"
+
+
+def test_personal_pages_are_never_stored_and_lesson_pages_still_revalidate(client, mini_course, make_user, login):
+    make_user(username="amal")
+    login(client, "amal")
+    for url in ("/", "/me/data.json", "/attempts", "/password"):
+        assert client.get(url).headers["Cache-Control"] == "no-store", url
+    lesson = client.get("/modules/basics/lessons/basics-first")
+    assert lesson.headers["Cache-Control"] == "private, no-cache" and lesson.headers["ETag"]
+    again = client.get("/modules/basics/lessons/basics-first", headers={"If-None-Match": lesson.headers["ETag"]})
+    assert again.status_code == 304

@@ -6,7 +6,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 
@@ -45,24 +45,6 @@ def password_problem(password: str, username: str = ""):
 
 def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
-
-
-#: Built once: every request of a signed-in user runs it, and building a statement costs about
-#: as much as running it.
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-
-
-def signed_in_user(session: Session, cookie_id: str) -> User | None:
-    """The user a session cookie's ``"<id>:<session token>"`` names, or None when the account is
-    gone, deactivated, or its password changed since (a new password rotates the token, so old
-    cookies on other devices stop working)."""
-    user_id, _sep, token = cookie_id.partition(":")
-    if not user_id.isdigit() or int(user_id) > 2**31 - 1:
-        return None
-    user = session.scalar(_USER_BY_ID, {"user_id": int(user_id)})
-    if user is None or user.session_token != token or not user.is_active_account:
-        return None
-    return user
 
 
 def find_user(session: Session, username: str) -> User | None:

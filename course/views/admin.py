@@ -7,6 +7,7 @@ from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -18,7 +19,7 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import assignments, audit, cohorts, importer, privacy, publishing, users
+from course.services import assignments, audit, cohorts, importer, privacy, publishing, sessions, users
 from course.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -118,9 +119,26 @@ def person(user_id: int):
                                    .order_by(Cohort.name)).all()
     assignment_form = _assignment_form()
     own = assignments.assignments_of(db.session, officer=person) if person.role == Role.OFFICER else []
+    open_sessions = sessions.open_count(db.session, person, sessions.limits_from(current_app.config), utcnow())
     return render_template("admin/person.html", form=form, person=person, cohorts=member_of,
                            assignment_form=assignment_form, assignments=own, reset_form=EmptyForm(prefix="reset"),
-                           anonymise_form=EmptyForm(prefix="anonymise"), remove_form=EmptyForm(prefix="remove"))
+                           anonymise_form=EmptyForm(prefix="anonymise"), remove_form=EmptyForm(prefix="remove"),
+                           sessions_form=EmptyForm(prefix="sessions"), open_sessions=open_sessions)
+
+
+@bp.post("/people/<int:user_id>/sessions/end")
+@admin_only
+def end_sessions(user_id: int):
+    """Every session of the person ends at once (a lost phone, a shared PC left signed in)."""
+    person = db.session.get(User, user_id) or abort(404)
+    if not EmptyForm(prefix="sessions").validate_on_submit():
+        abort(400)
+    ended = sessions.end_all(db.session, person, actor=current_user)
+    db.session.commit()
+    flash(ngettext("%(num)s session ended.", "%(num)s sessions ended.", ended), "success")
+    if person.id == current_user.id:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("admin.person", user_id=person.id))
 
 
 @bp.post("/people/<int:user_id>/reset-password")

@@ -3,13 +3,14 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
 from course.extensions import db, limiter
 from course.forms import ChangePasswordForm, EmptyForm, LanguageForm, LoginForm
-from course.services import users
+from course.models._types import utcnow
+from course.services import sessions, users
 from course.services.errors import ServiceError
 
 bp = Blueprint("auth", __name__)
@@ -23,6 +24,22 @@ def _safe_next(target: str | None) -> str | None:
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
     return target
+
+
+def _begin_session(user) -> None:
+    """A new server-side session for this device, and the cookie that names it."""
+    sessions.start(db.session, user, sessions.limits_from(current_app.config), utcnow())
+    db.session.commit()
+    login_user(user)
+
+
+def _signed_out(message: str):
+    language = session.get("lang") or current_user.language
+    logout_user()
+    session.clear()
+    session["lang"] = language  # the sign-in page stays in the language just used
+    flash(message, "info")
+    return redirect(url_for("auth.login"))
 
 
 def _login_account_key() -> str:
@@ -50,10 +67,8 @@ def login():
             if language:
                 # A language chosen on the sign-in page is a choice: it becomes the preference.
                 session["lang"] = language
-                if user.language != language:
-                    user.language = language
-                    db.session.commit()
-            login_user(user)
+                user.language = language
+            _begin_session(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("learn.dashboard"))
     return render_template("auth/login.html", form=form)
 
@@ -63,12 +78,22 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        language = session.get("lang") or current_user.language
-        logout_user()
-        session.clear()
-        session["lang"] = language  # the sign-in page stays in the language just used
-        flash(_("You are signed out."), "info")
+        # This session ends on the server: every copy of its cookie stops working at once.
+        sessions.end(db.session, current_user.login_key)
+        db.session.commit()
+        return _signed_out(_("You are signed out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """Sign out on every device: each session of the person ends, this one included."""
+    if not EmptyForm(prefix="everywhere").validate_on_submit():
+        return redirect(url_for("auth.change_password"))
+    sessions.end_all(db.session, current_user)
+    db.session.commit()
+    return _signed_out(_("You are signed out on every device."))
 
 
 @bp.route("/password", methods=["GET", "POST"])
@@ -81,11 +106,11 @@ def change_password():
         except ServiceError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            db.session.commit()
-            login_user(current_user._get_current_object())  # the cookie must carry the new session token
+            # The new password ended every session (other devices included): this device gets a new one.
+            _begin_session(current_user._get_current_object())
             flash(_("Your password was changed. Other devices have been signed out."), "success")
             return redirect(url_for("learn.dashboard"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, everywhere_form=EmptyForm(prefix="everywhere"))
 
 
 @bp.post("/language")
