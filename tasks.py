@@ -62,7 +62,7 @@ def run() -> None:
     flask("prepare")
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
-    workers = os.environ.get("WEB_CONCURRENCY", "2")
+    workers = os.environ.get("WEB_CONCURRENCY", "1" if os.environ.get("MARSA_SINGLE_PROCESS") == "1" else "2")
     trial = "" if os.environ.get("MARSA_ENV") == "production" else "sign in as officer / marsa-demo; "
     say(f"Marsa is running at http://{host}:{port}/  ({trial}Ctrl+C stops it)")
     os.chdir(ROOT)

@@ -92,8 +92,10 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MARSA_HTTPS": https,
         "WTF_CSRF_TIME_LIMIT": None,  # a long quiz must not lose its token mid-attempt
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        # memory:// counts per process; with several app processes set redis://... so limits are shared.
+        # memory:// counts per process; with several app processes set redis://... so limits are shared
+        # (production refuses memory:// unless MARSA_SINGLE_PROCESS=1 declares one process).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "MARSA_SINGLE_PROCESS": env.get("MARSA_SINGLE_PROCESS", "0") == "1",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "marsa"),
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -111,4 +113,16 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "XAPI_LRS_PASSWORD": env.get("XAPI_LRS_PASSWORD"),
     }
     config.update(overrides)
+    if production:
+        _check_shared_limits(config)
     return config
+
+
+def _check_shared_limits(config: dict) -> None:
+    """Sign-in limits counted in one process's memory hold only if there is one process: with two
+    workers an account gets twice the guesses. Production needs Redis, or says it runs one process."""
+    single = config["MARSA_SINGLE_PROCESS"] in (True, "1")
+    if config["RATELIMIT_ENABLED"] and config["RATELIMIT_STORAGE_URI"].startswith("memory://") and not single:
+        raise ConfigError("RATELIMIT_STORAGE_URI must point at shared storage (redis://host:6379) when "
+                          "MARSA_ENV=production, or set MARSA_SINGLE_PROCESS=1 and run one app process "
+                          "(WEB_CONCURRENCY=1): limits kept in memory are counted by each process alone.")

@@ -6,6 +6,7 @@ import pytest
 from sqlalchemy import select, update
 
 from course.models import Role
+from tests.conftest import PASSWORD
 
 
 def test_sign_in_and_out(client, make_user, login):
@@ -267,3 +268,81 @@ def test_personal_pages_are_never_stored_and_lesson_pages_still_revalidate(clien
     assert lesson.headers["Cache-Control"] == "private, no-cache" and lesson.headers["ETag"]
     again = client.get("/modules/basics/lessons/basics-first", headers={"If-None-Match": lesson.headers["ETag"]})
     assert again.status_code == 304
+
+
+def _sign_in(client, username, password="wrong-wrong-wrong", address="10.0.0.1", as_json=False):
+    environ = {"REMOTE_ADDR": address}
+    if as_json:
+        return client.post("/login", json={"username": username, "password": password}, environ_base=environ)
+    return client.post("/login", data={"username": username, "password": password}, environ_base=environ)
+
+
+def test_every_form_and_format_of_a_username_counts_against_one_account(make_app, make_user):
+    """Case, spaces and a JSON body are the same account: none opens a fresh bucket of guesses."""
+    app = make_app(RATELIMIT_ENABLED=True)
+    make_user(username="amal")
+    client = app.test_client()
+    variants = ["amal", "AMAL", " amal ", "amal\t", "Amal"]
+    statuses = [_sign_in(client, variants[i % len(variants)], as_json=i % 2 == 1).status_code for i in range(8)]
+    assert statuses == [200] * 8
+    refused = _sign_in(client, "AMAL", as_json=True)
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+    assert _sign_in(client, "amal").status_code == 429
+
+
+def test_one_address_cannot_lock_someone_elses_account(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True)
+    make_user(username="amal")
+    attacker, owner = app.test_client(), app.test_client()
+    assert [_sign_in(attacker, "amal", address="203.0.113.9").status_code for _ in range(9)][-1] == 429
+    assert _sign_in(owner, "amal", password=PASSWORD, address="198.51.100.7").status_code == 302
+
+
+def test_many_addresses_together_are_limited_per_account(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True)
+    make_user(username="amal")
+    client = app.test_client()
+    statuses = [_sign_in(client, "amal", address=f"203.0.113.{i // 8}").status_code for i in range(30)]
+    assert statuses == [200] * 30
+    assert _sign_in(client, "amal", address="203.0.113.200").status_code == 429
+
+
+def test_successful_sign_ins_do_not_use_up_the_limit(make_app, make_user):
+    app = make_app(RATELIMIT_ENABLED=True)
+    make_user(username="amal")
+    for _ in range(10):
+        client = app.test_client()
+        assert _sign_in(client, "amal", password=PASSWORD).status_code == 302
+
+
+def test_guesses_of_the_current_password_are_limited(make_app, make_user, login):
+    app = make_app(RATELIMIT_ENABLED=True)
+    make_user(username="amal")
+    client = app.test_client()
+    login(client, "amal")
+    guess = {"current_password": "guess-guess-guess", "new_password": "a-new-long-passphrase", "confirm":
+             "a-new-long-passphrase"}
+    statuses = [client.post("/password", data=guess).status_code for _ in range(7)]
+    assert statuses == [200] * 6 + [429]
+    assert int(client.post("/password", data=guess).headers["Retry-After"]) > 0
+
+
+@pytest.mark.parametrize("settings, refused", [
+    ({}, True),
+    ({"MARSA_SINGLE_PROCESS": "1"}, False),
+    ({"RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379"}, False),
+])
+def test_production_needs_shared_limits_or_a_declared_single_process(make_app, monkeypatch, settings, refused):
+    from course.config import ConfigError
+    for name in ("RATELIMIT_STORAGE_URI", "MARSA_SINGLE_PROCESS"):
+        monkeypatch.delenv(name, raising=False)
+    for name, value in settings.items():
+        monkeypatch.setenv(name, value)
+    build = lambda: make_app(MARSA_ENV="production", RATELIMIT_ENABLED=True,  # noqa: E731
+                             PUBLIC_BASE_URL="https://marsa.example.org")
+    if refused:
+        with pytest.raises(ConfigError, match="RATELIMIT_STORAGE_URI"):
+            build()
+    else:
+        assert build().config["MARSA_ENV"] == "production"

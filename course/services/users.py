@@ -47,8 +47,13 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method="scrypt")
 
 
+def normalise_username(username: str) -> str:
+    """A username as accounts are looked up: case and surrounding white space do not count."""
+    return username.strip().lower()
+
+
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    return session.scalar(select(User).where(func.lower(User.username) == normalise_username(username)))
 
 
 def count_users(session: Session) -> int:

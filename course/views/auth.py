@@ -5,6 +5,7 @@ from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from course.extensions import db, limiter
@@ -14,6 +15,11 @@ from course.services import sessions, users
 from course.services.errors import ServiceError
 
 bp = Blueprint("auth", __name__)
+#: Refused sign-ins allowed for one account from one address, and from all addresses together.
+LOGIN_PER_ACCOUNT_AND_ADDRESS = "8 per 5 minutes"
+LOGIN_PER_ACCOUNT = "30 per 5 minutes"
+#: Refused password changes (a wrong current password) allowed per signed-in person.
+PASSWORD_CHANGES = "6 per 15 minutes"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -42,15 +48,39 @@ def _signed_out(message: str):
     return redirect(url_for("auth.login"))
 
 
+def _submitted_username() -> str:
+    """The username of a sign-in attempt as the account is looked up, whatever the body's format
+    (a form, or JSON as Flask-WTF also accepts): case and surrounding spaces never make a new bucket."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        value = body.get("username") if isinstance(body, dict) else None
+    else:
+        value = request.form.get("username")
+    return users.normalise_username(value)[:100] if isinstance(value, str) else ""
+
+
+def _login_account_and_address_key() -> str:
+    return f"login-account-address:{_submitted_username()}|{get_remote_address()}"
+
+
 def _login_account_key() -> str:
-    return "login-account:" + (request.form.get("username") or "").strip().lower()[:80]
+    return "login-account:" + _submitted_username()
+
+
+def _refused(response) -> bool:
+    """Only refused attempts count towards the limits (a sign-in or a change that worked redirects)."""
+    return response.status_code != 302
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Per address the limit is generous: a whole port office may sign in from behind one NAT address
-# on an exam morning. Per account it is tight, which is what stops password guessing.
+# Refused attempts are counted per account from one address (tight: this is what stops guessing),
+# per account from everywhere (looser than what one address may send, so no single address can
+# lock someone else's account), and per address (generous: a whole port office may sign in from
+# behind one NAT address on an exam morning). Past a limit the answer is 429 with Retry-After.
 @limiter.limit("120 per minute", methods=["POST"], error_message="Too many sign-in attempts from this address.")
-@limiter.limit("8 per 5 minutes", key_func=_login_account_key, methods=["POST"],
+@limiter.limit(LOGIN_PER_ACCOUNT_AND_ADDRESS, key_func=_login_account_and_address_key, methods=["POST"],
+               deduct_when=_refused, error_message="Too many sign-in attempts for this account from this address.")
+@limiter.limit(LOGIN_PER_ACCOUNT, key_func=_login_account_key, methods=["POST"], deduct_when=_refused,
                error_message="Too many sign-in attempts for this account.")
 def login():
     if current_user.is_authenticated:
@@ -96,8 +126,15 @@ def logout_everywhere():
     return _signed_out(_("You are signed out on every device."))
 
 
+def _password_key() -> str:
+    return f"password:{current_user.id}" if current_user.is_authenticated else f"password-anonymous:{get_remote_address()}"
+
+
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+# With a stolen session, the current password must not be guessable online either.
+@limiter.limit(PASSWORD_CHANGES, key_func=_password_key, methods=["POST"], deduct_when=_refused,
+               error_message="Too many password attempts.")
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
