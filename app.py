@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder="static")
     app.config.update(load_config(Path(app.instance_path), config))
     app.url_map.converters["int"] = DatabaseInteger
+    trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)
     register_templates(app)
@@ -39,6 +40,17 @@ class DatabaseInteger(IntegerConverter):
     def __init__(self, url_map, *args, **kwargs):
         kwargs.setdefault("max", 2**31 - 1)
         super().__init__(url_map, *args, **kwargs)
+
+
+def trust_proxies(app: Flask) -> None:
+    """Behind ``MARSA_PROXY_HOPS`` reverse proxies, the client's address and scheme are read from
+    their X-Forwarded-For and X-Forwarded-Proto (the nearest hops only, so a client cannot forge
+    them): the per-address limits then count each client, not the proxy. The host is never taken
+    from the request; links that leave the site use ``PUBLIC_BASE_URL``."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
 
 
 def init_extensions(app: Flask) -> None:

@@ -12,6 +12,7 @@ import os
 import secrets
 from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -106,16 +107,46 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "QUIZ_GRACE_SECONDS": int(env.get("QUIZ_GRACE_SECONDS", "30")),
         "INSTITUTE_NAME": env.get("MARSA_INSTITUTE_NAME", "Marsa Training Institute"),
         "CERTIFICATE_SIGNING_KEY": signing_key or None,
-        # xAPI: the site's public address (activity ids) and an optional Learning Record Store.
-        "XAPI_BASE_URL": env.get("XAPI_BASE_URL", "http://localhost"),
+        # The site's one public address (verify links, QR codes, xAPI ids); XAPI_BASE_URL is its
+        # former name, still read. Required in production.
+        "PUBLIC_BASE_URL": (overrides.get("PUBLIC_BASE_URL") or overrides.get("XAPI_BASE_URL")
+                            or env.get("PUBLIC_BASE_URL") or env.get("XAPI_BASE_URL") or None),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (ProxyFix).
+        "PROXY_HOPS": env.get("MARSA_PROXY_HOPS", "0"),
+        # xAPI: an optional Learning Record Store.
         "XAPI_LRS_ENDPOINT": env.get("XAPI_LRS_ENDPOINT"),
         "XAPI_LRS_USERNAME": env.get("XAPI_LRS_USERNAME"),
         "XAPI_LRS_PASSWORD": env.get("XAPI_LRS_PASSWORD"),
     }
     config.update(overrides)
+    config["PUBLIC_BASE_URL"] = _public_base_url(config["PUBLIC_BASE_URL"], production)
+    config["PROXY_HOPS"] = _proxy_hops(config["PROXY_HOPS"])
+    config.pop("XAPI_BASE_URL", None)
     if production:
         _check_shared_limits(config)
     return config
+
+
+def _public_base_url(value: str | None, production: bool) -> str | None:
+    if not value:
+        if production:
+            raise ConfigError("PUBLIC_BASE_URL must be set when MARSA_ENV=production (the address officers "
+                              "open, e.g. https://marsa.example.org): certificate links and xAPI ids use it.")
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address like https://marsa.example.org, not {value!r}.")
+    return value.strip().rstrip("/")
+
+
+def _proxy_hops(value) -> int:
+    try:
+        hops = int(value)
+    except (TypeError, ValueError):
+        hops = -1
+    if not 0 <= hops <= 5:
+        raise ConfigError("MARSA_PROXY_HOPS must be the number of reverse proxies in front of Marsa (0 to 5).")
+    return hops
 
 
 def _check_shared_limits(config: dict) -> None:

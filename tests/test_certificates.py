@@ -181,7 +181,7 @@ def test_per_module_certificates_when_the_course_asks(app, course_copy, make_use
 
 
 def test_production_without_a_signing_key_records_but_does_not_issue(make_app, make_user, session):
-    app = make_app(MARSA_ENV="production", CERTIFICATE_SIGNING_KEY=None)
+    app = make_app(MARSA_ENV="production", CERTIFICATE_SIGNING_KEY=None, PUBLIC_BASE_URL="https://marsa.example.org")
     load_package(app, MINI_COURSE)
     amal = make_user(username="amal")
     read_lessons(session, amal)
@@ -495,3 +495,56 @@ def test_revoking_needs_an_admin_a_csrf_token_and_a_reason_and_is_audited(make_a
     officer = app.test_client()
     csrf_login(officer, "amal")
     assert "Revoked on" in officer.get(f"/certificates/{certificate.code}").get_data(as_text=True)
+
+
+# --- one public address, whatever the request says ----------------------------------------------------
+
+def test_verify_links_and_qr_codes_use_the_public_address_not_the_host_header(make_app, officer, certificate,
+                                                                              login):
+    app = make_app(PUBLIC_BASE_URL="https://marsa.example.org/")
+    client = app.test_client()
+    login(client, "amal")
+    # The officer's own request, sent with a Host header of their choosing.
+    client.set_cookie("session", client.get_cookie("session").value, domain="evil.example")
+    forged = "http://evil.example"
+    page = client.get(f"/certificates/{certificate.code}", base_url=forged).get_data(as_text=True)
+    assert f"https://marsa.example.org/verify/{certificate.code}<" in page and "evil.example" not in page
+    pdf = client.get(f"/certificates/{certificate.code}.pdf", base_url=forged)
+    text = PdfReader(BytesIO(pdf.data)).pages[0].extract_text()
+    assert "marsa.example.org/verify/" + certificate.code in text and "evil.example" not in text
+
+
+@pytest.mark.parametrize("hops, separate", [(1, True), (0, False)])
+def test_per_address_limits_count_each_client_behind_the_trusted_proxy(make_app, monkeypatch, hops, separate):
+    """Behind one reverse proxy every request comes from the proxy's address: with MARSA_PROXY_HOPS=1
+    the client's own address (X-Forwarded-For) is counted; without it the header is not believed."""
+    monkeypatch.setenv("MARSA_PROXY_HOPS", str(hops))
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def verify(client_address: str) -> int:
+        return client.get("/verify/MRS-22222-22222", environ_base=proxy,
+                          headers={"X-Forwarded-For": client_address}).status_code
+    assert [verify("198.51.100.1") for _ in range(31)][-1] == 429
+    assert (verify("198.51.100.2") != 429) is separate
+
+
+@pytest.mark.parametrize("hops", ["two", "-1", "9"])
+def test_a_bad_proxy_hop_count_is_refused_at_start(make_app, monkeypatch, hops):
+    from course.config import ConfigError
+    monkeypatch.setenv("MARSA_PROXY_HOPS", hops)
+    with pytest.raises(ConfigError, match="MARSA_PROXY_HOPS"):
+        make_app()
+
+
+def test_production_requires_a_valid_public_address_and_reads_the_former_name(make_app, monkeypatch):
+    from course.config import ConfigError
+    for name in ("PUBLIC_BASE_URL", "XAPI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL must be set"):
+        make_app(MARSA_ENV="production")
+    with pytest.raises(ConfigError, match="http"):
+        make_app(PUBLIC_BASE_URL="marsa.example.org")
+    monkeypatch.setenv("XAPI_BASE_URL", "https://old-name.example.org/")
+    assert make_app(MARSA_ENV="production").config["PUBLIC_BASE_URL"] == "https://old-name.example.org"

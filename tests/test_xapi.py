@@ -145,7 +145,9 @@ def test_statements_reach_the_lrs_once_even_when_it_was_down(make_app, mini_cour
                        XAPI_BASE_URL="https://marsa.example.org")
         officer = make_user(username="amal")
         lessons = session.scalars(select(Lesson)).all()
-        mark_read(session, officer, lessons[0], datetime(2026, 12, 1, 8, tzinfo=timezone.utc))
+        # `xapi send` reads the clock: the events are dated relative to it (a later reading is
+        # collected only if it came after the previous collection, less the overlap).
+        mark_read(session, officer, lessons[0], datetime.now(timezone.utc) - timedelta(hours=1))
         session.commit()
         runner = app.test_cli_runner()
         lrs.failing = True  # the LRS is down: nothing is lost, the officer is never kept waiting
@@ -153,7 +155,7 @@ def test_statements_reach_the_lrs_once_even_when_it_was_down(make_app, mini_cour
         assert down.exit_code == 1 and "1 new statement(s)" in down.output
         assert session.scalar(select(XapiOutboxEntry.tries)) == 1
         session.execute(XapiOutboxEntry.__table__.update().values(next_try_at=None))  # the pause is over
-        mark_read(session, officer, lessons[1], datetime(2026, 12, 1, 9, tzinfo=timezone.utc))
+        mark_read(session, officer, lessons[1], datetime.now(timezone.utc))
         session.commit()
         lrs.failing = False
         up = runner.invoke(args=["xapi", "send"])
@@ -167,3 +169,30 @@ def test_statements_reach_the_lrs_once_even_when_it_was_down(make_app, mini_cour
         assert lrs.headers[-1]["authorization"].startswith("Basic ")
     finally:
         lrs.close()
+
+
+def test_installations_without_a_public_address_never_share_statement_ids(app, mini_course, make_user, session):
+    """Two unrelated installations, both without PUBLIC_BASE_URL and with the same row ids, describe
+    different events: their actors, activity ids and statement ids must differ."""
+    from course.models import Setting
+    from course.services import site
+    officer = make_user(username="amal")
+    mark_read(session, officer, session.scalars(select(Lesson)).first(), datetime.now(timezone.utc))
+    session.commit()
+
+    def export() -> list[dict]:
+        base = site.xapi_base(session, None)
+        session.commit()
+        return list(statements_since(session, base))
+    first = export()
+    assert first and export() == first  # the same installation always gives the same ids
+    assert "localhost" not in json.dumps(first)
+    session.delete(session.get(Setting, site.INSTALLATION_ID))  # another installation, same rows
+    session.commit()
+    second = export()
+    assert {s["id"] for s in first}.isdisjoint(s["id"] for s in second)
+    assert first[0]["actor"] != second[0]["actor"] and first[0]["object"]["id"] != second[0]["object"]["id"]
+    for statement in first + second:
+        assert_valid_statement(statement)
+    published = list(statements_since(session, site.xapi_base(session, "https://marsa.example.org")))
+    assert published[0]["object"]["id"].startswith("https://marsa.example.org/xapi/activities/")
