@@ -63,6 +63,9 @@ def prepare_installation(path: Path) -> None:
             sys.exit(1)
         click.echo(f"Course loaded: {len(package.modules)} modules, "
                    f"{sum(len(q.questions) for q in package.quizzes)} questions.")
+    elif (publishing.published_fingerprint(db.session) is None
+          and publishing.folder_matches_published(db.session, path)):
+        db.session.commit()  # published before fingerprints were kept, and the same: nothing to say
     elif publishing.folder_differs(db.session, path):
         click.secho(f"The course folder ({path}) differs from the published course; it was not loaded. "
                     "Preview and publish it in Administration > Course content, "

@@ -1,4 +1,5 @@
 """The command-line tools as an operator uses them."""
+import pytest
 from sqlalchemy import func, select
 
 from course.models import Question, Role, User
@@ -152,11 +153,12 @@ def test_restarting_never_replaces_the_course_published_in_the_browser(make_app,
                            .order_by(AuditEntry.id.desc())).first()["source"] == "command line"
 
 
-def test_the_admin_sees_a_differing_course_folder_previews_and_publishes_it(make_app, make_user, login, session,
-                                                                             course_copy):
+@pytest.fixture
+def admin_on_published_folder(make_app, make_user, login, course_copy):
+    """An administrator's client, on an installation whose published course is the course folder."""
     from course.extensions import db
-    from course.services import publishing
     from course.package import read_package
+    from course.services import publishing
     app = make_app(COURSE_DIR=str(course_copy))
     with app.app_context():
         publishing.publish(db.session, None, read_package(course_copy), "first start")
@@ -164,6 +166,12 @@ def test_the_admin_sees_a_differing_course_folder_previews_and_publishes_it(make
     make_user(Role.ADMIN, "boss")
     client = app.test_client()
     login(client, "boss")
+    return client
+
+
+def test_the_admin_sees_a_differing_course_folder_previews_and_publishes_it(admin_on_published_folder, session,
+                                                                             course_copy):
+    client = admin_on_published_folder
     assert "differs from the published course" not in client.get("/admin/people").get_data(as_text=True)
     _drop_question(course_copy)  # a content correction arrives with a new release
     assert "differs from the published course" in client.get("/admin/people").get_data(as_text=True)
@@ -173,4 +181,27 @@ def test_the_admin_sees_a_differing_course_folder_previews_and_publishes_it(make
     assert _question_count(session) == 3  # previewing changes nothing
     client.post("/admin/course/apply/folder")
     assert _question_count(session) == 2
+    assert "differs from the published course" not in client.get("/admin/people").get_data(as_text=True)
+
+
+def test_a_course_published_before_fingerprints_is_not_reported_as_different(app, session):
+    from course.models import Setting
+    from course.services.publishing import PUBLISHED_SOURCE
+    assert app.test_cli_runner().invoke(args=["prepare"]).exit_code == 0
+    session.delete(session.get(Setting, PUBLISHED_SOURCE))  # as an installation upgraded to this version
+    session.commit()
+    upgraded = app.test_cli_runner().invoke(args=["prepare"])
+    assert upgraded.exit_code == 0 and "differs" not in upgraded.output
+    session.expire_all()
+    assert session.get(Setting, PUBLISHED_SOURCE).value["source"] == "course folder (already published)"
+
+
+def test_a_folder_that_differs_only_in_its_files_can_be_published_to_clear_the_notice(admin_on_published_folder,
+                                                                                     course_copy):
+    client = admin_on_published_folder
+    quiz = course_copy / "quizzes/basics.yaml"
+    quiz.write_text("# reviewed by the training unit\n" + quiz.read_text())  # changes nothing officers see
+    preview = client.post("/admin/course/reload", follow_redirects=True).get_data(as_text=True)
+    assert "same as what is published" in preview and "Publish this folder" in preview
+    client.post("/admin/course/apply/folder")
     assert "differs from the published course" not in client.get("/admin/people").get_data(as_text=True)

@@ -64,6 +64,18 @@ def folder_differs(session: Session, folder: Path) -> bool:
     return published_fingerprint(session) != source_fingerprint(folder)
 
 
+def folder_matches_published(session: Session, folder: Path) -> bool:
+    """For a course published before fingerprints were kept: when the folder's package would
+    change nothing, record its fingerprint as the published one (and say so)."""
+    package = read_package(folder)
+    summary = preview(session, package)
+    if summary is None or summary.has_changes:
+        return False
+    record_published_source(session, source_fingerprint(folder), "course folder (already published)")
+    session.flush()
+    return True
+
+
 def record_published_source(session: Session, fingerprint: str, source: str) -> None:
     setting = session.get(Setting, PUBLISHED_SOURCE)
     if setting is None:

@@ -507,7 +507,8 @@ def course_preview(source: str):
         problems = [problem] if problem else package.problems
         summary = publishing.preview(db.session, package) if package is not None else None
         return render_template("admin/course_preview.html", problems=problems, summary=summary, source=source,
-                               label=label, form=EmptyForm(prefix="apply"))
+                               label=label, form=EmptyForm(prefix="apply"),
+                               folder_differs=source == "folder" and _course_update())
     return _with_package(source, show)
 
 
