@@ -224,6 +224,10 @@ def register(app: Flask) -> None:
         """What every start runs: the schema, the course on the first start only, and, in a local
         trial (not MARSA_ENV=production), the demo accounts when there is no account yet."""
         prepare_installation(_course_dir(None))
+        from course.models._types import utcnow
+        from course.services import sessions
+        sessions.sweep(db.session, sessions.limits_from(current_app.config), utcnow())
+        db.session.commit()
         if production():
             if users.count_active_admins(db.session) == 0:
                 click.echo("No administrator yet: create one with "

@@ -3,9 +3,9 @@ import re
 from datetime import datetime, timedelta, timezone
 
 import pytest
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 
-from course.models import Role
+from course.models import Role, User
 from tests.conftest import PASSWORD
 
 
@@ -346,3 +346,22 @@ def test_production_needs_shared_limits_or_a_declared_single_process(make_app, m
             build()
     else:
         assert build().config["MARSA_ENV"] == "production"
+
+
+def test_sessions_that_ran_out_of_time_are_deleted(app, make_user, login, session):
+    from course.models import LoginSession
+    from course.services import sessions
+    make_user(username="amal")
+    make_user(username="omar")
+    for name in ("amal", "omar"):
+        login(app.test_client(), name)
+    long_ago = datetime.now(timezone.utc) - timedelta(days=2)
+    session.execute(update(LoginSession).values(created_at=long_ago, last_seen_at=long_ago))
+    session.commit()
+    login(app.test_client(), "amal")  # a new sign-in deletes the officer's own old sessions
+    assert session.scalar(select(func.count(LoginSession.id))) == 2
+    assert app.test_cli_runner().invoke(args=["prepare"]).exit_code == 0  # each start deletes the rest
+    limits = sessions.limits_from(app.config)
+    assert session.scalar(select(func.count(LoginSession.id))) == 1
+    assert sessions.open_count(session, session.scalar(select(User).where(User.username == "amal")), limits,
+                               datetime.now(timezone.utc)) == 1

@@ -56,8 +56,10 @@ def _expired(limits: Limits, now: datetime):
 
 def start(session: Session, user: User, limits: Limits, now: datetime) -> str:
     """A new session for ``user``; returns the key for the cookie (also set as ``user.login_key``).
-    Sessions that have ended by time are swept out at the same moment."""
-    session.execute(delete(LoginSession).where(_expired(limits, now)).execution_options(synchronize_session=False))
+    The user's sessions that have run out of time are deleted at the same moment (only theirs:
+    concurrent sign-ins never wait on each other's rows)."""
+    session.execute(delete(LoginSession).where(LoginSession.user_id == user.id, _expired(limits, now))
+                    .execution_options(synchronize_session=False))
     key = secrets.token_urlsafe(32)
     session.add(LoginSession(user_id=user.id, key_hash=_hash(key), user_token=user.session_token, created_at=now,
                              last_seen_at=now))
@@ -85,6 +87,12 @@ def signed_in_user(session: Session, key: str, limits: Limits, now: datetime) ->
             connection.execute(_TOUCH, {"session_id": session_id, "now": now})
     user.login_key = key
     return user
+
+
+def sweep(session: Session, limits: Limits, now: datetime) -> int:
+    """Delete every session that has run out of time (``flask prepare``, at each start)."""
+    return session.execute(delete(LoginSession).where(_expired(limits, now))
+                           .execution_options(synchronize_session=False)).rowcount
 
 
 def end(session: Session, key: str | None) -> None:
