@@ -22,6 +22,7 @@ def create_app(config: dict | None = None) -> Flask:
                 static_folder="static")
     app.config.update(load_config(Path(app.instance_path), config))
     app.url_map.converters["int"] = DatabaseInteger
+    trust_proxies(app)
     init_extensions(app)
     register_blueprints(app)
     register_templates(app)
@@ -41,6 +42,17 @@ class DatabaseInteger(IntegerConverter):
         super().__init__(url_map, *args, **kwargs)
 
 
+def trust_proxies(app: Flask) -> None:
+    """Behind ``MARSA_PROXY_HOPS`` reverse proxies, the client's address and scheme are read from
+    their X-Forwarded-For and X-Forwarded-Proto (the nearest hops only, so a client cannot forge
+    them): the per-address limits then count each client, not the proxy. The host is never taken
+    from the request; links that leave the site use ``PUBLIC_BASE_URL``."""
+    hops = app.config["PROXY_HOPS"]
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=0, x_port=0, x_prefix=0)
+
+
 def init_extensions(app: Flask) -> None:
     db.init_app(app)
     compress.init_app(app)
@@ -52,10 +64,25 @@ def init_extensions(app: Flask) -> None:
     login_manager.login_message = None
     login_manager.session_protection = "basic"
 
+    from course.models._types import utcnow
+    from course.services import sessions
+    limits = sessions.limits_from(app.config)
+
     @login_manager.user_loader
-    def load_user(cookie_id: str):
-        from course.services.users import signed_in_user
-        return signed_in_user(db.session, cookie_id)
+    def load_user(cookie_key: str):
+        return sessions.signed_in_user(db.session, cookie_key, limits, utcnow())
+
+    @login_manager.unauthorized_handler
+    def sign_in_first():
+        """The sign-in page, or for the quiz's autosave a 401 that its script understands: the
+        answers stay in the journal on the device and are sent after the officer signs in again."""
+        from flask import redirect, url_for
+        from flask_login import login_url
+        if request.path.endswith("/answer") or request.accept_mimetypes.best == "application/json":
+            back = request.path.removesuffix("/answer")  # the attempt page, where the journal is sent
+            return jsonify(ok=False, signed_out=True, login=login_url("auth.login", back),
+                           error=_("Your session has ended. Sign in again: your answers are kept on this device.")), 401
+        return redirect(login_url("auth.login", request.url))
 
 
 def register_blueprints(app: Flask) -> None:
@@ -72,7 +99,7 @@ def register_blueprints(app: Flask) -> None:
     def force_password_change():
         from flask import redirect, url_for
         from flask_login import current_user
-        allowed = {"auth.change_password", "auth.logout", "auth.set_language", "static"}
+        allowed = {"auth.change_password", "auth.logout", "auth.logout_everywhere", "auth.set_language", "static"}
         # The endpoint first: a stylesheet or script needs no signed-in user loaded from the database.
         if (request.endpoint not in allowed and current_user.is_authenticated
                 and current_user.must_change_password):
@@ -143,7 +170,10 @@ def register_security_headers(app: Flask) -> None:
         if app.config.get("MARSA_HTTPS"):
             response.headers.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
         if request.endpoint != "static":
-            response.headers.setdefault("Cache-Control", "no-store" if request.method != "GET" else "private, no-cache")
+            # Nothing personal is ever stored by the browser (a port PC is shared): scores, personal
+            # data and staff pages are no-store. Lesson pages set their own "private, no-cache" (ETag,
+            # 304), and the service worker keeps its copies of reading pages until sign-out.
+            response.headers.setdefault("Cache-Control", "no-store")
         return response
 
 

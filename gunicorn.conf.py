@@ -29,7 +29,11 @@ keepalive = 5
 
 def on_starting(server):
     """No garbage collection in the master while it loads the app: collections would leave holes in
-    the pages the workers are about to share."""
+    the pages the workers are about to share. A deployment declared single-process (its rate limits
+    are counted in memory) must not start several workers."""
+    if os.environ.get("MARSA_SINGLE_PROCESS") == "1" and server.cfg.workers > 1:
+        raise SystemExit(f"MARSA_SINGLE_PROCESS=1 declares one app process, but gunicorn would start "
+                         f"{server.cfg.workers} workers: set WEB_CONCURRENCY=1, or use Redis for the limits.")
     gc.disable()
 
 

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 """Marsa's two set-up commands, with nothing but Python 3.11+ needed to start.
 
-    python3 tasks.py run    # install, create the database, load the course and demo accounts, serve
+    python3 tasks.py run    # install, prepare the database (course and demo accounts on a first local start), serve
     python3 tasks.py test   # install, then run the whole test suite (SQLite, then PostgreSQL if reachable)
 
 Everything is installed into .venv from the pinned requirements; a second run reuses it.
@@ -89,12 +89,15 @@ def run() -> None:
     # compiles every module from source at each start (a second of start-up on a small server).
     subprocess.run([str(PYTHON), "-m", "compileall", "-q", "app.py", "course", "gunicorn.conf.py"], cwd=ROOT,
                    check=False)
-    say("Preparing the database, the course and the demo accounts")
-    flask("demo")
+    # The course is loaded on the first start only, and demo accounts exist only in a local trial:
+    # `flask prepare` never replaces a published course, nor creates accounts when MARSA_ENV=production.
+    say("Preparing the database")
+    flask("prepare")
     host = os.environ.get("HOST", "127.0.0.1")
     port = os.environ.get("PORT", "5000")
-    workers = os.environ.get("WEB_CONCURRENCY", "2")
-    say(f"Marsa is running at http://{host}:{port}/  (sign in as officer / marsa-demo; Ctrl+C stops it)")
+    workers = os.environ.get("WEB_CONCURRENCY", "1" if os.environ.get("MARSA_SINGLE_PROCESS") == "1" else "2")
+    trial = "" if os.environ.get("MARSA_ENV") == "production" else "sign in as officer / marsa-demo; "
+    say(f"Marsa is running at http://{host}:{port}/  ({trial}Ctrl+C stops it)")
     os.chdir(ROOT)
     gunicorn = str(BIN / "gunicorn")
     os.execv(gunicorn, [gunicorn, "--workers", workers, "--bind", f"{host}:{port}", "--access-logfile", "-",

@@ -9,9 +9,9 @@ from flask import Flask, current_app
 
 from course.extensions import db
 from course.models import Role
-from course.package import apply_package, read_package
+from course.package import read_package
 from course.package.reader import question_source_hash, short_hash
-from course.services import users
+from course.services import publishing, users
 from course.services.errors import ServiceError
 
 DEMO_PASSWORD = "marsa-demo"
@@ -32,17 +32,65 @@ def print_problems(package) -> None:
         click.echo(str(problem), err=problem.level == "error")
 
 
-def load_course(path: Path, show_progress: bool = True):
-    """Check and publish the package at ``path``; returns (package, summary or None)."""
+def load_course(path: Path, source: str, show_progress: bool = True):
+    """Check and publish the package at ``path`` (audited, with no actor: the command line);
+    returns (package, summary or None)."""
     package = read_package(path)
     if package.errors:
         return package, None
     steps = len(package.modules) + len(package.quizzes)
     with click.progressbar(length=steps, label="Loading course", file=sys.stderr,
                            show_pos=True, hidden=not show_progress) as bar:
-        summary = apply_package(db.session, package, progress=lambda _label: bar.update(1))
+        summary = publishing.publish(db.session, None, package, source, progress=lambda _label: bar.update(1))
     db.session.commit()
     return package, summary
+
+
+def production() -> bool:
+    return current_app.config["MARSA_ENV"] == "production"
+
+
+def prepare_installation(path: Path) -> None:
+    """The schema, then the course on the first start only. Later starts never replace the
+    published course (an administrator may have published another version in the browser); they
+    say when the course folder differs from it, and the administrator previews and publishes."""
+    upgrade_schema()
+    if not publishing.course_published(db.session):
+        package, summary = load_course(path, "first start")
+        if summary is None:
+            print_problems(package)
+            click.echo("The course package has errors; fix them and run again.", err=True)
+            sys.exit(1)
+        click.echo(f"Course loaded: {len(package.modules)} modules, "
+                   f"{sum(len(q.questions) for q in package.quizzes)} questions.")
+    elif (publishing.published_fingerprint(db.session) is None
+          and publishing.folder_matches_published(db.session, path)):
+        db.session.commit()  # published before fingerprints were kept, and the same: nothing to say
+    elif publishing.folder_differs(db.session, path):
+        click.secho(f"The course folder ({path}) differs from the published course; it was not loaded. "
+                    "Preview and publish it in Administration > Course content, "
+                    "or run `flask --app app course load`.", fg="yellow", err=True)
+
+
+def create_demo_accounts() -> list[str]:
+    """The three demo accounts of a local trial, with their cohort; returns those created."""
+    created = []
+    accounts = {}
+    for username, role, name, staff, station in DEMO_ACCOUNTS:
+        accounts[username] = users.find_user(db.session, username)
+        if accounts[username] is None:
+            accounts[username] = users.create_user(
+                db.session, username=username, password=DEMO_PASSWORD, role=role, full_name=name,
+                staff_number=staff, duty_station=station, check_policy=False)
+            created.append(username)
+    if created:
+        _demo_cohort(accounts)
+    db.session.commit()
+    if created:
+        click.echo(f"Demo accounts created: {', '.join(created)} (password: {DEMO_PASSWORD}).")
+    click.secho("WARNING: the demo accounts share a published password. They are for a local trial only; "
+                "never run them on a server others can reach.", fg="yellow", err=True)
+    return created
 
 
 def _demo_cohort(accounts: dict) -> None:
@@ -88,7 +136,7 @@ def register(app: Flask) -> None:
     @click.argument("path", required=False)
     def load(path):
         """Check, then publish a course package in one transaction."""
-        package, summary = load_course(_course_dir(path))
+        package, summary = load_course(_course_dir(path), "command line")
         print_problems(package)
         if summary is None:
             click.echo(f"Refused: the package has {len(package.errors)} error(s); nothing was changed.", err=True)
@@ -171,34 +219,32 @@ def register(app: Flask) -> None:
         db.session.commit()
         click.echo(f"Created {user.role} {user.username}.")
 
+    @app.cli.command("prepare")
+    def prepare():
+        """What every start runs: the schema, the course on the first start only, and, in a local
+        trial (not MARSA_ENV=production), the demo accounts when there is no account yet."""
+        prepare_installation(_course_dir(None))
+        from course.models._types import utcnow
+        from course.services import sessions
+        sessions.sweep(db.session, sessions.limits_from(current_app.config), utcnow())
+        db.session.commit()
+        if production():
+            if users.count_active_admins(db.session) == 0:
+                click.echo("No administrator yet: create one with "
+                           "`flask --app app user add NAME --role admin --name \"Full Name\"`.")
+        elif users.count_users(db.session) == 0:
+            create_demo_accounts()
+
     @app.cli.command("demo")
     @click.option("--course", "path", default=None, help="Course package folder (default: COURSE_DIR).")
     def demo(path):
-        """Create the schema if needed, load the course and the demo accounts."""
-        upgrade_schema()
-        package, summary = load_course(_course_dir(path))
-        if summary is None:
-            print_problems(package)
-            click.echo("The course package has errors; fix them and run again.", err=True)
+        """For a local trial: the schema, the course if none is published yet, the demo accounts."""
+        if production():
+            click.echo("Refused: demo accounts share a published password and are never created when "
+                       "MARSA_ENV=production.", err=True)
             sys.exit(1)
-        created = []
-        accounts = {}
-        for username, role, name, staff, station in DEMO_ACCOUNTS:
-            accounts[username] = users.find_user(db.session, username)
-            if accounts[username] is None:
-                accounts[username] = users.create_user(
-                    db.session, username=username, password=DEMO_PASSWORD, role=role, full_name=name,
-                    staff_number=staff, duty_station=station, check_policy=False)
-                created.append(username)
-        if created:
-            _demo_cohort(accounts)
-        db.session.commit()
-        click.echo(f"Course loaded: {len(package.modules)} modules, "
-                   f"{sum(len(q.questions) for q in package.quizzes)} questions.")
-        if created:
-            click.echo(f"Demo accounts created: {', '.join(created)} (password: {DEMO_PASSWORD}).")
-        click.secho("WARNING: the demo accounts share a published password. They are for a local trial only; "
-                    "never run them on a server others can reach.", fg="yellow", err=True)
+        prepare_installation(_course_dir(path))
+        create_demo_accounts()
 
     from course.gift_cli import register_quiz_commands
     from course.scorm_cli import register_export_commands

@@ -11,7 +11,9 @@ import base64
 import binascii
 import os
 import secrets
+from datetime import timedelta
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from course.files import create_private_file, private_folder
 
@@ -45,6 +47,16 @@ def _instance_signing_key(instance_path: Path) -> str:
     return key_file.read_text().strip()
 
 
+def _positive_number(env, name: str, default: str) -> float:
+    try:
+        value = float(env.get(name, default))
+    except ValueError:
+        value = 0
+    if not value > 0:
+        raise ConfigError(f"{name} must be a positive number.")
+    return value
+
+
 def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     env = os.environ
     overrides = overrides or {}
@@ -75,12 +87,20 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     database_url = env.get("DATABASE_URL", default_db)
     if overrides.get("DATABASE_URL", database_url) == default_db:
         private_folder(instance_path)  # the database goes in it: 0700 even if an older start left it 0755
+    # A sign-in lasts a working day at most, and ends after an hour without a request (a port PC
+    # left signed in); answers given meanwhile wait in the quiz journal until the next sign-in.
+    session_hours = _positive_number(env, "MARSA_SESSION_LIFETIME_HOURS", "12")
+    session_idle = _positive_number(env, "MARSA_SESSION_IDLE_MINUTES", "60")
     https = env.get("MARSA_HTTPS", "0") == "1"
     config = {
         "MARSA_ENV": "production" if production else "development",
         "SECRET_KEY": secret,
         "DATABASE_URL": database_url,
         "COURSE_DIR": env.get("COURSE_DIR", str(REPO_ROOT)),
+        "SESSION_LIFETIME_HOURS": session_hours,
+        "SESSION_IDLE_MINUTES": session_idle,
+        # Flask refuses a signed cookie older than this, whatever the server-side session says.
+        "PERMANENT_SESSION_LIFETIME": timedelta(hours=session_hours),
         "SESSION_COOKIE_HTTPONLY": True,
         "SESSION_COOKIE_SAMESITE": "Lax",
         "SESSION_COOKIE_SECURE": https,
@@ -90,8 +110,10 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "MARSA_HTTPS": https,
         "WTF_CSRF_TIME_LIMIT": None,  # a long quiz must not lose its token mid-attempt
         "MAX_CONTENT_LENGTH": 16 * 1024 * 1024,
-        # memory:// counts per process; with several app processes set redis://... so limits are shared.
+        # memory:// counts per process; with several app processes set redis://... so limits are shared
+        # (production refuses memory:// unless MARSA_SINGLE_PROCESS=1 declares one process).
         "RATELIMIT_STORAGE_URI": env.get("RATELIMIT_STORAGE_URI", "memory://"),
+        "MARSA_SINGLE_PROCESS": env.get("MARSA_SINGLE_PROCESS", "0") == "1",
         "RATELIMIT_KEY_PREFIX": env.get("RATELIMIT_KEY_PREFIX", "marsa"),
         "RATELIMIT_ENABLED": env.get("RATELIMIT_ENABLED", "1") != "0",
         "RATELIMIT_HEADERS_ENABLED": True,
@@ -102,8 +124,13 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "QUIZ_GRACE_SECONDS": int(env.get("QUIZ_GRACE_SECONDS", "30")),
         "INSTITUTE_NAME": env.get("MARSA_INSTITUTE_NAME", "Marsa Training Institute"),
         "CERTIFICATE_SIGNING_KEY": signing_key or None,
-        # xAPI: the site's public address (activity ids) and an optional Learning Record Store.
-        "XAPI_BASE_URL": env.get("XAPI_BASE_URL", "http://localhost"),
+        # The site's one public address (verify links, QR codes, xAPI ids); XAPI_BASE_URL is its
+        # former name, still read. Required in production.
+        "PUBLIC_BASE_URL": (overrides.get("PUBLIC_BASE_URL") or overrides.get("XAPI_BASE_URL")
+                            or env.get("PUBLIC_BASE_URL") or env.get("XAPI_BASE_URL") or None),
+        # Reverse proxies in front of the app whose X-Forwarded-For/-Proto are trusted (ProxyFix).
+        "PROXY_HOPS": env.get("MARSA_PROXY_HOPS", "0"),
+        # xAPI: an optional Learning Record Store.
         "XAPI_LRS_ENDPOINT": env.get("XAPI_LRS_ENDPOINT"),
         "XAPI_LRS_USERNAME": env.get("XAPI_LRS_USERNAME"),
         "XAPI_LRS_PASSWORD": env.get("XAPI_LRS_PASSWORD"),
@@ -114,4 +141,41 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
     if production and not config.get("TESTING") and config["PASSWORD_HASH_METHOD"] != PASSWORD_HASH_METHOD:
         raise ConfigError("Production hashes passwords with the full scrypt cost; "
                           "PASSWORD_HASH_METHOD may only be lowered for tests.")
+    config["PUBLIC_BASE_URL"] = _public_base_url(config["PUBLIC_BASE_URL"], production)
+    config["PROXY_HOPS"] = _proxy_hops(config["PROXY_HOPS"])
+    config.pop("XAPI_BASE_URL", None)
+    if production:
+        _check_shared_limits(config)
     return config
+
+
+def _public_base_url(value: str | None, production: bool) -> str | None:
+    if not value:
+        if production:
+            raise ConfigError("PUBLIC_BASE_URL must be set when MARSA_ENV=production (the address officers "
+                              "open, e.g. https://marsa.example.org): certificate links and xAPI ids use it.")
+        return None
+    parts = urlsplit(value.strip())
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+        raise ConfigError(f"PUBLIC_BASE_URL must be an http(s) address like https://marsa.example.org, not {value!r}.")
+    return value.strip().rstrip("/")
+
+
+def _proxy_hops(value) -> int:
+    try:
+        hops = int(value)
+    except (TypeError, ValueError):
+        hops = -1
+    if not 0 <= hops <= 5:
+        raise ConfigError("MARSA_PROXY_HOPS must be the number of reverse proxies in front of Marsa (0 to 5).")
+    return hops
+
+
+def _check_shared_limits(config: dict) -> None:
+    """Sign-in limits counted in one process's memory hold only if there is one process: with two
+    workers an account gets twice the guesses. Production needs Redis, or says it runs one process."""
+    single = config["MARSA_SINGLE_PROCESS"] in (True, "1")
+    if config["RATELIMIT_ENABLED"] and config["RATELIMIT_STORAGE_URI"].startswith("memory://") and not single:
+        raise ConfigError("RATELIMIT_STORAGE_URI must point at shared storage (redis://host:6379) when "
+                          "MARSA_ENV=production, or set MARSA_SINGLE_PROCESS=1 and run one app process "
+                          "(WEB_CONCURRENCY=1): limits kept in memory are counted by each process alone.")

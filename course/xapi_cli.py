@@ -8,6 +8,7 @@ import click
 from flask import Flask, current_app
 
 from course.extensions import db
+from course.services import site
 from course.xapi import statements_since
 
 
@@ -29,10 +30,11 @@ def register_xapi_commands(app: Flask) -> None:
     @click.option("-o", "--output", type=click.File("w", encoding="utf-8", lazy=False), default="-",
                   help="Where to write the JSON lines (default: standard output).")
     @click.option("--base-url", default=None, help="The site's address, used in activity ids "
-                  "(default: XAPI_BASE_URL, else http://localhost).")
+                  "(default: PUBLIC_BASE_URL, else an address made from this installation's id).")
     def export_xapi(since, output, base_url):
         """Write xAPI 1.0.3 statements (one JSON object per line)."""
-        base = base_url or current_app.config.get("XAPI_BASE_URL") or "http://localhost"
+        base = base_url or site.xapi_base(db.session, current_app.config["PUBLIC_BASE_URL"])
+        db.session.commit()  # the installation id, made on first use
         count = 0
         for statement in statements_since(db.session, base, _parse_since(since)):
             output.write(json.dumps(statement, ensure_ascii=False, sort_keys=True) + "\n")
@@ -57,7 +59,7 @@ def register_lrs_commands(app: Flask) -> None:
         if not config.get("XAPI_LRS_ENDPOINT"):
             click.echo("No LRS configured (XAPI_LRS_ENDPOINT): statements stay in the outbox.")
             return
-        base = config.get("XAPI_BASE_URL") or "http://localhost"
+        base = site.xapi_base(db.session, config["PUBLIC_BASE_URL"])
         report = lrs.deliver(db.session, base, config["XAPI_LRS_ENDPOINT"], config.get("XAPI_LRS_USERNAME"),
                              config.get("XAPI_LRS_PASSWORD"), utcnow())
         click.echo(f"{report.sent} delivered, {report.failed} to retry later.")

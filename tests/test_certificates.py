@@ -32,6 +32,7 @@ T1 = (datetime.now(timezone.utc) - timedelta(days=9)).replace(hour=9, minute=30,
 ISSUED = T1.date().isoformat()
 EXPIRES = service.add_months(T1.date(), 24)  # course.yaml: 24 months
 SOON = T1.date() + timedelta(days=34)  # a day within the validity
+REVOKED_ON = (T1 + timedelta(days=2)).date().isoformat()
 
 
 def read_lessons(session, user, now=T1, keys=None):
@@ -185,7 +186,8 @@ def test_per_module_certificates_when_the_course_asks(app, course_copy, make_use
 
 
 def test_production_without_a_signing_key_records_but_does_not_issue(make_app, make_user, session):
-    app = make_app(MARSA_ENV="production", SECRET_KEY="s" * 32, CERTIFICATE_SIGNING_KEY=None)
+    app = make_app(MARSA_ENV="production", SECRET_KEY="s" * 32, CERTIFICATE_SIGNING_KEY=None,
+                   PUBLIC_BASE_URL="https://marsa.example.org")
     load_package(app, MINI_COURSE)
     amal = make_user(username="amal")
     read_lessons(session, amal)
@@ -514,18 +516,18 @@ def test_a_revoked_certificate_is_marked_revoked_wherever_it_is_shown_or_downloa
         assert pdf.status_code == 200
         reader = PdfReader(BytesIO(pdf.data))
         text = reader.pages[0].extract_text()
-        assert "REVOKED" in text and "Revoked on" in text and "2026-11-30" in text, who
+        assert "REVOKED" in text and "Revoked on" in text and REVOKED_ON in text, who
         assert reader.metadata.title.startswith("REVOKED: ")
         printable = client.get(f"/certificates/{certificate.code}").get_data(as_text=True)
         assert 'class="revoked-stamp"' in printable and "REVOKED" in printable
     own = app.test_client()
     login(own, "amal")
     assert "Revoked on" in own.get("/certificate").get_data(as_text=True)
-    assert own.get("/me/data.json").json["certificates"][0]["revoked_at"].startswith("2026-11-30")
+    assert own.get("/me/data.json").json["certificates"][0]["revoked_at"].startswith(REVOKED_ON)
     staff = app.test_client()
     login(staff, "ta")
     assert "Revoked on" in staff.get("/trainer/certificates").get_data(as_text=True)
-    assert "revoked on 2026-11-30" in app.test_client().get(f"/verify/{certificate.code}").get_data(as_text=True)
+    assert f"revoked on {REVOKED_ON}" in app.test_client().get(f"/verify/{certificate.code}").get_data(as_text=True)
     # The QR code of a copy made after the revocation carries no token to check offline: only the
     # verification page knows of the revocation.
     session.expire_all()
@@ -542,3 +544,55 @@ def test_a_valid_certificates_copies_carry_the_offline_token(app, login, certifi
     pdf = client.get(f"/certificates/{certificate.code}.pdf").data
     assert "REVOKED" not in PdfReader(BytesIO(pdf)).pages[0].extract_text()
     assert 'class="revoked-stamp"' not in client.get(f"/certificates/{certificate.code}").get_data(as_text=True)
+# --- one public address, whatever the request says ----------------------------------------------------
+
+def test_verify_links_and_qr_codes_use_the_public_address_not_the_host_header(make_app, officer, certificate,
+                                                                              login):
+    app = make_app(PUBLIC_BASE_URL="https://marsa.example.org/")
+    client = app.test_client()
+    login(client, "amal")
+    # The officer's own request, sent with a Host header of their choosing.
+    client.set_cookie("session", client.get_cookie("session").value, domain="evil.example")
+    forged = "http://evil.example"
+    page = client.get(f"/certificates/{certificate.code}", base_url=forged).get_data(as_text=True)
+    assert f"https://marsa.example.org/verify/{certificate.code}<" in page and "evil.example" not in page
+    pdf = client.get(f"/certificates/{certificate.code}.pdf", base_url=forged)
+    text = PdfReader(BytesIO(pdf.data)).pages[0].extract_text()
+    assert "marsa.example.org/verify/" + certificate.code in text and "evil.example" not in text
+
+
+@pytest.mark.parametrize("hops, separate", [(1, True), (0, False)])
+def test_per_address_limits_count_each_client_behind_the_trusted_proxy(make_app, monkeypatch, hops, separate):
+    """Behind one reverse proxy every request comes from the proxy's address: with MARSA_PROXY_HOPS=1
+    the client's own address (X-Forwarded-For) is counted; without it the header is not believed."""
+    monkeypatch.setenv("MARSA_PROXY_HOPS", str(hops))
+    app = make_app(RATELIMIT_ENABLED=True)
+    client = app.test_client()
+    proxy = {"REMOTE_ADDR": "10.0.0.2"}
+
+    def verify(client_address: str) -> int:
+        return client.get("/verify/MRS-22222-22222", environ_base=proxy,
+                          headers={"X-Forwarded-For": client_address}).status_code
+    assert [verify("198.51.100.1") for _ in range(31)][-1] == 429
+    assert (verify("198.51.100.2") != 429) is separate
+
+
+@pytest.mark.parametrize("hops", ["two", "-1", "9"])
+def test_a_bad_proxy_hop_count_is_refused_at_start(make_app, monkeypatch, hops):
+    from course.config import ConfigError
+    monkeypatch.setenv("MARSA_PROXY_HOPS", hops)
+    with pytest.raises(ConfigError, match="MARSA_PROXY_HOPS"):
+        make_app()
+
+
+def test_production_requires_a_valid_public_address_and_reads_the_former_name(make_app, monkeypatch):
+    from course.config import ConfigError
+    for name in ("PUBLIC_BASE_URL", "XAPI_BASE_URL"):
+        monkeypatch.delenv(name, raising=False)
+    with pytest.raises(ConfigError, match="PUBLIC_BASE_URL must be set"):
+        make_app(MARSA_ENV="production", SECRET_KEY="s" * 40)
+    with pytest.raises(ConfigError, match="http"):
+        make_app(PUBLIC_BASE_URL="marsa.example.org")
+    monkeypatch.setenv("XAPI_BASE_URL", "https://old-name.example.org/")
+    assert make_app(MARSA_ENV="production", SECRET_KEY="s" * 40,
+                    MARSA_SINGLE_PROCESS=True).config["PUBLIC_BASE_URL"] == "https://old-name.example.org"

@@ -44,7 +44,8 @@ def test_production_refuses_a_short_secret_key(clean_environment, tmp_path, secr
 
 def test_production_starts_with_a_long_secret_and_development_with_none(clean_environment, tmp_path):
     clean_environment.setenv("SECRET_KEY", LONG_SECRET)
-    assert load_config(tmp_path / "a", {"MARSA_ENV": "production"})["MARSA_ENV"] == "production"
+    production = {"MARSA_ENV": "production", "PUBLIC_BASE_URL": "https://marsa.example.org", "MARSA_SINGLE_PROCESS": True}
+    assert load_config(tmp_path / "a", production)["MARSA_ENV"] == "production"
     clean_environment.delenv("SECRET_KEY")
     assert len(load_config(tmp_path / "b")["SECRET_KEY"]) == 64
 

@@ -155,7 +155,7 @@ def fake_lrs():
 @pytest.fixture
 def lrs_app(make_app, fake_lrs):
     return make_app(XAPI_LRS_ENDPOINT=fake_lrs.url, XAPI_LRS_USERNAME="marsa", XAPI_LRS_PASSWORD="secret",
-                    XAPI_BASE_URL="https://marsa.example.org")
+                    PUBLIC_BASE_URL="https://marsa.example.org")
 
 
 def _pause_over(session):
@@ -324,3 +324,30 @@ def test_the_administrator_sees_the_backlog_and_the_last_error(lrs_app, fake_lrs
     page = client.get("/admin/xapi").get_data(as_text=True)
     assert "Events waiting</dt><dd>1<" in page.replace("\n", "")
     assert "503" in page and fake_lrs.url in page
+
+
+def test_installations_without_a_public_address_never_share_statement_ids(app, mini_course, make_user, session):
+    """Two unrelated installations, both without PUBLIC_BASE_URL and with the same row ids, describe
+    different events: their actors, activity ids and statement ids must differ."""
+    from course.models import Setting
+    from course.services import site
+    officer = make_user(username="amal")
+    mark_read(session, officer, session.scalars(select(Lesson)).first(), datetime.now(timezone.utc))
+    session.commit()
+
+    def export() -> list[dict]:
+        base = site.xapi_base(session, None)
+        session.commit()
+        return list(statements_since(session, base))
+    first = export()
+    assert first and export() == first  # the same installation always gives the same ids
+    assert "localhost" not in json.dumps(first)
+    session.delete(session.get(Setting, site.INSTALLATION_ID))  # another installation, same rows
+    session.commit()
+    second = export()
+    assert {s["id"] for s in first}.isdisjoint(s["id"] for s in second)
+    assert first[0]["actor"] != second[0]["actor"] and first[0]["object"]["id"] != second[0]["object"]["id"]
+    for statement in first + second:
+        assert_valid_statement(statement)
+    published = list(statements_since(session, site.xapi_base(session, "https://marsa.example.org")))
+    assert published[0]["object"]["id"].startswith("https://marsa.example.org/xapi/activities/")

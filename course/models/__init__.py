@@ -10,11 +10,11 @@ from course.models.institute import (Assignment, AuditEntry, Cohort, CohortMembe
                                      ImportBatch, ReferralContact, ResultRelease, Setting)
 from course.models.learning import Attempt, AttemptAnswer, AttemptState, IllegalTransition, LessonRead
 from course.models.outbox import XapiOutboxEntry
-from course.models.people import Role, User
+from course.models.people import LoginSession, Role, User
 
 __all__ = [
     "Assignment", "AuditEntry", "Cohort", "CohortMember", "CohortTrainer", "GradeOverride", "ImportBatch",
     "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",
-    "ReferralContact", "ResultRelease", "Setting", "XapiOutboxEntry", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead",
+    "ReferralContact", "ResultRelease", "Setting", "XapiOutboxEntry", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead", "LoginSession",
     "LessonText", "Module", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",
 ]

@@ -6,7 +6,7 @@ import secrets
 from datetime import datetime
 
 from flask_login import UserMixin
-from sqlalchemy import Enum, String
+from sqlalchemy import Enum, ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from course.db import Base
@@ -41,16 +41,21 @@ class User(UserMixin, Base):
     is_active_account: Mapped[bool] = mapped_column(default=True)
     #: Set for one-time passwords: the user must choose a new one at sign-in.
     must_change_password: Mapped[bool] = mapped_column(default=False)
-    #: Part of the login cookie; rotating it signs the user out on every device.
+    #: Copied into each sign-in session; rotating it ends every session of the user (a password
+    #: change, a reset, deactivation).
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    #: The secret of the sign-in session this object was loaded through (never stored: the
+    #: database keeps only its hash). It is what the session cookie carries.
+    login_key = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts
         return self.is_active_account
 
-    def get_id(self) -> str:
-        return f"{self.id}:{self.session_token}"
+    def get_id(self) -> str | None:
+        return self.login_key
 
     def has_role(self, *roles: Role) -> bool:
         return self.role in roles
@@ -62,3 +67,21 @@ class User(UserMixin, Base):
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"
+
+
+class LoginSession(Base):
+    """One sign-in on one device. The cookie carries a random key whose hash names the row, so
+    signing out deletes the row and every copy of that cookie stops working, while the person's
+    other devices stay signed in."""
+
+    __tablename__ = "login_sessions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    #: SHA-256 of the cookie's key: a copy of the database opens no session.
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    #: The user's ``session_token`` when the session began; a rotated token ends the session.
+    user_token: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: Last request seen, written at most once a minute (the idle timeout counts from it).
+    last_seen_at: Mapped[datetime] = mapped_column(UTCDateTime(), index=True)

@@ -1,15 +1,24 @@
-"""Publishing course content without a shell: preview, then apply, atomically and audited."""
+"""Publishing course content: preview, then apply, atomically and audited, from the browser or the
+command line.
+
+Every publication records a fingerprint of the files it was built from (``published_source``), so
+the administrator can be told when the course folder on the server (a content correction that
+arrived with a new release, say) differs from what officers are being served. Nothing publishes on
+its own: starting the server never replaces the published course.
+"""
 from __future__ import annotations
 
+import hashlib
 import tempfile
 import zipfile
 from contextlib import contextmanager
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from course.models import User
+from course.models import Module, Setting, User
 from course.package import Package, read_package
 from course.package.reader import Problem
 from course.package.sync import SyncSummary, apply_package
@@ -17,6 +26,62 @@ from course.services import audit
 
 MAX_FILES = 2000
 MAX_UNPACKED_BYTES = 64 * 1024 * 1024
+#: The ``settings`` row holding the fingerprint and label of the last publication's files.
+PUBLISHED_SOURCE = "published_source"
+
+
+def source_fingerprint(root: Path) -> str:
+    """A hash of the files a package is read from (course.yaml, modules/, quizzes/): the same
+    files give the same fingerprint whether they sit in the course folder or in an uploaded zip."""
+    root = Path(root)
+    digest = hashlib.sha256()
+    files = [root / "course.yaml"] if (root / "course.yaml").is_file() else []
+    for folder in ("modules", "quizzes"):
+        if (root / folder).is_dir():
+            files += [path for path in (root / folder).rglob("*") if path.is_file()]
+    for path in sorted(files, key=lambda f: f.relative_to(root).as_posix()):
+        name = path.relative_to(root).as_posix().encode()
+        content = path.read_bytes()
+        digest.update(b"%d:%s%d:" % (len(name), name, len(content)))
+        digest.update(content)
+    return digest.hexdigest()
+
+
+def course_published(session: Session) -> bool:
+    return session.scalar(select(Module.id).limit(1)) is not None
+
+
+def published_fingerprint(session: Session) -> str | None:
+    setting = session.get(Setting, PUBLISHED_SOURCE)
+    value = setting.value if setting is not None else None
+    return value.get("fingerprint") if isinstance(value, dict) else None
+
+
+def folder_differs(session: Session, folder: Path) -> bool:
+    """Whether the course folder holds anything other than the published course: True when no
+    course is published yet, or when the last publication did not record its files (an
+    installation older than the fingerprint), so the administrator is asked to look."""
+    return published_fingerprint(session) != source_fingerprint(folder)
+
+
+def folder_matches_published(session: Session, folder: Path) -> bool:
+    """For a course published before fingerprints were kept: when the folder's package would
+    change nothing, record its fingerprint as the published one (and say so)."""
+    package = read_package(folder)
+    summary = preview(session, package)
+    if summary is None or summary.has_changes:
+        return False
+    record_published_source(session, source_fingerprint(folder), "course folder (already published)")
+    session.flush()
+    return True
+
+
+def record_published_source(session: Session, fingerprint: str, source: str) -> None:
+    setting = session.get(Setting, PUBLISHED_SOURCE)
+    if setting is None:
+        setting = Setting(key=PUBLISHED_SOURCE)
+        session.add(setting)
+    setting.value = {"fingerprint": fingerprint, "source": source}
 
 
 @contextmanager
@@ -59,9 +124,13 @@ def preview(session: Session, package: Package) -> SyncSummary | None:
     return summary
 
 
-def publish(session: Session, actor: User, package: Package, source: str) -> SyncSummary:
-    summary = apply_package(session, package)
-    audit.record(session, actor, "course.publish", "course", None, source=source,
+def publish(session: Session, actor: User | None, package: Package, source: str, progress=None) -> SyncSummary:
+    """Apply ``package`` and audit it; ``actor`` is None for the command line. Every load goes
+    through here, so none escapes the audit log."""
+    summary = apply_package(session, package, progress=progress)
+    fingerprint = source_fingerprint(package.root)
+    record_published_source(session, fingerprint, source)
+    audit.record(session, actor, "course.publish", "course", None, source=source, fingerprint=fingerprint[:16],
                  added={k: len(v) for k, v in summary.added.items()},
                  changed={k: len(v) for k, v in summary.changed.items()},
                  retired={k: len(v) for k, v in summary.retired.items()})

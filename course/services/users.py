@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import bindparam, func, select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -72,26 +72,21 @@ def hash_password(password: str) -> str:
     return generate_password_hash(password, method=_hash_method())
 
 
-#: Built once: every request of a signed-in user runs it, and building a statement costs about
-#: as much as running it.
-_USER_BY_ID = select(User).where(User.id == bindparam("user_id"))
-
-
-def signed_in_user(session: Session, cookie_id: str) -> User | None:
-    """The user a session cookie's ``"<id>:<session token>"`` names, or None when the account is
-    gone, deactivated, or its password changed since (a new password rotates the token, so old
-    cookies on other devices stop working)."""
-    user_id, _sep, token = cookie_id.partition(":")
-    if not user_id.isdigit() or int(user_id) > 2**31 - 1:
-        return None
-    user = session.scalar(_USER_BY_ID, {"user_id": int(user_id)})
-    if user is None or user.session_token != token or not user.is_active_account:
-        return None
-    return user
+def normalise_username(username: str) -> str:
+    """A username as accounts are looked up: case and surrounding white space do not count."""
+    return username.strip().lower()
 
 
 def find_user(session: Session, username: str) -> User | None:
-    return session.scalar(select(User).where(func.lower(User.username) == username.strip().lower()))
+    return session.scalar(select(User).where(func.lower(User.username) == normalise_username(username)))
+
+
+def count_users(session: Session) -> int:
+    return session.scalar(select(func.count(User.id)))
+
+
+def count_active_admins(session: Session) -> int:
+    return session.scalar(select(func.count(User.id)).where(User.role == Role.ADMIN, User.is_active_account))
 
 
 def authenticate(session: Session, username: str, password: str) -> User | None:

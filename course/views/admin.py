@@ -8,6 +8,7 @@ from datetime import datetime, time, timezone
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
+from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
@@ -19,7 +20,8 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import assignments, audit, cohorts, importer, lrs, privacy, publishing, referrals, users
+from course.services import (assignments, audit, cohorts, importer, lrs, privacy, publishing, referrals, sessions,
+                             users)
 from course.services.errors import ServiceError
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
@@ -29,6 +31,12 @@ MEMBERS_PER_PAGE = 100
 
 def _page() -> int:
     return max(1, request.args.get("page", 1, type=int) or 1)
+
+
+def _course_update() -> bool:
+    """Whether the course folder on the server differs from the published course (shown on the
+    administration's first page and on the course page, never applied without the admin)."""
+    return publishing.folder_differs(db.session, current_app.config["COURSE_DIR"])
 
 
 def _form_error(form, error: ServiceError) -> None:
@@ -60,7 +68,8 @@ def people():
     page = _page()
     rows = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
     return render_template("admin/people.html", people=rows, total=total, page=page,
-                           pages=max(1, -(-total // PER_PAGE)), search=search, role=role)
+                           pages=max(1, -(-total // PER_PAGE)), search=search, role=role,
+                           course_update=_course_update())
 
 
 @bp.route("/people/new", methods=["GET", "POST"])
@@ -112,9 +121,26 @@ def person(user_id: int):
                                    .order_by(Cohort.name)).all()
     assignment_form = _assignment_form()
     own = assignments.assignments_of(db.session, officer=person) if person.role == Role.OFFICER else []
+    open_sessions = sessions.open_count(db.session, person, sessions.limits_from(current_app.config), utcnow())
     return render_template("admin/person.html", form=form, person=person, cohorts=member_of,
                            assignment_form=assignment_form, assignments=own, reset_form=EmptyForm(prefix="reset"),
-                           anonymise_form=EmptyForm(prefix="anonymise"), remove_form=EmptyForm(prefix="remove"))
+                           anonymise_form=EmptyForm(prefix="anonymise"), remove_form=EmptyForm(prefix="remove"),
+                           sessions_form=EmptyForm(prefix="sessions"), open_sessions=open_sessions)
+
+
+@bp.post("/people/<int:user_id>/sessions/end")
+@admin_only
+def end_sessions(user_id: int):
+    """Every session of the person ends at once (a lost phone, a shared PC left signed in)."""
+    person = db.session.get(User, user_id) or abort(404)
+    if not EmptyForm(prefix="sessions").validate_on_submit():
+        abort(400)
+    ended = sessions.end_all(db.session, person, actor=current_user)
+    db.session.commit()
+    flash(ngettext("%(num)s session ended.", "%(num)s sessions ended.", ended), "success")
+    if person.id == current_user.id:
+        return redirect(url_for("auth.login"))
+    return redirect(url_for("admin.person", user_id=person.id))
 
 
 @bp.post("/people/<int:user_id>/reset-password")
@@ -466,11 +492,15 @@ def audit_log():
                            action=action)
 
 
+def _course_page(form: UploadForm):
+    return render_template("admin/course.html", form=form, reload_form=EmptyForm(prefix="reload"),
+                           course_update=_course_update())
+
+
 @bp.get("/course")
 @admin_only
 def course():
-    return render_template("admin/course.html", form=UploadForm(), reload_form=EmptyForm(prefix="reload"),
-                           course_dir=current_app.config["COURSE_DIR"])
+    return _course_page(UploadForm())
 
 
 @bp.post("/course/upload")
@@ -478,8 +508,7 @@ def course():
 def course_upload():
     form = UploadForm()
     if not form.validate_on_submit():
-        return render_template("admin/course.html", form=form, reload_form=EmptyForm(prefix="reload"),
-                               course_dir=current_app.config["COURSE_DIR"]), 400
+        return _course_page(form), 400
     upload = form.file.data
     name = (upload.filename or "course.zip")[:250]
     batch = ImportBatch(filename=name if name.endswith(".zip") else name + ".zip", content=upload.read(),
@@ -518,7 +547,8 @@ def course_preview(source: str):
         problems = [problem] if problem else package.problems
         summary = publishing.preview(db.session, package) if package is not None else None
         return render_template("admin/course_preview.html", problems=problems, summary=summary, source=source,
-                               label=label, form=EmptyForm(prefix="apply"))
+                               label=label, form=EmptyForm(prefix="apply"),
+                               folder_differs=source == "folder" and _course_update())
     return _with_package(source, show)
 
 

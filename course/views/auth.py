@@ -3,16 +3,23 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
 from course.extensions import db, limiter
 from course.forms import ChangePasswordForm, EmptyForm, LanguageForm, LoginForm
-from course.services import users
+from course.models._types import utcnow
+from course.services import sessions, users
 from course.services.errors import ServiceError
 
 bp = Blueprint("auth", __name__)
+#: Refused sign-ins allowed for one account from one address, and from all addresses together.
+LOGIN_PER_ACCOUNT_AND_ADDRESS = "8 per 5 minutes"
+LOGIN_PER_ACCOUNT = "30 per 5 minutes"
+#: Refused password changes (a wrong current password) allowed per signed-in person.
+PASSWORD_CHANGES = "6 per 15 minutes"
 
 
 def _safe_next(target: str | None) -> str | None:
@@ -25,15 +32,55 @@ def _safe_next(target: str | None) -> str | None:
     return target
 
 
+def _begin_session(user) -> None:
+    """A new server-side session for this device, and the cookie that names it."""
+    sessions.start(db.session, user, sessions.limits_from(current_app.config), utcnow())
+    db.session.commit()
+    login_user(user)
+
+
+def _signed_out(message: str):
+    language = session.get("lang") or current_user.language
+    logout_user()
+    session.clear()
+    session["lang"] = language  # the sign-in page stays in the language just used
+    flash(message, "info")
+    return redirect(url_for("auth.login"))
+
+
+def _submitted_username() -> str:
+    """The username of a sign-in attempt as the account is looked up, whatever the body's format
+    (a form, or JSON as Flask-WTF also accepts): case and surrounding spaces never make a new bucket."""
+    if request.is_json:
+        body = request.get_json(silent=True)
+        value = body.get("username") if isinstance(body, dict) else None
+    else:
+        value = request.form.get("username")
+    return users.normalise_username(value)[:100] if isinstance(value, str) else ""
+
+
+def _login_account_and_address_key() -> str:
+    return f"login-account-address:{_submitted_username()}|{get_remote_address()}"
+
+
 def _login_account_key() -> str:
-    return "login-account:" + (request.form.get("username") or "").strip().lower()[:80]
+    return "login-account:" + _submitted_username()
+
+
+def _refused(response) -> bool:
+    """Only refused attempts count towards the limits (a sign-in or a change that worked redirects)."""
+    return response.status_code != 302
 
 
 @bp.route("/login", methods=["GET", "POST"])
-# Per address the limit is generous: a whole port office may sign in from behind one NAT address
-# on an exam morning. Per account it is tight, which is what stops password guessing.
+# Refused attempts are counted per account from one address (tight: this is what stops guessing),
+# per account from everywhere (looser than what one address may send, so no single address can
+# lock someone else's account), and per address (generous: a whole port office may sign in from
+# behind one NAT address on an exam morning). Past a limit the answer is 429 with Retry-After.
 @limiter.limit("120 per minute", methods=["POST"], error_message="Too many sign-in attempts from this address.")
-@limiter.limit("8 per 5 minutes", key_func=_login_account_key, methods=["POST"],
+@limiter.limit(LOGIN_PER_ACCOUNT_AND_ADDRESS, key_func=_login_account_and_address_key, methods=["POST"],
+               deduct_when=_refused, error_message="Too many sign-in attempts for this account from this address.")
+@limiter.limit(LOGIN_PER_ACCOUNT, key_func=_login_account_key, methods=["POST"], deduct_when=_refused,
                error_message="Too many sign-in attempts for this account.")
 def login():
     if current_user.is_authenticated:
@@ -50,10 +97,8 @@ def login():
             if language:
                 # A language chosen on the sign-in page is a choice: it becomes the preference.
                 session["lang"] = language
-                if user.language != language:
-                    user.language = language
-                    db.session.commit()
-            login_user(user)
+                user.language = language
+            _begin_session(user)
             return redirect(_safe_next(request.args.get("next")) or url_for("learn.dashboard"))
     return render_template("auth/login.html", form=form)
 
@@ -63,16 +108,33 @@ def login():
 def logout():
     form = EmptyForm()
     if form.validate_on_submit():
-        language = session.get("lang") or current_user.language
-        logout_user()
-        session.clear()
-        session["lang"] = language  # the sign-in page stays in the language just used
-        flash(_("You are signed out."), "info")
+        # This session ends on the server: every copy of its cookie stops working at once.
+        sessions.end(db.session, current_user.login_key)
+        db.session.commit()
+        return _signed_out(_("You are signed out."))
     return redirect(url_for("auth.login"))
+
+
+@bp.post("/logout/everywhere")
+@login_required
+def logout_everywhere():
+    """Sign out on every device: each session of the person ends, this one included."""
+    if not EmptyForm(prefix="everywhere").validate_on_submit():
+        return redirect(url_for("auth.change_password"))
+    sessions.end_all(db.session, current_user)
+    db.session.commit()
+    return _signed_out(_("You are signed out on every device."))
+
+
+def _password_key() -> str:
+    return f"password:{current_user.id}" if current_user.is_authenticated else f"password-anonymous:{get_remote_address()}"
 
 
 @bp.route("/password", methods=["GET", "POST"])
 @login_required
+# With a stolen session, the current password must not be guessable online either.
+@limiter.limit(PASSWORD_CHANGES, key_func=_password_key, methods=["POST"], deduct_when=_refused,
+               error_message="Too many password attempts.")
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
@@ -81,11 +143,11 @@ def change_password():
         except ServiceError as error:
             getattr(form, error.field).errors.append(error.message)
         else:
-            db.session.commit()
-            login_user(current_user._get_current_object())  # the cookie must carry the new session token
+            # The new password ended every session (other devices included): this device gets a new one.
+            _begin_session(current_user._get_current_object())
             flash(_("Your password was changed. Other devices have been signed out."), "success")
             return redirect(url_for("learn.dashboard"))
-    return render_template("auth/password.html", form=form)
+    return render_template("auth/password.html", form=form, everywhere_form=EmptyForm(prefix="everywhere"))
 
 
 @bp.post("/language")

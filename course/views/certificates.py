@@ -8,7 +8,7 @@ rate-limited against guessing codes.
 """
 from __future__ import annotations
 
-from flask import Blueprint, Response, abort, flash, redirect, render_template, request, url_for
+from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -42,7 +42,9 @@ def _certificate_for(code: str) -> Certificate:
 
 
 def _verify_url(certificate: Certificate) -> str:
-    return service.verify_url(request.url_root, certificate)
+    # The configured public address, never the request's Host header (which the client chooses);
+    # a local trial without PUBLIC_BASE_URL (production requires it) uses the address it was opened at.
+    return service.verify_url(current_app.config["PUBLIC_BASE_URL"] or request.url_root, certificate)
 
 
 def _page() -> int:

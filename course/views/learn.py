@@ -102,12 +102,13 @@ def lesson(slug: str, lesson_key: str):
         contacts = referrals.contacts(db.session)
         contacts_key = referrals.digest(contacts)
     # The page depends only on these (the same for every officer of the role and language), plus the
-    # officer: a browser that already has it gets "304 Not Modified" and no page is rendered (the form
-    # tokens it holds stay valid: they do not expire).
+    # officer's sign-in session: a browser that already has it gets "304 Not Modified" and no page is
+    # rendered (the form tokens it holds stay valid until that session ends; a new sign-in, with its
+    # new form tokens, gets a new page).
     shared_key = (APP_VERSION, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
                   text.body_hash if text else "", is_read, lang, contacts_key)
     etag = hashlib.sha256("|".join(map(str, (
-        *shared_key, current_user.id, current_user.session_token,
+        *shared_key, current_user.id, current_user.login_key,
         current_app.config["INSTITUTE_NAME"]))).encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)

@@ -4,7 +4,9 @@
  * the server with a sequence number. The server keeps the highest sequence it has seen, so a
  * replayed or out-of-order save never overwrites a newer answer. While offline the journal
  * holds the answers; when the connection returns they are replayed. Without JavaScript the
- * form still works: "Submit" and "Save and continue later" post every answer.
+ * form still works: "Submit" and "Save and continue later" post every answer. When the session
+ * has ended (401), nothing is dropped: the page goes to the sign-in form, which brings the officer
+ * back here, and the journal is sent again.
  */
 (function () {
   "use strict";
@@ -15,6 +17,7 @@
   var token = form.querySelector("input[name=csrf_token]").value;
   var statusBox = document.getElementById("save-status");
   var inflight = {};
+  var signingIn = false;
   var journal = {};
   try { journal = JSON.parse(window.localStorage.getItem(storageKey) || "{}") || {}; } catch (e) { journal = {}; }
 
@@ -67,6 +70,11 @@
             else { flush(); }
           } else if (response.status >= 500) {
             say("offline", form.getAttribute("data-msg-offline"));  // keep it; retried later
+          } else if (response.status === 401 && data.signed_out) {
+            // The session ended (timeout, signed out elsewhere): the journal keeps every answer not yet
+            // confirmed, and this page sends them once the officer has signed in again and is back here.
+            say("error", data.error || "");
+            if (!signingIn && data.login) { signingIn = true; window.location.assign(data.login); }
           } else {
             delete journal[questionId]; persist();
             say("error", form.getAttribute("data-msg-error") + " " + (data.error || response.status));

@@ -4,7 +4,9 @@
  * static/js/offline.js for signed-in people only.
  *
  * - Pages: only GET navigations to the dashboard, a module page or a lesson page, network first.
- *   Each good answer (200, HTML, not redirected, not "no-store") is kept; when the network fails
+ *   Each good answer (200, HTML, not redirected) is kept, even when the server asked the browser's
+ *   own HTTP cache not to store it (the dashboard and module pages show scores: "no-store"): this
+ *   cache is the worker's own, and offline.js empties it at sign-out. When the network fails
  *   the kept copy is served, with data-offline-copy on <body> so that offline.js shows the
  *   "Offline copy" marker. Nothing else is ever cached: no POST, no quiz, no attempt, no result,
  *   no staff page, no download.
@@ -32,9 +34,8 @@ function localPath(url) {
 
 function keepable(response) {
   var type = response.headers.get("Content-Type") || "";
-  var control = response.headers.get("Cache-Control") || "";
   return response.status === 200 && response.type === "basic" && !response.redirected &&
-    type.indexOf("text/html") === 0 && control.indexOf("no-store") === -1;
+    type.indexOf("text/html") === 0;
 }
 
 function pageKey(url) {
