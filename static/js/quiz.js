@@ -17,6 +17,7 @@
   var token = form.querySelector("input[name=csrf_token]").value;
   var statusBox = document.getElementById("save-status");
   var inflight = {};
+  var submitting = false;
   var signingIn = false;
   var journal = {};
   try { journal = JSON.parse(window.localStorage.getItem(storageKey) || "{}") || {}; } catch (e) { journal = {}; }
@@ -52,7 +53,9 @@
 
   function send(questionId) {
     var entry = journal[questionId];
-    if (!entry || inflight[questionId]) { return; }
+    // Once the form is submitted its fields carry every answer: a save sent now would only race the
+    // submission and be refused by the closed attempt.
+    if (!entry || inflight[questionId] || submitting) { return; }
     inflight[questionId] = true;
     var body = new FormData();
     body.append("question", questionId);
@@ -104,7 +107,7 @@
     var id = fieldset.getAttribute("data-question");
     if (journal[id]) { restore(fieldset, journal[id].fields); }
     var timer = null;
-    fieldset.addEventListener("change", function () { record(fieldset); });
+    fieldset.addEventListener("change", function () { clearTimeout(timer); record(fieldset); });
     fieldset.addEventListener("input", function (event) {
       if (event.target.type !== "text") { return; }
       clearTimeout(timer);
@@ -119,7 +122,9 @@
     if (navigator.onLine === false) {
       event.preventDefault();
       say("offline", form.getAttribute("data-msg-offline"));
+      return;
     }
+    submitting = true;
   });
   if (Object.keys(journal).length) { flush(); }
 
