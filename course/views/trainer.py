@@ -18,7 +18,7 @@ from course.forms import EmptyForm, OverrideForm
 from course.i18n import current_language
 from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, QuestionVersion, Quiz, Role
 from course.models._types import utcnow
-from course.services import audit, cohorts, exports, progress, releases, reports
+from course.services import audit, cohorts, exports, progress, releases, reports, review_policy
 from course.services import certificates as certificate_service
 from course.services import regrade as regrade_service
 
@@ -69,7 +69,7 @@ def gradebook(cohort_id: int):
                              page=args.get("page", 1, type=int) or 1, now=utcnow())
     station_names = reports.cohort_stations(db.session, cohort)
     exams = [q for q in db.session.scalars(select(Quiz).where(Quiz.retired.is_(False)).order_by(Quiz.id))
-             if releases.withheld(q)]
+             if review_policy.releasable(q)]
     return render_template("trainer/gradebook.html", cohort=cohort, page=page, stations=station_names,
                            args=args, module_id=module_id, exams=exams,
                            released=releases.releases_for(db.session, cohort), release_form=EmptyForm())
@@ -214,9 +214,12 @@ def release(cohort_id: int):
     if not EmptyForm().validate_on_submit() or not request.form.get("quiz"):
         abort(400)
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == request.form["quiz"], Quiz.retired.is_(False)))
-    if quiz is None or not releases.withheld(quiz):
+    if quiz is None or not review_policy.releasable(quiz):
         abort(404)
-    if releases.release(db.session, current_user, quiz, cohort):
+    now = utcnow()
+    if releases.release(db.session, current_user, quiz, cohort, now):
+        # Completions (and certificates) that waited for these results are recorded now.
+        certificate_service.record_completions_for(db.session, releases.officers_reached(db.session, cohort), now)
         flash(_("Results released: the officers of %(cohort)s now see their results of %(quiz)s.",
                 cohort=cohort.name, quiz=quiz.title_in(current_language())), "success")
     db.session.commit()
