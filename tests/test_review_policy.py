@@ -11,23 +11,13 @@ from course.models import Attempt, Certificate, ModuleCompletion, Quiz, Role
 from course.services import review_policy
 from course.services.attempts import save_answer, start_attempt, submit_attempt
 from course.services.releases import release
+from tests.conftest import BASICS_QUIZ_HEADER as HEADER
 from tests.conftest import load_package, make_cohort
 from tests.test_access_matrix import MATRIX
 
-HEADER = "preset: graded\npass_mark: 60\n"
 #: b-q1 right, b-q2 and b-q3 wrong: 1 of 3 points, 33 %, below the pass mark of 60.
 ONE_RIGHT = {"b-q1": "a", "b-q2": ["c"], "b-q3": True}
 ALL_RIGHT = {"b-q1": "a", "b-q2": ["a", "b"], "b-q3": False}
-
-
-@pytest.fixture
-def quiz_with(app, course_copy):
-    """Publish the mini course with the basics quiz's settings replaced by ``settings`` (YAML lines)."""
-    def publish(settings: str) -> None:
-        path = course_copy / "quizzes/basics.yaml"
-        path.write_text(path.read_text().replace(HEADER, settings))
-        load_package(app, course_copy)
-    return publish
 
 
 @pytest.fixture

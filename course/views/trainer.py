@@ -14,13 +14,14 @@ from sqlalchemy.orm import selectinload
 
 from course.access import get_person_for, staff_only
 from course.extensions import db
-from course.forms import EmptyForm, OverrideForm
+from course.forms import EmptyForm, GrantAttemptForm, OverrideForm
 from course.i18n import current_language
 from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, QuestionVersion, Quiz, Role
 from course.models._types import utcnow
-from course.services import audit, cohorts, exports, progress, releases, reports, review_policy
+from course.services import audit, cohorts, exports, grants, progress, releases, reports, review_policy
 from course.services import certificates as certificate_service
 from course.services import regrade as regrade_service
+from course.services.errors import ServiceError
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 
@@ -142,12 +143,30 @@ def _override_form(person) -> OverrideForm:
     return form
 
 
-@bp.get("/officers/<int:user_id>")
-@staff_only
-def officer(user_id: int):
+def _officer_for(user_id: int):
+    """An officer of the viewer's cohorts (404 for anyone else, staff included)."""
     person = get_person_for(current_user, user_id)
     if person.role != Role.OFFICER:
         abort(404)
+    return person
+
+
+def _flash_errors(*fields) -> None:
+    for field in fields:
+        for message in field.errors:
+            flash(f"{field.label.text}: {message}", "error")
+
+
+def _grant_form(person) -> GrantAttemptForm:
+    form = GrantAttemptForm(prefix="grant")
+    form.quiz.choices = [(q.key, q.title_in(current_language())) for q in grants.grantable_quizzes(db.session, person)]
+    return form
+
+
+@bp.get("/officers/<int:user_id>")
+@staff_only
+def officer(user_id: int):
+    person = _officer_for(user_id)
     modules = progress.active_modules(db.session)
     statuses = progress.statuses_for(db.session, [person.id], modules, now=utcnow())[person.id]
     attempts = db.session.scalars(select(Attempt).where(Attempt.user_id == person.id)
@@ -155,7 +174,8 @@ def officer(user_id: int):
     overrides = db.session.scalars(select(GradeOverride).where(GradeOverride.user_id == person.id)
                                    .order_by(GradeOverride.created_at.desc())).all()
     return render_template("trainer/officer.html", person=person, rows=[statuses[m.id] for m in modules],
-                           attempts=attempts, overrides=overrides, override_form=_override_form(person))
+                           attempts=attempts, overrides=overrides, override_form=_override_form(person),
+                           grants=grants.grants_of(db.session, person), grant_form=_grant_form(person))
 
 
 @bp.get("/officers/<int:user_id>/transcript.<fmt>")
@@ -172,9 +192,7 @@ def override(user_id: int):
     person = get_person_for(current_user, user_id)
     form = _override_form(person)
     if not form.validate_on_submit():
-        for field in (form.quiz, form.percent, form.reason):
-            for message in field.errors:
-                flash(f"{field.label.text}: {message}", "error")
+        _flash_errors(form.quiz, form.percent, form.reason)
         return redirect(url_for("trainer.officer", user_id=person.id))
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == form.quiz.data)) or abort(400)
     entry = GradeOverride(user_id=person.id, quiz_id=quiz.id, percent=round(form.percent.data, 2),
@@ -186,6 +204,31 @@ def override(user_id: int):
     certificate_service.record_completions(db.session, person, utcnow())  # an override can complete a module
     db.session.commit()
     flash(_("Grade overridden. The change is in the audit log."), "success")
+    return redirect(url_for("trainer.officer", user_id=person.id))
+
+
+@bp.post("/officers/<int:user_id>/grant-attempt")
+@staff_only
+def grant_attempt(user_id: int):
+    """One more attempt at a quiz for an officer of the trainer's cohorts, with a reason (audited)."""
+    person = _officer_for(user_id)
+    form = _grant_form(person)
+    if not form.validate_on_submit():
+        _flash_errors(form.quiz, form.reason)
+        return redirect(url_for("trainer.officer", user_id=person.id))
+    quiz = db.session.scalar(select(Quiz).where(Quiz.key == form.quiz.data)) or abort(400)
+    try:
+        granted = grants.grant_attempt(db.session, current_user, person, quiz, form.reason.data, utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("trainer.officer", user_id=person.id))
+    db.session.commit()
+    flash(_("%(name)s may take “%(quiz)s” once more. The grant is in the audit log.",
+            name=person.full_name, quiz=quiz.title_in(current_language())), "success")
+    if granted.answers_seen:
+        flash(_("%(name)s has already been shown the correct answers of this quiz.", name=person.full_name),
+              "warning")
     return redirect(url_for("trainer.officer", user_id=person.id))
 
 
