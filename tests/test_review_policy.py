@@ -297,3 +297,20 @@ def test_a_grade_override_of_a_withheld_quiz_waits_for_the_release(app, quiz_wit
     overrides = client.get("/me/data.json").get_json()["grade_overrides"]
     assert overrides and all("percent" not in o and o["result"] == "awaiting_release" for o in overrides)
     assert "Marked on paper" not in json.dumps(overrides)
+
+
+def test_an_attempt_awaiting_grading_shows_no_score_anywhere(app, quiz_with, officer, session, login):
+    quiz_with(HEADER + "show_answers: after_submission\n")
+    attempt = sit(session, officer, ALL_RIGHT)
+    attempt.percent = attempt.score = attempt.passed = None  # an answer waits for a trainer's marking
+    session.commit()
+    client = app.test_client()
+    login(client, "amal")
+    result = text_of(client.get(f"/attempts/{attempt.id}/result"))
+    assert "waiting to be graded by your trainer" in result
+    assert "Correct" not in result and "Passed" not in result and "Your answer:" not in result
+    assert "Awaiting grading" in text_of(client.get("/attempts"))
+    assert "Awaiting grading" in text_of(client.get("/quizzes/basics-quiz"))
+    entry = client.get("/me/data.json").get_json()["attempts"][0]
+    assert entry["result"] == "awaiting_grading" and "percent" not in entry
+    assert all("score" not in answer for answer in entry["answers"])
