@@ -65,6 +65,7 @@ POLICY = [
     (("after_submission", "after_submission", False, 2), ("graded", True, True, True, True, None)),
     (("after_submission", "after_last_attempt", False, 2), ("graded", True, True, True, False, "after_last_attempt")),
     (("after_submission", "after_last_attempt", False, 0), ("graded", True, True, True, True, None)),
+    (("after_submission", "after_last_attempt", False, None), ("graded", True, True, True, False, None)),
     (("after_submission", "never", False, 0), ("graded", True, True, True, False, None)),
     (("after_submission", "when_released", False, 2), ("graded", True, True, True, False, "when_released")),
     (("after_submission", "when_released", True, 2), ("graded", True, True, True, True, None)),

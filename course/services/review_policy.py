@@ -108,8 +108,9 @@ def review(quiz: Quiz, attempt: Attempt, *, released: bool, attempts_left: int |
     else:
         answers = answers_rule == "when_released" and released
     later = None
-    if not answers and answers_rule in ("after_last_attempt", "when_released"):
-        later = answers_rule
+    if not answers and (answers_rule == "when_released"
+                        or answers_rule == "after_last_attempt" and attempts_left is not None):
+        later = answers_rule  # (with unlimited attempts there is no last one to promise)
     return Review(GRADED if marked else SUBMITTED, score=marked, outcome=marked and not diagnostic(quiz),
                   verdicts=marked, feedback=marked, answers=answers, answers_later=later)
 
