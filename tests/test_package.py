@@ -140,3 +140,20 @@ def test_broken_package_is_refused_whole(app, course_copy):
         question = db.session.scalar(select(Question).where(Question.key == "b-q1"))
         assert question.current_version.definition["stem"]["en"] == "Who has a legal definition in a treaty?"
         assert db.session.scalar(select(func.count()).select_from(QuestionVersion)) == 3
+
+
+@pytest.mark.parametrize("settings, warning", [
+    ("preset: practice\nshow_answers: after_last_attempt\n", "after_last_attempt never shows the correct answers"),
+    ("preset: exam\nshow_answers: after_submission\n", "the correct answers wait for the release"),
+])
+def test_review_settings_that_cannot_mean_what_they_say_are_warned(course_copy, settings, warning):
+    edit(course_copy / "quizzes/basics.yaml", "preset: graded\n", settings)
+    package = read_package(course_copy)
+    assert package.errors == []
+    [found] = [str(w) for w in package.warnings if "show_answers" in str(w)]
+    assert "basics.yaml" in found and warning in found
+
+
+def test_the_shipped_quizzes_review_settings_raise_no_warning():
+    package = read_package(Path(__file__).resolve().parents[1])
+    assert not [str(w) for w in package.warnings if "show_answers" in str(w)]
