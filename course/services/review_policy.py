@@ -181,7 +181,7 @@ def reviews_for(session: Session, user: User, attempts: list[Attempt], viewer: U
     ``viewer``: who looks, when not ``user`` (staff see everything; so do staff at their own attempts)."""
     if not attempts:
         return {}
-    if (viewer or user).is_staff or user.is_staff:
+    if user.is_staff or (viewer is not None and viewer.is_staff):
         return {a.id: staff_review(a.quiz, a) for a in attempts}
     quizzes = {a.quiz_id: a.quiz for a in attempts}
     released = released_quiz_ids(session, user.id) if any(map(releasable, quizzes.values())) else set()
