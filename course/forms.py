@@ -85,6 +85,12 @@ class OverrideForm(FlaskForm):
     submit = SubmitField(_l("Override grade"))
 
 
+class GrantAttemptForm(FlaskForm):
+    quiz = SelectField(_l("Quiz"), choices=[])
+    reason = TextAreaField(_l("Reason"), validators=[DataRequired(), Length(min=5, max=1000)])
+    submit = SubmitField(_l("Grant one more attempt"))
+
+
 class SettingsForm(FlaskForm):
     show_unassigned = BooleanField(_l("Officers also see modules not assigned to them"))
     submit = SubmitField(_l("Save"))

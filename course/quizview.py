@@ -12,6 +12,7 @@ from course.models import Attempt, AttemptAnswer
 from course.models.content import text_in
 from course.questions import get_type, score_response
 from course.services.attempts import PageAnswer, option_order
+from course.services.review_policy import Review
 
 
 def _texts(items: list[dict], field: str, lang: str) -> list[dict]:
@@ -71,23 +72,25 @@ def describe_response(definition: dict, response: Any, lang: str) -> str:
     return str(response)
 
 
-def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, show_feedback: bool,
-                        show_answers: bool) -> dict[str, Any]:
+def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, review: Review) -> dict[str, Any]:
+    """One question of a closed attempt with what ``review`` (``course.services.review_policy``) allows:
+    the verdict and points, the feedback, the correct answer; the officer's own answer always."""
     definition = answer.question_version.definition
     view = question_for_page(attempt, answer, definition, lang)
-    fraction = score_response(definition, answer.response)
     view.update({
         "answered": answer.response is not None,
         "your_answer": describe_response(definition, answer.response, lang),
-        "score": answer.score if answer.score is not None else round(fraction * answer.max_score, 4),
-        "verdict": "correct" if fraction >= 0.999 else ("partial" if fraction > 0 else "incorrect"),
-        "show_feedback": show_feedback,
-        "show_answers": show_answers,
+        "score": None,
+        "verdict": None,
         "feedback": [],
         "explanation": "",
         "correct_answer": "",
     })
-    if show_feedback:
+    if review.verdicts:
+        fraction = score_response(definition, answer.response)
+        view["score"] = answer.score if answer.score is not None else round(fraction * answer.max_score, 4)
+        view["verdict"] = "correct" if fraction >= 0.999 else ("partial" if fraction > 0 else "incorrect")
+    if review.feedback:
         view["explanation"] = text_in(definition.get("explanation"), lang)
         if definition["type"] in ("single", "multiple") and answer.response is not None:
             chosen = [answer.response] if isinstance(answer.response, str) else answer.response
@@ -98,7 +101,7 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, show
             text = definition["feedback"].get("true" if answer.response else "false")
             if text:
                 view["feedback"].append(text_in(text, lang))
-    if show_answers:
+    if review.answers:
         view["correct_answer"] = describe_response(
             definition, get_type(definition["type"]).correct_response(definition), lang)
     return view

@@ -178,7 +178,7 @@ def statements_since(session: Session, base_url: str, since: datetime | None = N
 
     The export's view of the database. Results an officer may not see yet (withheld until a trainer
     releases them) are left out, as the outbox leaves them out until the release."""
-    from course.services.releases import hidden_quiz_ids
+    from course.services import review_policy
 
     builder = StatementBuilder(base_url)
     reads = (select(LessonRead, User, Lesson, Module).join(User, User.id == LessonRead.user_id)
@@ -192,15 +192,18 @@ def statements_since(session: Session, base_url: str, since: datetime | None = N
         attempts = attempts.where((Attempt.started_at >= since) | (Attempt.submitted_at >= since))
     for read, user, lesson, module in session.execute(reads):
         yield builder.lesson_read(read, user, lesson, module)
-    hidden: dict[int, set[int]] = {}
+    released: dict[int, set[int]] = {}  # user id -> quizzes released to them, looked up once each
     for attempt in session.scalars(attempts):
         yield from builder.attempt_started(attempt)
         yield from builder.attempt_completed(attempt)
-        if attempt.user_id not in hidden:
-            hidden[attempt.user_id] = hidden_quiz_ids(session, attempt.user, [attempt.quiz])
-        elif attempt.quiz_id not in hidden[attempt.user_id]:
-            hidden[attempt.user_id] |= hidden_quiz_ids(session, attempt.user, [attempt.quiz])
-        if attempt.quiz_id not in hidden[attempt.user_id]:
+        if attempt.percent is None:
+            continue  # awaiting a trainer's grading
+        if review_policy.holds_until_release(attempt.quiz):
+            if attempt.user_id not in released:
+                released[attempt.user_id] = review_policy.released_quiz_ids(session, attempt.user_id)
+            if attempt.quiz_id not in released[attempt.user_id]:
+                continue
+        if attempt.submitted_at is not None:
             yield from builder.attempt_result(attempt)
 
 

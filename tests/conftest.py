@@ -164,6 +164,20 @@ def course_copy(tmp_path):
     return target
 
 
+#: The settings lines of the mini course's quiz, which ``quiz_with`` replaces.
+BASICS_QUIZ_HEADER = "preset: graded\npass_mark: 60\n"
+
+
+@pytest.fixture
+def quiz_with(app, course_copy):
+    """Publish the mini course with its quiz's settings replaced by ``settings`` (YAML lines)."""
+    def publish(settings: str) -> None:
+        path = course_copy / "quizzes/basics.yaml"
+        path.write_text(path.read_text().replace(BASICS_QUIZ_HEADER, settings))
+        load_package(app, course_copy)
+    return publish
+
+
 @pytest.fixture
 def count_queries(app):
     """``with count_queries() as counter: ...`` then ``counter.count``: SQL statements run."""

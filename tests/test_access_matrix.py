@@ -53,6 +53,8 @@ MATRIX = {
     "trainer.officer": ("GET", "/trainer/officers/{officer}", STAFF_A),
     "trainer.transcript_export": ("GET", "/trainer/officers/{officer}/transcript.csv", STAFF_A),
     "trainer.override": ("POST", "/trainer/officers/{officer}/override", (L, FORBIDDEN, FORBIDDEN, L, HIDDEN, L)),
+    "trainer.grant_attempt": ("POST", "/trainer/officers/{officer}/grant-attempt",
+                              (L, FORBIDDEN, FORBIDDEN, L, HIDDEN, L)),
     "trainer.release": ("POST", "/trainer/cohorts/{cohort_a}/release", (L, FORBIDDEN, FORBIDDEN, 400, HIDDEN, 400)),
     "trainer.regrade": ("GET", "/trainer/questions/b-q1/regrade", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),
     "admin.index": ("GET", "/admin/", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),

@@ -204,3 +204,18 @@ def test_a_single_yaml_alias_is_refused_with_its_line(course_copy):
     edit(course_copy / "quizzes/basics.yaml", "title: Basics quiz", "title: &t Basics quiz\nsubtitle: *t")
     [error] = errors_of(course_copy)
     assert error.startswith("quizzes/basics.yaml:4:") and "aliases (*t) are not allowed" in error
+@pytest.mark.parametrize("settings, warning", [
+    ("preset: practice\nshow_answers: after_last_attempt\n", "after_last_attempt never shows the correct answers"),
+    ("preset: exam\nshow_answers: after_submission\n", "the correct answers wait for the release"),
+])
+def test_review_settings_that_cannot_mean_what_they_say_are_warned(course_copy, settings, warning):
+    edit(course_copy / "quizzes/basics.yaml", "preset: graded\n", settings)
+    package = read_package(course_copy)
+    assert package.errors == []
+    [found] = [str(w) for w in package.warnings if "show_answers" in str(w)]
+    assert "basics.yaml" in found and warning in found
+
+
+def test_the_shipped_quizzes_review_settings_raise_no_warning():
+    package = read_package(Path(__file__).resolve().parents[1])
+    assert not [str(w) for w in package.warnings if "show_answers" in str(w)]

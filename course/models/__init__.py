@@ -6,14 +6,15 @@
 """
 from course.models.certificates import Certificate, CertificateKind, CourseCompletion, ModuleCompletion
 from course.models.content import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz
-from course.models.institute import (Assignment, AuditEntry, Cohort, CohortMember, CohortTrainer, GradeOverride,
-                                     ImportBatch, ReferralContact, ResultRelease, Setting)
+from course.models.institute import (Assignment, AttemptGrant, AuditEntry, Cohort, CohortMember, CohortTrainer,
+                                     GradeOverride, ImportBatch, ReferralContact, ResultRelease, Setting)
 from course.models.learning import Attempt, AttemptAnswer, AttemptState, IllegalTransition, LessonRead
 from course.models.outbox import XapiOutboxEntry
 from course.models.people import LoginSession, Role, User
 
 __all__ = [
-    "Assignment", "AuditEntry", "Cohort", "CohortMember", "CohortTrainer", "GradeOverride", "ImportBatch",
+    "Assignment", "AttemptGrant", "AuditEntry", "Cohort", "CohortMember", "CohortTrainer", "GradeOverride",
+    "ImportBatch",
     "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",
     "ReferralContact", "ResultRelease", "Setting", "XapiOutboxEntry", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead", "LoginSession",
     "LessonText", "Module", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",

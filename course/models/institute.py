@@ -98,6 +98,28 @@ class GradeOverride(Base):
     created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
 
 
+class AttemptGrant(Base):
+    """A trainer allowed an officer one attempt more than the quiz allows (after a power cut, a
+    mistaken submit), with the reason; each grant adds one attempt."""
+
+    __tablename__ = "attempt_grants"
+    #: One grant per attempt count: a double click or two trainers at once cannot grant twice for
+    #: the same lost attempt.
+    __table_args__ = (UniqueConstraint("user_id", "quiz_id", "after_attempts"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    #: How many attempts the officer had used when the grant was made.
+    after_attempts: Mapped[int] = mapped_column()
+    reason: Mapped[str] = mapped_column(Text)
+    granted_by_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    quiz: Mapped[Quiz] = relationship()
+    granted_by: Mapped[User] = relationship(foreign_keys=[granted_by_id])
+
+
 class AuditEntry(Base):
     """Who did what to whom, and when. Written by services, never edited."""
 

@@ -10,6 +10,7 @@ import json
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Callable
 
 from course.package.yamlio import LineDict, YamlError, load_yaml, shift_lines
 from course.questions import REGISTRY, i18n
@@ -554,6 +555,8 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
         report(path, data.line_of(field_name), field_name, message)
 
     settings = resolve(data, settings_report)
+    _check_review_settings(settings, lambda field_name, message: report(
+        path, data.line_of(field_name), field_name, message, "warning"))
     raw_questions = data.get("questions")
     questions: list[QuestionData] = []
     if not isinstance(raw_questions, list) or not raw_questions:
@@ -568,6 +571,16 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
         return None
     return QuizData(key=key, module_key=module_key, kind=kind, title=title, settings=settings,
                     pairs_with=pairs_with, questions=questions)
+
+
+def _check_review_settings(settings: dict, warn: Callable[[str, str], None]) -> None:
+    """Warn about review settings that cannot mean what they seem to (course/services/review_policy.py)."""
+    if settings.get("show_answers") == "after_last_attempt" and settings.get("attempts") is None:
+        warn("show_answers", "after_last_attempt never shows the correct answers: attempts are unlimited, "
+                             "so there is no last attempt")
+    if settings.get("show_feedback") == "when_released" and settings.get("show_answers") == "after_submission":
+        warn("show_answers", "the correct answers wait for the release, as the results do (show_feedback: "
+                             "when_released)")
 
 
 def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report: _Reporter, title: dict | None):

@@ -18,6 +18,7 @@ from course.models import Attempt, AttemptAnswer, AttemptState, Question, Questi
 from course.questions import get_type, score_response
 from course.services import xapi_events
 from course.services.errors import ServiceError
+from course.services.review_policy import attempts_left_for
 
 
 def attempts_of(session: Session, user: User, quiz: Quiz) -> list[Attempt]:
@@ -34,11 +35,6 @@ def question_count(session: Session, quiz: Quiz) -> int:
     """How many questions an attempt at ``quiz`` has (counted, not loaded: the quiz page shows only this)."""
     return session.scalar(select(func.count()).select_from(Question)
                           .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
-
-
-def attempts_left(quiz: Quiz, used: int) -> int | None:
-    allowed = quiz.settings.get("attempts")
-    return None if allowed is None else max(0, allowed - used)
 
 
 def _ordered_questions(questions: list[tuple[int, dict]], shuffle: bool,
@@ -66,8 +62,7 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
         raise ServiceError(_l("This quiz is no longer offered."), status=404)
     used = session.scalar(select(func.count()).select_from(Attempt)
                           .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)) or 0
-    left = attempts_left(quiz, used)
-    if left == 0:
+    if attempts_left_for(session, user.id, quiz, used) == 0:
         raise ServiceError(_l("You have used all the attempts this quiz allows."), status=409)
     versions = session.execute(
         select(QuestionVersion.id, QuestionVersion.content_hash)
@@ -361,20 +356,3 @@ def combine_grades(percents: list[float], rule: str) -> float | None:
 def overall_grade(attempts: list[Attempt], rule: str) -> float | None:
     done = sorted((a for a in attempts if not a.is_open and a.percent is not None), key=lambda a: a.number)
     return combine_grades([a.percent for a in done], rule)
-
-
-def review_rights(attempt: Attempt, attempts_used: int, released: bool = False) -> tuple[bool, bool]:
-    """(show feedback, show correct answers) for a closed attempt, per the quiz settings;
-    ``released``: a trainer has released the results of this (exam-style) quiz."""
-    if attempt.is_open:
-        return False, False
-    settings = attempt.quiz.settings
-    feedback_rule, answers_rule = settings.get("show_feedback"), settings.get("show_answers")
-    feedback = feedback_rule == "after_submission" or (feedback_rule == "when_released" and released)
-    if answers_rule == "after_submission":
-        answers = True
-    elif answers_rule == "after_last_attempt":
-        answers = attempts_left(attempt.quiz, attempts_used) == 0
-    else:
-        answers = answers_rule == "when_released" and released
-    return feedback, answers

@@ -296,7 +296,8 @@ def record_completions(session: Session, user: User, now: datetime, signer=_FROM
         signer, app_institute = _app_signer()
         institute_name = institute_name or app_institute
     modules = active_modules(session)
-    statuses = statuses_for(session, [user.id], modules, now=now)[user.id]
+    # As the officer may see them: a grade awaiting release completes nothing until it is released.
+    statuses = statuses_for(session, [user.id], modules, now=now, withhold=True)[user.id]
     records = {row.module_id: row for row in session.scalars(
         select(ModuleCompletion).where(ModuleCompletion.user_id == user.id))}
     for module in modules:
@@ -321,6 +322,11 @@ def record_completions(session: Session, user: User, now: datetime, signer=_FROM
             recorded.course = completion
             _issue_or_defer(session, recorded, signer, settings, user, now, course_completion=completion)
     return recorded
+
+
+def record_completions_for(session: Session, users: list[User], now: datetime) -> list[Recorded]:
+    """``record_completions`` for each of ``users`` (after a trainer releases results to a cohort)."""
+    return [record_completions(session, user, now) for user in users]
 
 
 def _issue_or_defer(session, recorded: Recorded, signer, settings, user, now, **completion) -> None:
@@ -424,7 +430,8 @@ class ModuleProgress:
     record: ModuleCompletion | None
     #: Lessons still to read (empty when the module does not require reading).
     unread: list[Lesson]
-    #: "pass" or "attempt" while the quiz part of the module is still to do, else None.
+    #: "pass" or "attempt" while the quiz part of the module is still to do, "release" while its
+    #: result waits for the trainer's release, else None.
     quiz_missing: str | None
 
     @property
@@ -447,6 +454,8 @@ def _quiz_missing(status: ModuleStatus) -> str | None:
     rule = status.module.completion.get("quiz", "pass")
     if status.quiz is None or rule == "none":
         return None
+    if status.awaiting_release:
+        return "release"
     if rule == "attempt":
         done = status.attempts_used > 0 and not (status.in_progress and status.attempts_used == 1)
         return None if done else "attempt"
@@ -456,7 +465,7 @@ def _quiz_missing(status: ModuleStatus) -> str | None:
 def progress_towards_certificate(session: Session, user: User, now: datetime) -> CourseProgress:
     """Each required module with what is still missing, the course completion and certificates."""
     modules = [m for m in active_modules(session) if m.required]
-    statuses = statuses_for(session, [user.id], modules, now=now)[user.id] if modules else {}
+    statuses = statuses_for(session, [user.id], modules, now=now, withhold=True)[user.id] if modules else {}
     records = {row.module_id: row for row in session.scalars(
         select(ModuleCompletion).where(ModuleCompletion.user_id == user.id))}
     read = set(session.scalars(select(LessonRead.lesson_id).where(LessonRead.user_id == user.id)))

@@ -12,12 +12,28 @@ from sqlalchemy.orm import Session, selectinload
 from course.models import (Attempt, AttemptAnswer, AuditEntry, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
                            ModuleCompletion, Role, User)
 from course.models.people import new_session_token
-from course.services import audit
+from course.services import audit, review_policy
 from course.services.errors import ServiceError
 from course.services.users import hash_password
 
 
+def _attempt_entry(attempt: Attempt, review: review_policy.Review, stamp) -> dict:
+    """One attempt as the officer may see it: scores, pass or fail and answer scores only when
+    ``review`` allows them (a withheld result is not given away by the data download)."""
+    return {
+        "quiz": attempt.quiz.key, "number": attempt.number, "state": attempt.state.value,
+        "result": review.state, "language": attempt.language, "started_at": stamp(attempt.started_at),
+        "submitted_at": stamp(attempt.submitted_at),
+        **({"score": attempt.score, "max_score": attempt.max_score, "percent": attempt.percent} if review.score else {}),
+        **({"passed": attempt.passed} if review.outcome else {}),
+        "answers": [{"question": ans.question_version.definition["id"], "version": ans.question_version.number,
+                     "response": ans.response, "saved_at": stamp(ans.saved_at),
+                     **({"score": ans.score} if review.verdicts else {})}
+                    for ans in attempt.answers]}
+
+
 def personal_data(session: Session, user: User) -> dict:
+    """Everything Marsa holds about ``user``, with their results as ``review_policy`` lets them see them."""
     reads = session.scalars(select(LessonRead).where(LessonRead.user_id == user.id)
                             .options(selectinload(LessonRead.lesson))).all()
     attempts = session.scalars(select(Attempt).where(Attempt.user_id == user.id)
@@ -25,7 +41,10 @@ def personal_data(session: Session, user: User) -> dict:
                                         selectinload(Attempt.answers).selectinload(AttemptAnswer.question_version))
                                .order_by(Attempt.started_at)).all()
     cohorts = session.scalars(select(Cohort.name).join(CohortMember).where(CohortMember.user_id == user.id)).all()
-    overrides = session.scalars(select(GradeOverride).where(GradeOverride.user_id == user.id)).all()
+    overrides = session.scalars(select(GradeOverride).where(GradeOverride.user_id == user.id)
+                                .options(selectinload(GradeOverride.quiz))).all()
+    reviews = review_policy.reviews_for(session, user, list(attempts))
+    held, unscored = review_policy.hidden_grade_pairs(session, [user.id], list({o.quiz for o in overrides}))
     certificates = session.scalars(select(Certificate).where(Certificate.user_id == user.id)).all()
     completions = session.scalars(select(ModuleCompletion).where(ModuleCompletion.user_id == user.id)).all()
     stamp = lambda value: value.isoformat() if value else None  # noqa: E731
@@ -35,15 +54,13 @@ def personal_data(session: Session, user: User) -> dict:
                     "created_at": stamp(user.created_at)},
         "cohorts": list(cohorts),
         "lessons_read": [{"lesson": r.lesson.key, "read_at": stamp(r.read_at)} for r in reads],
-        "attempts": [{
-            "quiz": a.quiz.key, "number": a.number, "state": a.state.value, "language": a.language,
-            "started_at": stamp(a.started_at), "submitted_at": stamp(a.submitted_at), "score": a.score,
-            "max_score": a.max_score, "percent": a.percent, "passed": a.passed,
-            "answers": [{"question": ans.question_version.definition["id"], "version": ans.question_version.number,
-                         "response": ans.response, "score": ans.score, "saved_at": stamp(ans.saved_at)}
-                        for ans in a.answers]} for a in attempts],
-        "grade_overrides": [{"quiz_id": o.quiz_id, "percent": o.percent, "reason": o.reason,
-                             "at": stamp(o.created_at)} for o in overrides],
+        "attempts": [_attempt_entry(a, reviews[a.id], stamp) for a in attempts],
+        # A trainer's grade of a quiz whose results wait for release is shown once they are released;
+        # of a quiz that shows no score, never.
+        "grade_overrides": [{"quiz_id": o.quiz_id, "at": stamp(o.created_at),
+                             **({"result": review_policy.AWAITING_RELEASE} if (user.id, o.quiz_id) in held
+                                else {} if o.quiz_id in unscored
+                                else {"percent": o.percent, "reason": o.reason})} for o in overrides],
         "module_completions": [{"module_id": c.module_id, "completed_at": stamp(c.completed_at)} for c in completions],
         "certificates": [{"code": c.code, "issued_at": stamp(c.issued_at), "expires_at": stamp(c.expires_at),
                           "revoked_at": stamp(c.revoked_at), "certifies": c.snapshot} for c in certificates],

@@ -15,6 +15,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.models import Attempt, AttemptState, GradeOverride, Lesson, LessonRead, Module, Quiz, User
+from course.services import review_policy
 from course.services.assignments import Due, due_dates_for
 from course.services import xapi_events
 from course.services.attempts import combine_grades
@@ -35,6 +36,12 @@ class ModuleStatus:
     #: A trainer's grade that replaces the attempts' grade.
     overridden: bool = False
     now: datetime | None = None
+    #: As the officer sees it (``withhold``): the quiz's result waits for a trainer's release, so
+    #: ``best_percent`` is None, ``passed`` False and the module cannot be completed yet.
+    awaiting_release: bool = False
+    #: As the officer sees it: the quiz never shows its score, so ``best_percent`` is None (``passed``
+    #: still counts towards completion).
+    grade_hidden: bool = False
 
     @property
     def assigned(self) -> bool:
@@ -56,6 +63,8 @@ class ModuleStatus:
         quiz_rule = rules.get("quiz", "pass")
         if quiz_rule == "none" or self.quiz is None:
             quiz_ok = True
+        elif self.awaiting_release:
+            quiz_ok = False
         elif quiz_rule == "attempt":
             quiz_ok = self.attempts_used > 0 and not (self.in_progress and self.attempts_used == 1)
         else:
@@ -64,9 +73,11 @@ class ModuleStatus:
 
     @property
     def status(self) -> str:
-        """not_started, in_progress, failed, overdue or completed."""
+        """not_started, in_progress, awaiting_release, failed, overdue or completed."""
         if self.completed:
             return "completed"
+        if self.awaiting_release:  # the officer has done their part
+            return "awaiting_release"
         if self._past_due:  # not completed: overdue
             return "overdue"
         if self.best_percent is not None and not self.passed and not self.in_progress:
@@ -74,6 +85,11 @@ class ModuleStatus:
         if self.lessons_read or self.attempts_used:
             return "in_progress"
         return "not_started"
+
+    @property
+    def diagnostic(self) -> bool:
+        """The module's quiz has no pass mark that means anything (see ``review_policy.diagnostic``)."""
+        return self.quiz is not None and review_policy.diagnostic(self.quiz)
 
     @property
     def percent_read(self) -> int:
@@ -173,18 +189,23 @@ def quiz_records(session: Session, quizzes: list[Quiz], officers: list[int] | Se
 
 
 def statuses_for(session: Session, user_ids: list[int], modules: list[Module] | None = None,
-                 now: datetime | None = None, scope: Select | None = None) -> dict[int, dict[int, ModuleStatus]]:
+                 now: datetime | None = None, scope: Select | None = None, withhold: bool = False
+                 ) -> dict[int, dict[int, ModuleStatus]]:
     """user id -> module id -> status, in a fixed number of queries whatever the numbers.
+
+    ``withhold``: the statuses as the officers themselves may see them (``course.services.review_policy``):
+    a grade awaiting release is no grade yet, and a quiz that never shows its score shows none.
+    Everything an officer sees, and every completion recorded, asks for this; staff reports do not.
 
     ``scope``: a select of user ids that includes ``user_ids`` (a cohort's members, say), used in the
     queries in their place: PostgreSQL refuses a statement with more than 65,535 parameters, and a
     cohort can have more officers than that.
     """
-    return dict(statuses_one_by_one(session, user_ids, modules, now, scope))
+    return dict(statuses_one_by_one(session, user_ids, modules, now, scope, withhold))
 
 
 def statuses_one_by_one(session: Session, user_ids: list[int], modules: list[Module] | None = None,
-                        now: datetime | None = None, scope: Select | None = None
+                        now: datetime | None = None, scope: Select | None = None, withhold: bool = False
                         ) -> Iterator[tuple[int, dict[int, ModuleStatus]]]:
     """``statuses_for`` as (user id, module id -> status) in the order of ``user_ids``. The queries run
     at once; each officer's statuses are made as the caller gets to them, so an export of a large
@@ -204,6 +225,8 @@ def statuses_one_by_one(session: Session, user_ids: list[int], modules: list[Mod
     records = quiz_records(session, list(quizzes.values()), officers)
     overrides = latest_overrides(session, user_ids, quiz_ids, scope)
     dues = due_dates_for(session, user_ids, modules, scope)
+    held, unscored = (review_policy.hidden_grade_pairs(session, officers, list(quizzes.values())) if withhold
+                      else (set(), set()))
     # What is the same for every officer, worked out once: a cohort's export runs the loop 100,000 times.
     plan = []
     for module in modules:
@@ -221,11 +244,16 @@ def statuses_one_by_one(session: Session, user_ids: list[int], modules: list[Mod
                 override = overrides.get(key)
                 overridden = override is not None
                 best = override if overridden else record.grade
+                passed = best is not None and best >= pass_mark
+                awaiting = key in held and (overridden or record.attempts_used > record.in_progress)
+                if awaiting:
+                    best, passed = None, False
+                grade_hidden = quiz_id in unscored
                 by_module[module_id] = ModuleStatus(
                     module=module, quiz=quiz, lessons_total=lessons_total,
-                    lessons_read=reads.get((user_id, module_id), 0), best_percent=best,
+                    lessons_read=reads.get((user_id, module_id), 0), best_percent=None if grade_hidden else best,
                     attempts_used=record.attempts_used, in_progress=record.in_progress,
-                    passed=best is not None and best >= pass_mark, due=officer_dues.get(module_id),
-                    overridden=overridden, now=now)
+                    passed=passed, due=officer_dues.get(module_id),
+                    overridden=overridden, now=now, awaiting_release=awaiting, grade_hidden=grade_hidden)
             yield user_id, by_module
     return each_officer()

@@ -1,4 +1,6 @@
-"""Results of exam-style quizzes stay hidden from officers until a trainer releases them."""
+"""Releasing the results of exam-style quizzes: officers see them (score, feedback, answers as the
+quiz allows) once a trainer releases them to their cohort. What "released" unlocks is decided by
+``course.services.review_policy``."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,28 +8,8 @@ from datetime import datetime
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
-from course.models import Cohort, CohortMember, Quiz, ResultRelease, User
+from course.models import Cohort, CohortMember, Quiz, ResultRelease, Role, User
 from course.services import audit
-
-
-def withheld(quiz: Quiz) -> bool:
-    """Whether the quiz keeps results back until they are released."""
-    return quiz.settings.get("show_feedback") == "when_released"
-
-
-def released_quiz_ids(session: Session, user: User) -> set[int]:
-    """Quizzes whose results are released to ``user`` (for everyone, or for one of their cohorts)."""
-    cohorts = select(CohortMember.cohort_id).where(CohortMember.user_id == user.id)
-    return set(session.scalars(select(ResultRelease.quiz_id).where(
-        or_(ResultRelease.cohort_id.is_(None), ResultRelease.cohort_id.in_(cohorts)))))
-
-
-def hidden_quiz_ids(session: Session, user: User, quizzes: list[Quiz]) -> set[int]:
-    """Quizzes (among ``quizzes``) whose scores ``user`` may not see yet."""
-    if user.is_staff:
-        return set()
-    held = {q.id for q in quizzes if withheld(q)}
-    return held - released_quiz_ids(session, user) if held else set()
 
 
 def release(session: Session, actor: User, quiz: Quiz, cohort: Cohort | None, now: datetime) -> bool:
@@ -37,12 +19,23 @@ def release(session: Session, actor: User, quiz: Quiz, cohort: Cohort | None, no
         ResultRelease.cohort_id.is_(None) if cohort is None else ResultRelease.cohort_id == cohort.id))
     if existing:
         return False
-    session.add(ResultRelease(quiz_id=quiz.id, cohort_id=cohort.id if cohort else None, released_by_id=actor.id))
-    from course.services import xapi_events  # it asks this module what is released: imported late
+    session.add(ResultRelease(quiz_id=quiz.id, cohort_id=cohort.id if cohort else None, released_by_id=actor.id,
+                              released_at=now))
+    # Results the release shows are reported to the LRS now (imported here: the outbox asks the
+    # review policy, which does not depend on this module, what is still held).
+    from course.services import xapi_events
     xapi_events.results_released(session, quiz, cohort.id if cohort else None, now)
     audit.record(session, actor, "results.release", "quiz", quiz.key, cohort=cohort.name if cohort else "everyone")
     session.flush()
     return True
+
+
+def officers_reached(session: Session, cohort: Cohort | None) -> list[User]:
+    """The officers a release to ``cohort`` (None: everyone) reaches."""
+    query = select(User).where(User.role == Role.OFFICER).order_by(User.id)
+    if cohort is not None:
+        query = query.where(User.id.in_(select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)))
+    return list(session.scalars(query))
 
 
 def releases_for(session: Session, cohort: Cohort) -> dict[int, ResultRelease]:

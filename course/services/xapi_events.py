@@ -4,7 +4,10 @@ The outbox is the only record the LRS feed works from: an event exists exactly w
 reports was committed, whatever the clocks said, and ``flask xapi send`` delivers it by its own
 state. Recording the same event twice stores it once (the event name is unique).
 
-A result withheld until a trainer releases it is not an event yet: the release records it.
+A result the officer may not see yet (withheld until a trainer releases it, or awaiting a trainer's
+grading) is not an event yet: the release records it. The review policy decides, as it does for every
+page. A quiz that never shows its score to the officer (``show_feedback: never``) still reports it to
+the institute's LRS: that is a record for the institute, not a page for the officer.
 """
 from __future__ import annotations
 
@@ -15,7 +18,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from course.models import Attempt, AttemptState, CohortMember, Question, Quiz, XapiOutboxEntry
-from course.services import releases
+from course.services import review_policy
 
 _CLOSED = (AttemptState.SUBMITTED, AttemptState.EXPIRED)
 
@@ -41,7 +44,7 @@ def attempt_started(session: Session, attempt_id: int, now: datetime) -> None:
 def attempt_closed(session: Session, attempt: Attempt, now: datetime) -> None:
     """A submitted or expired attempt: its completion, and its result unless that is withheld."""
     events = [f"attempt-completed:{attempt.id}"]
-    if attempt.quiz_id not in releases.hidden_quiz_ids(session, attempt.user, [attempt.quiz]):
+    if _result_reportable(session, attempt):
         events.append(f"attempt-result:{attempt.id}")
     record(session, events, now)
 
@@ -57,6 +60,11 @@ def results_released(session: Session, quiz: Quiz, cohort_id: int | None, now: d
 
 def attempt_regraded(session: Session, attempt: Attempt, question: Question, now: datetime) -> None:
     """A corrected key changed the attempt's score: a new result statement, if the officer may see it."""
-    if attempt.quiz_id in releases.hidden_quiz_ids(session, attempt.user, [attempt.quiz]):
+    if not _result_reportable(session, attempt):
         return  # the release will report the corrected score
     record(session, [f"attempt-regrade:{attempt.id}:{question.id}:{question.current_version.number}"], now)
+
+
+def _result_reportable(session: Session, attempt: Attempt) -> bool:
+    return review_policy.review_of(session, attempt).state not in (review_policy.AWAITING_RELEASE,
+                                                                    review_policy.AWAITING_GRADING)

@@ -24,7 +24,7 @@ from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
 from course.services import certificates as certificate_service
 from course.services import attempts as attempt_service
-from course.services import catalog, privacy, progress, referrals, releases
+from course.services import catalog, privacy, progress, referrals, review_policy
 from course.services.errors import ServiceError
 from course.sharedpages import render_shared
 
@@ -57,7 +57,8 @@ def _grace() -> int:
 @login_required
 def dashboard():
     modules = progress.active_modules(db.session)
-    statuses = progress.statuses_for(db.session, [current_user.id], modules, now=utcnow())[current_user.id]
+    statuses = progress.statuses_for(db.session, [current_user.id], modules, now=utcnow(),
+                                     withhold=True)[current_user.id]
     tests = db.session.scalars(select(Quiz).where(Quiz.module_id.is_(None), Quiz.retired.is_(False))
                                .order_by(Quiz.kind.desc())).all()
     rows = [statuses[m.id] for m in modules]
@@ -74,7 +75,8 @@ def dashboard():
 def module(slug: str):
     module = _module_or_404(slug)
     read = progress.read_lesson_ids(db.session, current_user, module)
-    status = progress.statuses_for(db.session, [current_user.id], [module])[current_user.id][module.id]
+    status = progress.statuses_for(db.session, [current_user.id], [module], now=utcnow(),
+                                   withhold=True)[current_user.id][module.id]
     return render_template("learn/module.html", module=module, lessons=module.active_lessons, read=read,
                            status=status)
 
@@ -152,11 +154,15 @@ def mark_read(slug: str, lesson_key: str):
 def quiz(key: str):
     quiz = _quiz_or_404(key)
     mine = attempt_service.attempts_of(db.session, current_user, quiz)
-    left = attempt_service.attempts_left(quiz, len(mine))
-    hidden = bool(releases.hidden_quiz_ids(db.session, current_user, [quiz]))
-    grade = None if hidden else attempt_service.overall_grade(mine, quiz.settings.get("grading", "highest"))
-    return render_template("learn/quiz.html", quiz=quiz, attempts=mine, left=left, grade=grade, hidden=hidden,
-                           open_attempt=next((a for a in mine if a.is_open), None),
+    left = review_policy.attempts_left_for(db.session, current_user.id, quiz, len(mine))
+    reviews = review_policy.reviews_for(db.session, current_user, mine)
+    closed = [a for a in mine if not a.is_open]
+    grade = None
+    if closed and all(reviews[a.id].score for a in closed):
+        grade = attempt_service.overall_grade(mine, quiz.settings.get("grading", "highest"))
+    granted = review_policy.granted_attempts(db.session, current_user.id, [quiz.id]).get(quiz.id, 0)
+    return render_template("learn/quiz.html", quiz=quiz, attempts=mine, left=left, grade=grade, reviews=reviews,
+                           granted=granted, diagnostic=review_policy.diagnostic(quiz), open_attempt=next((a for a in mine if a.is_open), None),
                            question_count=attempt_service.question_count(db.session, quiz), form=EmptyForm())
 
 
@@ -301,17 +307,14 @@ def result(attempt_id: int):
         if attempt.user_id == current_user.id:
             return redirect(url_for("learn.attempt", attempt_id=attempt.id))
         abort(404)
-    used = len(attempt_service.attempts_of(db.session, attempt.user, attempt.quiz))
-    release_pending = bool(releases.hidden_quiz_ids(db.session, current_user, [attempt.quiz]))
-    show_feedback, show_answers = attempt_service.review_rights(attempt, used, released=not release_pending)
-    if current_user.is_staff:
-        show_feedback = show_answers = True
+    review = review_policy.reviews_for(db.session, attempt.user, [attempt], viewer=current_user)[attempt.id]
     lang = current_language()
-    questions = [] if release_pending else [question_for_review(attempt, answer, lang, show_feedback, show_answers)
-                                            for answer in attempt_service.load_answers(db.session, attempt)]
+    questions = [] if review.state in review_policy.NOTHING_TO_SHOW else [
+        question_for_review(attempt, answer, lang, review) for answer in attempt_service.load_answers(db.session, attempt)]
+    used = len(attempt_service.attempts_of(db.session, attempt.user, attempt.quiz))
     return render_template("learn/result.html", attempt=attempt, quiz=attempt.quiz, questions=questions,
-                           show_feedback=show_feedback, show_answers=show_answers, release_pending=release_pending,
-                           left=attempt_service.attempts_left(attempt.quiz, used))
+                           review=review, left=review_policy.attempts_left_for(db.session, attempt.user_id,
+                                                                               attempt.quiz, used))
 
 
 @bp.post("/attempts/<int:attempt_id>/extend")
@@ -339,8 +342,8 @@ def extend(attempt_id: int):
 def my_attempts():
     mine = db.session.scalars(select(Attempt).where(Attempt.user_id == current_user.id)
                               .options(selectinload(Attempt.quiz)).order_by(Attempt.started_at.desc())).all()
-    hidden = releases.hidden_quiz_ids(db.session, current_user, list({a.quiz for a in mine}))
-    return render_template("learn/attempts.html", attempts=mine, hidden=hidden)
+    return render_template("learn/attempts.html", attempts=mine,
+                           reviews=review_policy.reviews_for(db.session, current_user, mine))
 
 
 @bp.get("/me/data.json")

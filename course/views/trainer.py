@@ -15,11 +15,12 @@ from sqlalchemy.orm import selectinload
 from course.access import get_person_for, staff_only
 from course.downloads import content_disposition
 from course.extensions import db
-from course.forms import EmptyForm, OverrideForm
+from course.forms import EmptyForm, GrantAttemptForm, OverrideForm
 from course.i18n import current_language
 from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, QuestionVersion, Quiz, Role
 from course.models._types import utcnow
-from course.services import cohorts, exports, progress, releases, reports
+from course.services import cohorts, exports, grants, progress, releases, reports, review_policy
+from course.services import certificates as certificate_service
 from course.services import overrides as override_service
 from course.services import regrade as regrade_service
 from course.services.errors import ServiceError
@@ -71,7 +72,7 @@ def gradebook(cohort_id: int):
                              page=args.get("page", 1, type=int) or 1, now=utcnow())
     station_names = reports.cohort_stations(db.session, cohort)
     exams = [q for q in db.session.scalars(select(Quiz).where(Quiz.retired.is_(False)).order_by(Quiz.id))
-             if releases.withheld(q)]
+             if review_policy.releasable(q)]
     return render_template("trainer/gradebook.html", cohort=cohort, page=page, stations=station_names,
                            args=args, module_id=module_id, exams=exams,
                            released=releases.releases_for(db.session, cohort), release_form=EmptyForm())
@@ -144,12 +145,30 @@ def _override_form(person) -> OverrideForm:
     return form
 
 
-@bp.get("/officers/<int:user_id>")
-@staff_only
-def officer(user_id: int):
+def _officer_for(user_id: int):
+    """An officer of the viewer's cohorts (404 for anyone else, staff included)."""
     person = get_person_for(current_user, user_id)
     if person.role != Role.OFFICER:
         abort(404)
+    return person
+
+
+def _flash_errors(*fields) -> None:
+    for field in fields:
+        for message in field.errors:
+            flash(f"{field.label.text}: {message}", "error")
+
+
+def _grant_form(person) -> GrantAttemptForm:
+    form = GrantAttemptForm(prefix="grant")
+    form.quiz.choices = [(q.key, q.title_in(current_language())) for q in grants.grantable_quizzes(db.session, person)]
+    return form
+
+
+@bp.get("/officers/<int:user_id>")
+@staff_only
+def officer(user_id: int):
+    person = _officer_for(user_id)
     modules = progress.active_modules(db.session)
     statuses = progress.statuses_for(db.session, [person.id], modules, now=utcnow())[person.id]
     attempts = db.session.scalars(select(Attempt).where(Attempt.user_id == person.id)
@@ -157,7 +176,8 @@ def officer(user_id: int):
     overrides = db.session.scalars(select(GradeOverride).where(GradeOverride.user_id == person.id)
                                    .order_by(GradeOverride.created_at.desc())).all()
     return render_template("trainer/officer.html", person=person, rows=[statuses[m.id] for m in modules],
-                           attempts=attempts, overrides=overrides, override_form=_override_form(person))
+                           attempts=attempts, overrides=overrides, override_form=_override_form(person),
+                           grants=grants.grants_of(db.session, person), grant_form=_grant_form(person))
 
 
 @bp.get("/officers/<int:user_id>/transcript.<fmt>")
@@ -174,9 +194,7 @@ def override(user_id: int):
     person = get_person_for(current_user, user_id)
     form = _override_form(person)
     if not form.validate_on_submit():
-        for field in (form.quiz, form.percent, form.reason):
-            for message in field.errors:
-                flash(f"{field.label.text}: {message}", "error")
+        _flash_errors(form.quiz, form.percent, form.reason)
         return redirect(url_for("trainer.officer", user_id=person.id))
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == form.quiz.data)) or abort(400)
     try:
@@ -187,6 +205,31 @@ def override(user_id: int):
         return redirect(url_for("trainer.cohorts_list"))
     db.session.commit()
     flash(_("Grade overridden. The change is in the audit log."), "success")
+    return redirect(url_for("trainer.officer", user_id=person.id))
+
+
+@bp.post("/officers/<int:user_id>/grant-attempt")
+@staff_only
+def grant_attempt(user_id: int):
+    """One more attempt at a quiz for an officer of the trainer's cohorts, with a reason (audited)."""
+    person = _officer_for(user_id)
+    form = _grant_form(person)
+    if not form.validate_on_submit():
+        _flash_errors(form.quiz, form.reason)
+        return redirect(url_for("trainer.officer", user_id=person.id))
+    quiz = db.session.scalar(select(Quiz).where(Quiz.key == form.quiz.data)) or abort(400)
+    try:
+        granted = grants.grant_attempt(db.session, current_user, person, quiz, form.reason.data, utcnow())
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("trainer.officer", user_id=person.id))
+    db.session.commit()
+    flash(_("%(name)s may take “%(quiz)s” once more. The grant is in the audit log.",
+            name=person.full_name, quiz=quiz.title_in(current_language())), "success")
+    if granted.answers_seen:
+        flash(_("%(name)s has already been shown the correct answers of this quiz.", name=person.full_name),
+              "warning")
     return redirect(url_for("trainer.officer", user_id=person.id))
 
 
@@ -215,9 +258,12 @@ def release(cohort_id: int):
     if not EmptyForm().validate_on_submit() or not request.form.get("quiz"):
         abort(400)
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == request.form["quiz"], Quiz.retired.is_(False)))
-    if quiz is None or not releases.withheld(quiz):
+    if quiz is None or not review_policy.releasable(quiz):
         abort(404)
-    if releases.release(db.session, current_user, quiz, cohort, utcnow()):
+    now = utcnow()
+    if releases.release(db.session, current_user, quiz, cohort, now):
+        # Completions (and certificates) that waited for these results are recorded now.
+        certificate_service.record_completions_for(db.session, releases.officers_reached(db.session, cohort), now)
         flash(_("Results released: the officers of %(cohort)s now see their results of %(quiz)s.",
                 cohort=cohort.name, quiz=quiz.title_in(current_language())), "success")
     db.session.commit()
