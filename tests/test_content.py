@@ -176,3 +176,6 @@ def test_keyed_answers_are_spread_over_option_positions(package, quiz_key):
     leading = [keys for keys in multiples if keys == tuple(range(len(keys)))]
     assert len(leading) <= len(multiples) // 2, f"{quiz_key}: multiple-response keys {multiples}"
     assert len(set(multiples)) > 1 or len(multiples) < 2, f"{quiz_key}: every multiple response keyed {multiples}"
+    true_false = [d["answer"] for d in definitions if d["type"] == "truefalse"]
+    if len(true_false) >= 3:
+        assert set(true_false) == {True, False}, f"{quiz_key}: every true/false keyed {true_false[0]}"
