@@ -111,7 +111,14 @@ def test_no_duplicate_stems_anywhere(package):
     assert [s for s, n in stems.items() if n > 1] == []
 
 
-def test_pre_and_post_tests_are_parallel_and_cover_every_module_equally(package):
+def keyed_texts(definition: dict) -> set[str]:
+    return {o["text"]["en"].strip().lower() for o in definition.get("options", []) if o["correct"]}
+
+
+def test_pre_and_post_tests_are_matched_pairs_covering_every_objective(package):
+    """Slot k of the pre-test and of the post-test test the same objectives with the same kind of item
+    (type, scenario or not, judgement or not) and different content, so that knowledge gain compares like
+    with like."""
     forms = {q.kind: q for q in package.quizzes if q.kind in ("pre-test", "post-test")}
     assert set(forms) == {"pre-test", "post-test"}
     objective_module = {key: m.key for m in package.modules for key, _ in m.objectives}
@@ -120,10 +127,18 @@ def test_pre_and_post_tests_are_parallel_and_cover_every_module_equally(package)
     for form in (pre, post):
         per_module = Counter(objective_module[q.definition["objectives"][0]] for q in form)
         assert set(per_module.values()) == {5} and len(per_module) == 6
-    # Item k of each form tests the same objective with a different item.
+        assert {o for q in form for o in q.definition["objectives"]} == set(objective_module), "all 36 objectives"
+        # No item cues another: two items of one form never share a keyed answer.
+        keyed = [text for q in form for text in keyed_texts(q.definition)]
+        assert len(keyed) == len(set(keyed)), [t for t, n in Counter(keyed).items() if n > 1]
     for a, b in zip(pre, post):
-        assert a.definition["objectives"] == b.definition["objectives"]
-        assert full_stem(a.definition) != full_stem(b.definition)
+        first, second = a.definition, b.definition
+        assert first["objectives"] == second["objectives"], (a.key, b.key)
+        assert first["type"] == second["type"], (a.key, b.key)
+        assert bool(first.get("case")) == bool(second.get("case")), (a.key, b.key)
+        assert bool(first.get("judgement")) == bool(second.get("judgement")), (a.key, b.key)
+        assert len(first.get("options", [])) == len(second.get("options", [])), (a.key, b.key)
+        assert full_stem(first) != full_stem(second), (a.key, b.key)
 
 
 def test_every_scenario_case_is_set_somewhere_real(package):
@@ -174,3 +189,6 @@ def test_keyed_answers_are_spread_over_option_positions(package, quiz_key):
     leading = [keys for keys in multiples if keys == tuple(range(len(keys)))]
     assert len(leading) <= len(multiples) // 2, f"{quiz_key}: multiple-response keys {multiples}"
     assert len(set(multiples)) > 1 or len(multiples) < 2, f"{quiz_key}: every multiple response keyed {multiples}"
+    true_false = [d["answer"] for d in definitions if d["type"] == "truefalse"]
+    if len(true_false) >= 3:
+        assert set(true_false) == {True, False}, f"{quiz_key}: every true/false keyed {true_false[0]}"
