@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from course.extensions import db
 from course.models import Role
+from course.models._types import utcnow
 from course.package import apply_package, read_package
 from course.package.reader import question_source_hash, short_hash
 from course.services import users
@@ -40,7 +41,7 @@ def load_course(path: Path, show_progress: bool = True):
     steps = len(package.modules) + len(package.quizzes)
     with click.progressbar(length=steps, label="Loading course", file=sys.stderr,
                            show_pos=True, hidden=not show_progress) as bar:
-        summary = apply_package(db.session, package, progress=lambda _label: bar.update(1))
+        summary = apply_package(db.session, package, progress=lambda _label: bar.update(1), now=utcnow())
     db.session.commit()
     return package, summary
 
@@ -50,7 +51,6 @@ def _demo_cohort(accounts: dict) -> None:
     so a trial shows the officer's scores in the trainer's gradebook at once."""
     from datetime import timedelta
 
-    from course.models._types import utcnow
     from course.services import assignments, cohorts
     cohort = cohorts.cohort_by_name(db.session, DEMO_COHORT) or cohorts.create_cohort(
         db.session, accounts["admin"], DEMO_COHORT, "Created by `flask demo` for a local trial.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 import tempfile
 import zipfile
 from contextlib import contextmanager
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
@@ -49,18 +50,18 @@ def unpacked(content: bytes):
         yield root
 
 
-def preview(session: Session, package: Package) -> SyncSummary | None:
+def preview(session: Session, package: Package, now: datetime) -> SyncSummary | None:
     """What applying would change, computed inside a transaction that is then rolled back."""
     if package.errors:
         return None
     with session.begin_nested() as savepoint:
-        summary = apply_package(session, package)
+        summary = apply_package(session, package, now=now)
         savepoint.rollback()
     return summary
 
 
-def publish(session: Session, actor: User, package: Package, source: str) -> SyncSummary:
-    summary = apply_package(session, package)
+def publish(session: Session, actor: User, package: Package, source: str, now: datetime) -> SyncSummary:
+    summary = apply_package(session, package, now=now)
     audit.record(session, actor, "course.publish", "course", None, source=source,
                  added={k: len(v) for k, v in summary.added.items()},
                  changed={k: len(v) for k, v in summary.changed.items()},
