@@ -57,6 +57,7 @@ from course.db import Base, make_engine  # noqa: E402
 from course.migrate import upgrade_engine  # noqa: E402
 from course.models import (Assignment, AuditEntry, Cohort, CohortMember, CohortTrainer,  # noqa: E402
                            GradeOverride, Lesson, Module, Question, Quiz, User)
+from course.models._types import utcnow  # noqa: E402
 from course.package import apply_package, read_package  # noqa: E402
 from course.questions import score_response  # noqa: E402
 from course.services.users import hash_password  # noqa: E402
@@ -692,7 +693,7 @@ def generate(url: str, officers: int, seed: int, reset: bool, course: str, batch
     if package.errors:
         raise click.ClickException("the course package has errors:\n" + "\n".join(map(str, package.errors[:20])))
     with Session(engine) as session:
-        apply_package(session, package)
+        apply_package(session, package, now=utcnow())
         session.commit()
     timings["course (read_package + apply_package)"] = time.perf_counter() - step
 

@@ -9,6 +9,7 @@ from flask import Flask, current_app
 
 from course.extensions import db
 from course.models import Role
+from course.models._types import utcnow
 from course.package import read_package
 from course.package.reader import question_source_hash, short_hash
 from course.services import publishing, users
@@ -41,7 +42,8 @@ def load_course(path: Path, source: str, show_progress: bool = True):
     steps = len(package.modules) + len(package.quizzes)
     with click.progressbar(length=steps, label="Loading course", file=sys.stderr,
                            show_pos=True, hidden=not show_progress) as bar:
-        summary = publishing.publish(db.session, None, package, source, progress=lambda _label: bar.update(1))
+        summary = publishing.publish(db.session, None, package, source, now=utcnow(),
+                                     progress=lambda _label: bar.update(1))
     db.session.commit()
     return package, summary
 
@@ -64,7 +66,7 @@ def prepare_installation(path: Path) -> None:
         click.echo(f"Course loaded: {len(package.modules)} modules, "
                    f"{sum(len(q.questions) for q in package.quizzes)} questions.")
     elif (publishing.published_fingerprint(db.session) is None
-          and publishing.folder_matches_published(db.session, path)):
+          and publishing.folder_matches_published(db.session, path, utcnow())):
         db.session.commit()  # published before fingerprints were kept, and the same: nothing to say
     elif publishing.folder_differs(db.session, path):
         click.secho(f"The course folder ({path}) differs from the published course; it was not loaded. "
@@ -98,7 +100,6 @@ def _demo_cohort(accounts: dict) -> None:
     so a trial shows the officer's scores in the trainer's gradebook at once."""
     from datetime import timedelta
 
-    from course.models._types import utcnow
     from course.services import assignments, cohorts
     cohort = cohorts.cohort_by_name(db.session, DEMO_COHORT) or cohorts.create_cohort(
         db.session, accounts["admin"], DEMO_COHORT, "Created by `flask demo` for a local trial.")

@@ -27,6 +27,7 @@ from xml.sax.saxutils import quoteattr
 from markupsafe import Markup, escape
 
 from course.markdown import render_markdown
+from course.services.referrals import MARKER as REFERRAL_BOX
 from course.questions import get_type
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "marsa.css"
@@ -57,6 +58,7 @@ STRINGS = {
         "explanation": "Explanation", "correct_answer": "Correct answer:", "result": "Your result",
         "no_js": "The quiz needs JavaScript. The lessons can be read without it.",
         "key_note": "Your answers are scored in this browser window.",
+        "referral_contacts": "Your institute's referral contacts are shown in this lesson on Marsa. Ask your supervisor whom to call at your post.",
         # Used by player.js:
         "js_no_lms": "No connection to a learning platform was found: your progress is not being saved.",
         "js_lms_error": "The learning platform refused to save some data (error {code}).",
@@ -84,6 +86,7 @@ STRINGS = {
         "explanation": "الشرح", "correct_answer": "الإجابة الصحيحة:", "result": "نتيجتك",
         "no_js": "يحتاج الاختبار إلى JavaScript. يمكن قراءة الدروس بدونه.",
         "key_note": "تُصحَّح إجاباتك في نافذة المتصفح هذه.",
+        "referral_contacts": "تُعرض جهات الاتصال الخاصة بالإحالة في معهدك في هذا الدرس على منصة مرسى. اسأل رئيسك المباشر عمّن تتصل به في موقع عملك.",
         "js_no_lms": "لم يُعثر على اتصال بمنصة التعلم: تقدمك لا يُحفظ.",
         "js_lms_error": "رفضت منصة التعلم حفظ بعض البيانات (الخطأ {code}).",
         "js_score": "درجتك: {score}%", "js_passed": "ناجح. درجة النجاح {mark}%.",
@@ -321,7 +324,8 @@ class _Builder:
         translated = lang in lesson.texts
         article_lang = "" if translated else ' lang="en" dir="ltr"'
         notice = "" if translated else f'<p class="notice">{escape(self.s("not_translated"))}</p>'
-        html = _scoped_ids(_md(body), f"l{number}-")
+        html = _scoped_ids(_md(body), f"l{number}-").replace(
+            REFERRAL_BOX, f'<div class="box box-note" role="note"><p>{escape(self.s("referral_contacts"))}</p></div>')
         pager = []
         previous = "#overview" if number == 1 else f"#lesson-{number - 1}"
         previous_title = self.s("overview") if number == 1 else _text(self.module.lessons[number - 2].title, lang)

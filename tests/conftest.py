@@ -15,6 +15,7 @@ from course.db import Base, make_engine
 from course.extensions import db as database
 from course.migrate import upgrade_engine
 from course.models import Role
+from course.models._types import utcnow
 from course.package import apply_package, read_package
 from course.services.users import create_user
 
@@ -126,7 +127,7 @@ def login():
 def load_package(app, path: Path):
     with app.app_context():
         package = read_package(path)
-        summary = apply_package(database.session, package)
+        summary = apply_package(database.session, package, now=utcnow())
         database.session.commit()
         return summary
 

@@ -2,6 +2,7 @@
 import pytest
 from sqlalchemy import func, select
 
+from course.models._types import utcnow
 from course.models import Question, Role, User
 from tests.conftest import MINI_COURSE
 
@@ -137,7 +138,7 @@ def test_restarting_never_replaces_the_course_published_in_the_browser(make_app,
     assert app.test_cli_runner().invoke(args=["prepare"]).exit_code == 0
     assert _question_count(session) == 2
     with app.app_context():  # what Administration > Course content does with an uploaded package
-        publishing.publish(db.session, None, read_package(course_copy), "newer.zip")
+        publishing.publish(db.session, None, read_package(course_copy), "newer.zip", now=utcnow())
         db.session.commit()
     assert _question_count(session) == 3
     restart = app.test_cli_runner().invoke(args=["prepare"])
@@ -161,7 +162,7 @@ def admin_on_published_folder(make_app, make_user, login, course_copy):
     from course.services import publishing
     app = make_app(COURSE_DIR=str(course_copy))
     with app.app_context():
-        publishing.publish(db.session, None, read_package(course_copy), "first start")
+        publishing.publish(db.session, None, read_package(course_copy), "first start", now=utcnow())
         db.session.commit()
     make_user(Role.ADMIN, "boss")
     client = app.test_client()

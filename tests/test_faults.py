@@ -27,6 +27,7 @@ from course.db import make_engine
 from course.extensions import db as database
 from course.migrate import upgrade_engine
 from course.models import Attempt, AttemptAnswer, AttemptState, Role, User
+from course.models._types import utcnow
 from course.package import apply_package, read_package
 from course.services.users import create_user
 from tests.conftest import MINI_COURSE, PASSWORD
@@ -503,7 +504,7 @@ def test_disk_full_under_sqlite_then_retry_after_space_is_freed(tmp_path):
         engine = make_engine(url)
         upgrade_engine(engine)
         with Session(engine) as own:
-            apply_package(own, read_package(MINI_COURSE))
+            apply_package(own, read_package(MINI_COURSE), now=utcnow())
             create_user(own, username="amal", password=PASSWORD, role=Role.OFFICER, full_name="Test Amal")
             own.commit()
         engine.dispose()  # the last connection out checkpoints the WAL into the file

@@ -6,6 +6,7 @@ from sqlalchemy import func, select
 
 from course.extensions import db
 from course.models import Lesson, Question, QuestionVersion
+from course.models._types import utcnow
 from course.package import read_package
 from course.package.reader import question_source_hash
 from course.package.sync import PackageRejected, apply_package
@@ -184,7 +185,7 @@ def test_broken_package_is_refused_whole(app, course_copy):
     edit(course_copy / "quizzes/basics.yaml", "type: truefalse", "type: essay")
     with app.app_context():
         with pytest.raises(PackageRejected):
-            apply_package(db.session, read_package(course_copy))
+            apply_package(db.session, read_package(course_copy), now=utcnow())
         db.session.rollback()
         question = db.session.scalar(select(Question).where(Question.key == "b-q1"))
         assert question.current_version.definition["stem"]["en"] == "Who has a legal definition in a treaty?"

@@ -5,7 +5,8 @@
 ``certificates``: completions recorded once, and the certificates issued for them.
 """
 from course.models.certificates import Certificate, CertificateKind, CourseCompletion, ModuleCompletion
-from course.models.content import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz
+from course.models.content import (Lesson, LessonText, Module, ModuleChange, Objective, Question, QuestionVersion,
+                                   Quiz)
 from course.models.institute import (Assignment, AttemptGrant, AuditEntry, Cohort, CohortMember, CohortTrainer,
                                      GradeOverride, ImportBatch, ReferralContact, ResultRelease, Setting)
 from course.models.learning import Attempt, AttemptAnswer, AttemptState, IllegalTransition, LessonRead
@@ -17,5 +18,5 @@ __all__ = [
     "ImportBatch",
     "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",
     "ReferralContact", "ResultRelease", "Setting", "XapiOutboxEntry", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead", "LoginSession",
-    "LessonText", "Module", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",
+    "LessonText", "Module", "ModuleChange", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",
 ]

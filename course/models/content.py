@@ -57,6 +57,20 @@ class Module(Base):
         return [lesson for lesson in self.lessons if not lesson.retired]
 
 
+class ModuleChange(Base):
+    """A material correction to a module, as its ``changes:`` note in module.yaml says, and when it
+    was first published: officers who completed the module before then are told what changed."""
+
+    __tablename__ = "module_changes"
+    __table_args__ = (UniqueConstraint("module_id", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    module_id: Mapped[int] = mapped_column(ForeignKey("modules.id"), index=True)
+    key: Mapped[str] = mapped_column(String(80))
+    note: Mapped[dict] = mapped_column(JSON)
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime())
+
+
 class Objective(Base):
     __tablename__ = "objectives"
 

@@ -60,6 +60,8 @@ class ModuleData:
     references: list
     objectives: list[tuple[str, dict]]
     lessons: list[LessonData] = field(default_factory=list)
+    #: Notes on material corrections, oldest first: (id, {language: text}).
+    changes: list[tuple[str, dict]] = field(default_factory=list)
 
 
 @dataclass
@@ -283,6 +285,39 @@ def _read_course_file(path: Path, report: _Reporter) -> CourseData | None:
     return CourseData(key=key, title=title, institute=institute, certificate=certificate)
 
 
+def _read_changes(data: LineDict, path: Path, report: _Reporter) -> list[tuple[str, dict]]:
+    """``changes:``: one note per material correction, ``{id, note: {en, ar}}``. Officers who
+    completed the module before a note was first published see it on their dashboard."""
+    raw = data.get("changes")
+    if raw is None:
+        return []
+    if not isinstance(raw, list):
+        report(path, data.line_of("changes"), "changes", "must be a list of {id, note}")
+        return []
+    changes, seen = [], set()
+    for index, entry in enumerate(raw, start=1):
+        if not isinstance(entry, LineDict):
+            report(path, data.line_of("changes"), f"changes[{index}]", "must be a mapping with id and note")
+            continue
+        for unknown in [k for k in entry if k not in ("id", "note")]:
+            report(path, entry.line_of(unknown), f"changes[{index}].{unknown}", "unknown field; use id, note")
+        change_key = _id_field(entry, "id", path, report)
+        note = _text_field(entry, "note", path, report)
+        if change_key in seen:
+            report(path, entry.line_of("id"), "id", f"duplicate change id {change_key!r} in this module")
+            continue
+        if change_key and note:
+            seen.add(change_key)
+            if len(note.get("en", "")) > 600:
+                report(path, entry.line_of("note"), f"changes[{index}].note", "keep a change note under 600 characters")
+            for lang in LANGUAGES:
+                if lang != "en" and not note.get(lang):
+                    report(path, entry.line_of("note"), f"changes[{index}].note",
+                           f"no {lang} text: officers reading in {lang} see the English note", "warning")
+            changes.append((change_key, note))
+    return changes
+
+
 def _read_module(module_dir: Path, report: _Reporter, claim) -> ModuleData | None:
     match = MODULE_DIR_RE.match(module_dir.name)
     if not match:
@@ -338,11 +373,12 @@ def _read_module(module_dir: Path, report: _Reporter, claim) -> ModuleData | Non
             text = _text_field(objective, "text", meta_path, report)
             if objective_key and claim("objective", objective_key, meta_path, objective.line_of("id")) and text:
                 objectives.append((objective_key, text))
+    changes = _read_changes(data, meta_path, report)
     if not (key and title):
         return None
     module = ModuleData(key=key, slug=match.group(2), position=position, title=title, summary=summary,
                         minutes=minutes, required=required, completion=completion,
-                        references=[str(r) for r in references], objectives=objectives)
+                        references=[str(r) for r in references], objectives=objectives, changes=changes)
     module.lessons = _read_lessons(module_dir, report, claim)
     if not module.lessons:
         report(meta_path, 1, "lessons", "the module has no lesson files (NN-slug.en.md)")

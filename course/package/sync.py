@@ -1,18 +1,21 @@
 """Publish a checked package into the database, in the caller's transaction.
 
 Unchanged rows are left alone; a changed question gets a new version; anything that left the
-package is retired, never deleted. The caller commits (or rolls back for a dry run), so a
+package is retired, never deleted (only a change note taken out of a module.yaml is removed, as its
+author withdrew it). The caller commits (or rolls back for a dry run), so a
 package is applied whole or not at all.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import datetime
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import Lesson, LessonText, Module, Objective, Question, QuestionVersion, Quiz, Setting
+from course.models import (Lesson, LessonText, Module, ModuleChange, Objective, Question, QuestionVersion, Quiz,
+                           Setting)
 from course.package.reader import Package, content_hash, short_hash
 from course.services.catalog import CATALOG_STAMP, stamp_changed
 
@@ -26,6 +29,7 @@ _LINES = {
         "lessons": _l("added %(num)s lessons: %(keys)s"),
         "quizzes": _l("added %(num)s quizzes: %(keys)s"),
         "questions": _l("added %(num)s questions: %(keys)s"),
+        "changes": _l("added %(num)s change notes: %(keys)s"),
     },
     "changed": {
         "course": _l("changed %(num)s course: %(keys)s"),
@@ -34,6 +38,7 @@ _LINES = {
         "lessons": _l("changed %(num)s lessons: %(keys)s"),
         "quizzes": _l("changed %(num)s quizzes: %(keys)s"),
         "questions": _l("changed %(num)s questions: %(keys)s"),
+        "changes": _l("changed %(num)s change notes: %(keys)s"),
     },
     "retired": {
         "modules": _l("retired %(num)s modules: %(keys)s"),
@@ -41,6 +46,7 @@ _LINES = {
         "lessons": _l("retired %(num)s lessons: %(keys)s"),
         "quizzes": _l("retired %(num)s quizzes: %(keys)s"),
         "questions": _l("retired %(num)s questions: %(keys)s"),
+        "changes": _l("withdrew %(num)s change notes: %(keys)s"),
     },
 }
 _UNCHANGED = {
@@ -90,7 +96,8 @@ class SyncSummary:
         return out
 
 
-def apply_package(session: Session, package: Package, progress=None) -> SyncSummary:
+def apply_package(session: Session, package: Package, progress=None, *, now: datetime) -> SyncSummary:
+    """Publish ``package``; ``now`` dates the change notes it publishes for the first time."""
     if package.errors:
         raise PackageRejected(package.errors)
     summary = SyncSummary()
@@ -142,6 +149,7 @@ def apply_package(session: Session, package: Package, progress=None) -> SyncSumm
                 summary.note("changed", "objectives", key)
             else:
                 summary.same("objectives")
+        _sync_changes(session, module, data, summary, now)
         for lesson_data in data.lessons:
             seen_lessons.add(lesson_data.key)
             texts = {lang: (body, short_hash(body), source) for lang, (body, source) in lesson_data.texts.items()}
@@ -196,6 +204,23 @@ def apply_package(session: Session, package: Package, progress=None) -> SyncSumm
         stamp_changed(session)  # every process reloads its copy of the course on its next request
     session.flush()
     return summary
+
+
+def _sync_changes(session: Session, module: Module, data, summary: SyncSummary, now: datetime) -> None:
+    """A change note keeps the date it was first published; its text may be corrected later. A note
+    taken out of module.yaml is withdrawn."""
+    existing = {c.key: c for c in session.scalars(select(ModuleChange).where(ModuleChange.module_id == module.id))}
+    for key, note in data.changes:
+        change = existing.pop(key, None)
+        if change is None:
+            session.add(ModuleChange(module_id=module.id, key=key, note=note, published_at=now))
+            summary.note("added", "changes", f"{data.key}/{key}")
+        elif change.note != note:
+            change.note = note
+            summary.note("changed", "changes", f"{data.key}/{key}")
+    for change in existing.values():
+        session.delete(change)
+        summary.note("retired", "changes", f"{data.key}/{change.key}")
 
 
 #: The ``settings`` row that holds course.yaml (see ``course.services.certificates.course_settings``).

@@ -14,7 +14,8 @@ from sqlalchemy import Select, bindparam, case, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from course.models import Attempt, AttemptState, GradeOverride, Lesson, LessonRead, Module, Quiz, User
+from course.models import (Attempt, AttemptState, GradeOverride, Lesson, LessonRead, Module, ModuleChange,
+                           ModuleCompletion, Quiz, User)
 from course.services import review_policy
 from course.services.assignments import Due, due_dates_for
 from course.services import xapi_events
@@ -257,3 +258,26 @@ def statuses_one_by_one(session: Session, user_ids: list[int], modules: list[Mod
                     overridden=overridden, now=now, awaiting_release=awaiting, grade_hidden=grade_hidden)
             yield user_id, by_module
     return each_officer()
+
+
+class ModuleUpdate(NamedTuple):
+    """A material correction published after the officer completed the module."""
+
+    completed_at: datetime
+    published_at: datetime
+    note: dict
+
+
+def updates_since_completion(session: Session, user_id: int) -> dict[int, list[ModuleUpdate]]:
+    """Module id -> the change notes published after this officer completed that module, oldest
+    first. The completion itself is never touched: the officer only learns what changed."""
+    rows = session.execute(
+        select(ModuleChange.module_id, ModuleCompletion.completed_at, ModuleChange.published_at, ModuleChange.note)
+        .join(ModuleCompletion, (ModuleCompletion.module_id == ModuleChange.module_id)
+              & (ModuleCompletion.user_id == user_id))
+        .where(ModuleChange.published_at > ModuleCompletion.completed_at)
+        .order_by(ModuleChange.module_id, ModuleChange.published_at, ModuleChange.id))
+    out: dict[int, list[ModuleUpdate]] = {}
+    for module_id, completed_at, published_at, note in rows:
+        out.setdefault(module_id, []).append(ModuleUpdate(completed_at, published_at, note))
+    return out

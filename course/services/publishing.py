@@ -12,6 +12,7 @@ import hashlib
 import tempfile
 import zipfile
 from contextlib import contextmanager
+from datetime import datetime
 from io import BytesIO
 from pathlib import Path, PurePosixPath
 
@@ -64,11 +65,11 @@ def folder_differs(session: Session, folder: Path) -> bool:
     return published_fingerprint(session) != source_fingerprint(folder)
 
 
-def folder_matches_published(session: Session, folder: Path) -> bool:
+def folder_matches_published(session: Session, folder: Path, now: datetime) -> bool:
     """For a course published before fingerprints were kept: when the folder's package would
     change nothing, record its fingerprint as the published one (and say so)."""
     package = read_package(folder)
-    summary = preview(session, package)
+    summary = preview(session, package, now)
     if summary is None or summary.has_changes:
         return False
     record_published_source(session, source_fingerprint(folder), "course folder (already published)")
@@ -114,20 +115,21 @@ def unpacked(content: bytes):
         yield root
 
 
-def preview(session: Session, package: Package) -> SyncSummary | None:
+def preview(session: Session, package: Package, now: datetime) -> SyncSummary | None:
     """What applying would change, computed inside a transaction that is then rolled back."""
     if package.errors:
         return None
     with session.begin_nested() as savepoint:
-        summary = apply_package(session, package)
+        summary = apply_package(session, package, now=now)
         savepoint.rollback()
     return summary
 
 
-def publish(session: Session, actor: User | None, package: Package, source: str, progress=None) -> SyncSummary:
+def publish(session: Session, actor: User | None, package: Package, source: str, now: datetime,
+            progress=None) -> SyncSummary:
     """Apply ``package`` and audit it; ``actor`` is None for the command line. Every load goes
     through here, so none escapes the audit log."""
-    summary = apply_package(session, package, progress=progress)
+    summary = apply_package(session, package, progress=progress, now=now)
     fingerprint = source_fingerprint(package.root)
     record_published_source(session, fingerprint, source)
     audit.record(session, actor, "course.publish", "course", None, source=source, fingerprint=fingerprint[:16],

@@ -66,5 +66,10 @@ def attempt_regraded(session: Session, attempt: Attempt, question: Question, now
 
 
 def _result_reportable(session: Session, attempt: Attempt) -> bool:
-    return review_policy.review_of(session, attempt).state not in (review_policy.AWAITING_RELEASE,
-                                                                    review_policy.AWAITING_GRADING)
+    """Whether the officer may see the attempt's result: the review policy's own test for
+    "awaiting grading" and "awaiting release", without the rest of a review (a submit pays for it)."""
+    if attempt.percent is None:
+        return False  # awaiting a trainer's grading
+    if not review_policy.holds_until_release(attempt.quiz):
+        return True
+    return attempt.quiz_id in review_policy.released_quiz_ids(session, attempt.user_id)

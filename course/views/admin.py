@@ -545,7 +545,7 @@ def _with_package(source: str, action):
 def course_preview(source: str):
     def show(package, label, problem=None):
         problems = [problem] if problem else package.problems
-        summary = publishing.preview(db.session, package) if package is not None else None
+        summary = publishing.preview(db.session, package, now=utcnow()) if package is not None else None
         return render_template("admin/course_preview.html", problems=problems, summary=summary, source=source,
                                label=label, form=EmptyForm(prefix="apply"),
                                folder_differs=source == "folder" and _course_update())
@@ -570,7 +570,7 @@ def course_apply(source: str):
         if package is None or package.errors:
             flash(_("The package has errors; nothing was changed."), "error")
             return redirect(url_for("admin.course_preview", source=source))
-        summary = publishing.publish(db.session, current_user, package, label)
+        summary = publishing.publish(db.session, current_user, package, label, now=utcnow())
         db.session.commit()
         flash(_("Published: %(summary)s", summary="; ".join(summary.lines())), "success")
         return redirect(url_for("admin.course"))

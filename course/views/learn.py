@@ -67,7 +67,9 @@ def dashboard():
     others = [r for r in rows if not r.assigned]
     if not current_user.is_staff and not assignments.show_unassigned_modules(db.session) and assigned:
         others = []
-    return render_template("learn/dashboard.html", assigned=assigned, others=others, rows=rows, tests=tests)
+    updates = progress.updates_since_completion(db.session, current_user.id)
+    return render_template("learn/dashboard.html", assigned=assigned, others=others, rows=rows, tests=tests,
+                           updates=updates)
 
 
 @bp.get("/modules/<slug>")

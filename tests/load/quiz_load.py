@@ -32,6 +32,7 @@ from sqlalchemy import func, select, text  # noqa: E402
 from course.db import Base, make_engine  # noqa: E402
 from course.migrate import upgrade_engine  # noqa: E402
 from course.models import Attempt, AttemptAnswer, Quiz, Role, User  # noqa: E402
+from course.models._types import utcnow  # noqa: E402
 from course.package import apply_package, read_package  # noqa: E402
 from course.services.users import hash_password  # noqa: E402
 from tests.support.live import Browserish, free_port, start_server, stop_server  # noqa: E402
@@ -52,7 +53,7 @@ def prepare(url: str, officers: int) -> str:
     upgrade_engine(engine)
     from sqlalchemy.orm import Session
     with Session(engine) as session:
-        apply_package(session, read_package(ROOT))
+        apply_package(session, read_package(ROOT), now=utcnow())
         digest = hash_password(PASSWORD)  # one hash for all: scrypt is slow by design
         session.execute(User.__table__.insert(), [
             {"username": f"load{i}", "password_hash": digest, "role": Role.OFFICER.value,
