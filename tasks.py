@@ -135,7 +135,8 @@ def apt_get(*args: str, tries: int = 6, pause: float = 20.0) -> None:
                      f"({held}). Let it finish (or run 'apt-get install chromium' yourself), then run this again.")
         say(f"apt is busy: another program holds its lock ({held}). Waiting {int(pause)} s, "
             f"then trying again ({attempt}/{tries - 1}).")
-        time.sleep(pause)
+        if pause > 0:
+            time.sleep(pause)
 
 
 def ensure_chromium() -> None:

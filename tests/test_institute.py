@@ -2,7 +2,7 @@
 import csv
 import io
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -243,8 +243,8 @@ def test_assignments_with_due_dates_show_first_and_overdue(admin_client, app, lo
 def test_due_date_before_start_is_refused(admin_client, two_cohorts, session):
     a, _b, _people = two_cohorts
     admin_client.post(f"/admin/cohorts/{a.id}/assignments",
-                      data={"assign-module": "basics", "assign-starts_on": "2026-12-10",
-                            "assign-due_on": "2026-12-01"})
+                      data={"assign-module": "basics", "assign-starts_on": str(date.today() + timedelta(days=10)),
+                            "assign-due_on": str(date.today() + timedelta(days=1))})
     from course.models import Assignment
     assert session.scalar(select(func.count()).select_from(Assignment)) == 0
 

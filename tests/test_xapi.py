@@ -62,7 +62,7 @@ def assert_valid_statement(statement: dict) -> None:
 
 def test_a_full_journey_produces_valid_statements(app, mini_course, make_user, session):
     officer = make_user(username="amal")
-    began = datetime(2026, 12, 1, 8, 0, tzinfo=timezone.utc)
+    began = NOW - timedelta(days=6)
     for lesson in session.scalars(select(Lesson)):
         mark_read(session, officer, lesson, began)
     quiz = session.scalar(select(Quiz))
@@ -92,16 +92,19 @@ def test_a_full_journey_produces_valid_statements(app, mini_course, make_user, s
 
 def test_export_command_writes_json_lines(app, mini_course, make_user, session, tmp_path):
     officer = make_user(username="amal")
-    mark_read(session, officer, session.scalar(select(Lesson)), datetime(2026, 12, 2, tzinfo=timezone.utc))
+    read_on = (NOW - timedelta(days=5)).date()
+    mark_read(session, officer, session.scalar(select(Lesson)), datetime.combine(read_on, datetime.min.time(),
+                                                                                 timezone.utc))
     session.commit()
     target = tmp_path / "statements.jsonl"
-    result = app.test_cli_runner().invoke(args=["export", "xapi", "--since", "2026-12-01", "-o", str(target),
+    day_before, day_after = (read_on - timedelta(days=1)).isoformat(), (read_on + timedelta(days=1)).isoformat()
+    result = app.test_cli_runner().invoke(args=["export", "xapi", "--since", day_before, "-o", str(target),
                                                 "--base-url", "https://marsa.example.org"])
     assert result.exit_code == 0, result.output
     lines = target.read_text().splitlines()
     assert len(lines) == 1
     assert_valid_statement(json.loads(lines[0]))
-    none = app.test_cli_runner().invoke(args=["export", "xapi", "--since", "2026-12-03", "-o", str(target)])
+    none = app.test_cli_runner().invoke(args=["export", "xapi", "--since", day_after, "-o", str(target)])
     assert none.exit_code == 0 and target.read_text() == ""
     bad = app.test_cli_runner().invoke(args=["export", "xapi", "--since", "yesterday"])
     assert bad.exit_code == 2 and "use a date like" in bad.output
