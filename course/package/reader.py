@@ -544,6 +544,7 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
     else:
         for index, raw in enumerate(raw_questions, start=1):
             questions.extend(_read_question(raw, path, report, claim, objectives, f"questions[{index}]"))
+    _check_key_positions(questions, path, data.line_of("questions") or 1, report)
     overlay_path = path.with_name(f"{path.stem}.ar.yaml")
     if overlay_path.exists():
         _apply_overlay(overlay_path, "ar", questions, report, title)
@@ -551,6 +552,44 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
         return None
     return QuizData(key=key, module_key=module_key, kind=kind, title=title, settings=settings,
                     pairs_with=pairs_with, questions=questions)
+
+
+#: A position holding more keyed answers than chance would put there less than once in this many
+#: quizzes is reported.
+KEY_CLUSTER_ODDS = 100
+
+
+def _at_least(count: int, chances: list[float]) -> float:
+    """The probability that at least ``count`` of independent events with these chances happen."""
+    spread = [1.0]  # spread[k]: the probability that exactly k happen
+    for chance in chances:
+        spread = [(spread[k] if k < len(spread) else 0.0) * (1 - chance)
+                  + (spread[k - 1] * chance if k > 0 else 0.0) for k in range(len(spread) + 1)]
+    return sum(spread[count:])
+
+
+def _check_key_positions(questions: list[QuestionData], path: Path, line: int, report: _Reporter) -> None:
+    """Warn when the right answers cluster on one position (authors tend to write the right option
+    first, and true/false keys tend to lean one way). Pages shuffle options, but exports, printed
+    copies and quizzes with ``shuffle_options: false`` show the authored order."""
+    definitions = [q.definition for q in questions]
+    for qtype, label in (("single", "single-choice"), ("multiple", "multiple-response")):
+        keyed = [d["options"] for d in definitions if d["type"] == qtype]
+        for position in range(max((len(options) for options in keyed), default=0)):
+            chances = [sum(o["correct"] for o in options) / len(options) for options in keyed
+                       if len(options) > position]
+            count = sum(1 for options in keyed if len(options) > position and options[position]["correct"])
+            if count >= 3 and _at_least(count, chances) * KEY_CLUSTER_ODDS < 1:
+                report(path, line, "questions",
+                       f"the keyed answers cluster on option {position + 1}: it is right in {count} of {len(chances)} "
+                       f"{label} questions (about {sum(chances):.0f} by chance); rebalance the key", "warning")
+    answers = [d["answer"] for d in definitions if d["type"] == "truefalse"]
+    for value in (True, False):
+        count = answers.count(value)
+        if count >= 3 and _at_least(count, [0.5] * len(answers)) * KEY_CLUSTER_ODDS < 1:
+            report(path, line, "questions",
+                   f"the true/false keys lean one way: {str(value).lower()} in {count} of {len(answers)} "
+                   "questions; rebalance the key", "warning")
 
 
 def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report: _Reporter, title: dict | None):

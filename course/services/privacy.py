@@ -11,6 +11,7 @@ from sqlalchemy.orm import Session, selectinload
 from course.models import (Attempt, AttemptAnswer, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
                            ModuleCompletion, Role, User)
 from course.models.people import new_session_token
+from course.quizview import describe_response
 from course.services import audit
 from course.services.errors import ServiceError
 from course.services.users import hash_password
@@ -38,8 +39,11 @@ def personal_data(session: Session, user: User) -> dict:
             "quiz": a.quiz.key, "number": a.number, "state": a.state.value, "language": a.language,
             "started_at": stamp(a.started_at), "submitted_at": stamp(a.submitted_at), "score": a.score,
             "max_score": a.max_score, "percent": a.percent, "passed": a.passed,
+            # The answer as the officer read it, never by the options' authoring ids: those would
+            # tell which option is "a", the one authors tend to make right (course/answertokens.py).
             "answers": [{"question": ans.question_version.definition["id"], "version": ans.question_version.number,
-                         "response": ans.response, "score": ans.score, "saved_at": stamp(ans.saved_at)}
+                         "response": describe_response(ans.question_version.definition, ans.response, a.language),
+                         "score": ans.score, "saved_at": stamp(ans.saved_at)}
                         for ans in a.answers]} for a in attempts],
         "grade_overrides": [{"quiz_id": o.quiz_id, "percent": o.percent, "reason": o.reason,
                              "at": stamp(o.created_at)} for o in overrides],

@@ -12,6 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
 from course.access import get_attempt_for
+from course.answertokens import tokens_for
 from course.extensions import db
 from course.forms import EmptyForm
 from course.i18n import current_language
@@ -184,7 +185,8 @@ def attempt(attempt_id: int):
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     lang = current_language()
     answers = attempt_service.answers_for_page(db.session, attempt)
-    questions = [question_for_page(attempt, answer, answer.definition, lang) for answer in answers]
+    tokens = tokens_for(current_app)
+    questions = [question_for_page(attempt, answer, answer.definition, lang, tokens) for answer in answers]
     for number, question in enumerate(questions, start=1):
         question["number"] = number
     pages = paginate(questions, attempt.quiz.settings.get("questions_per_page"))
@@ -194,11 +196,17 @@ def attempt(attempt_id: int):
                            extensions_left=attempt_service.extensions_left(attempt))
 
 
+def _response_from_form(attempt_id: int, version_id: int, definition: dict, form):
+    """One question's response in a posted form, read through the attempt's tokens."""
+    fields = tokens_for(current_app).for_question(attempt_id, version_id, definition).decode_form(form)
+    return get_type(definition["type"]).from_form(definition, fields, f"q{version_id}")
+
+
 def _responses_from_form(attempt: Attempt, form) -> dict[int, object]:
     out = {}
     for answer in attempt_service.load_answers(db.session, attempt):
-        definition = answer.question_version.definition
-        response = get_type(definition["type"]).from_form(definition, form, f"q{answer.question_version_id}")
+        response = _response_from_form(attempt.id, answer.question_version_id, answer.question_version.definition,
+                                        form)
         if response is not None:
             out[answer.question_version_id] = response
     return out
@@ -220,7 +228,7 @@ def save_answer(attempt_id: int):
     # goes the long way below, which says exactly what is wrong.
     known = attempt_service.question_definition(db.session, version_id)
     if known is not None:
-        response = get_type(known[0]["type"]).from_form(known[0], request.form, f"q{version_id}")
+        response = _response_from_form(attempt_id, version_id, known[0], request.form)
         stored = attempt_service.save_answer_at_once(db.session, current_user.id, attempt_id, version_id, known,
                                                      response, seq, utcnow(), _grace())
         if stored is not None:
@@ -230,8 +238,7 @@ def save_answer(attempt_id: int):
     answer = attempt_service.find_answer(db.session, attempt, version_id)
     if answer is None:
         return jsonify(ok=False, error=_("That question is not part of this attempt.")), 400
-    definition = answer.question_version.definition
-    response = get_type(definition["type"]).from_form(definition, request.form, f"q{version_id}")
+    response = _response_from_form(attempt.id, version_id, answer.question_version.definition, request.form)
     try:
         saved = attempt_service.save_answer(db.session, attempt, version_id, response, seq, utcnow(), _grace(),
                                             answer=answer)

@@ -11,7 +11,10 @@
   var form = document.getElementById("quiz-form");
   if (!form) { return; }
   var url = form.getAttribute("data-answer-url");
-  var storageKey = "marsa-journal-" + form.getAttribute("data-attempt");
+  // The journal holds the page's own field names and values: the attempt's tokens, never the
+  // authoring ids. Journals from before tokens (no "-2-") cannot be read back and are dropped.
+  var storageKey = "marsa-journal-2-" + form.getAttribute("data-attempt");
+  try { window.localStorage.removeItem("marsa-journal-" + form.getAttribute("data-attempt")); } catch (e) { /* none */ }
   var token = form.querySelector("input[name=csrf_token]").value;
   var statusBox = document.getElementById("save-status");
   var inflight = {};
