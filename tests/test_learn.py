@@ -92,7 +92,7 @@ def test_quiz_page_carries_no_answer_key(client, officer, login):
 def test_officer_cannot_see_another_officers_attempt(client, app, officer, make_user, login):
     login(client, "amal")
     attempt_id = start(client)
-    client.post(f"/attempts/{attempt_id}/submit", data={})
+    client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     make_user(username="other")
     other = app.test_client()
     login(other, "other")
@@ -157,8 +157,8 @@ def test_submitting_twice_gives_the_same_result(client, officer, login, session)
     attempt_id = start(client)
     answer = versions(session, attempt_id)["b-q1"]
     q1 = f"q{answer.question_version_id}"
-    client.post(f"/attempts/{attempt_id}/submit", data={q1: value(client, answer, "a")})
-    client.post(f"/attempts/{attempt_id}/submit", data={q1: value(client, answer, "b")})
+    client.post(f"/attempts/{attempt_id}/submit", data={q1: value(client, answer, "a"), "confirmed": "1"})
+    client.post(f"/attempts/{attempt_id}/submit", data={q1: value(client, answer, "b"), "confirmed": "1"})
     session.expire_all()
     attempt = session.get(Attempt, attempt_id)
     assert attempt.state == AttemptState.SUBMITTED and attempt.score == 1.0
@@ -185,7 +185,7 @@ def test_attempts_are_limited_by_the_preset(client, officer, login):
     login(client, "amal")
     for _ in range(3):
         attempt_id = start(client)
-        client.post(f"/attempts/{attempt_id}/submit", data={})
+        client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     response = client.post("/quizzes/basics-quiz/start")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -195,12 +195,12 @@ def test_attempts_are_limited_by_the_preset(client, officer, login):
 def test_correct_answers_only_after_the_last_attempt(client, officer, login):
     login(client, "amal")
     attempt_id = start(client)
-    client.post(f"/attempts/{attempt_id}/submit", data={})
+    client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     first = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Correct answer:" not in first and "shown after your last attempt" in first
     for _ in range(2):
         attempt_id = start(client)
-        client.post(f"/attempts/{attempt_id}/submit", data={})
+        client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     last = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Correct answer:" in last
 

@@ -152,7 +152,7 @@ def test_practice_allows_unlimited_attempts(client, drills, officer, login):
     login(client, "amal")
     for _ in range(5):
         attempt_id = start(client, "drills-quiz")
-        client.post(f"/attempts/{attempt_id}/submit", data={})
+        client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     assert "Unlimited" in client.get("/quizzes/drills-quiz").get_data(as_text=True)
 
 
@@ -163,7 +163,7 @@ def test_exam_allows_one_timed_attempt_and_withholds_results(client, drills, off
     attempt = session.get(Attempt, attempt_id)
     assert attempt.deadline_at - attempt.started_at == timedelta(minutes=20)
     assert "Time limit" in client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    client.post(f"/attempts/{attempt_id}/submit", data={})
+    client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Your trainer will release the results" in result and "Correct answer:" not in result
     assert "%" not in re.sub(r"<[^>]+>", "", result.split('id="main"')[1].split("</main>")[0])
@@ -298,7 +298,7 @@ def test_questions_per_page_without_javascript(client, drills, officer, login, s
     last = client.get(f"/attempts/{attempt_id}?page=3").get_data(as_text=True)
     assert "Submit answers" in last and "Question 6" in last
     num = version_of(session, attempt_id, "d-num")
-    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18"})
+    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18", "confirmed": "1"})
     attempt = session.get(Attempt, attempt_id)
     scores = {a.question_version.definition["id"]: a.score for a in attempt.answers}
     assert scores["d-g2"] == 1 and scores["d-num"] == 1  # answers from both pages count
@@ -317,7 +317,7 @@ def test_exam_results_appear_when_the_trainer_releases_them(app, client, drills,
     login(client, "amal")
     attempt_id = start(client, "drills-quiz")
     num = version_of(session, attempt_id, "d-num")
-    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18"})
+    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18", "confirmed": "1"})
     for url in (f"/attempts/{attempt_id}/result", "/quizzes/drills-quiz", "/attempts"):
         page = client.get(url).get_data(as_text=True)
         assert "17%" not in page and "Under 18." not in page, url

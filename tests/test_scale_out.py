@@ -52,7 +52,7 @@ def test_session_and_attempt_carry_over_between_processes(two_servers, session):
     assert status == 200, body
     _, _, resumed = officer.get(b, attempt_path)
     assert re.search(rf'name="q{version}" value="{value}" checked', resumed)
-    status, headers, _ = officer.post(b, f"/attempts/{attempt_id}/submit")
+    status, headers, _ = officer.post(b, f"/attempts/{attempt_id}/submit", {"confirmed": "1"})
     assert status == 302 and headers["Location"].endswith("/result")
     stored = session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id,
                                                         AttemptAnswer.question_version_id == int(version)))

@@ -173,15 +173,21 @@ def _own_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-@bp.get("/attempts/<int:attempt_id>")
-@login_required
-def attempt(attempt_id: int):
-    attempt = _own_attempt(attempt_id)
+def _closed(attempt: Attempt) -> bool:
+    """Whether the attempt is closed; one whose time has just run out is graded first (and the
+    officer told)."""
     if attempt_service.close_if_overdue(db.session, attempt, utcnow(), _grace()):
         certificate_service.record_completions(db.session, current_user, utcnow())
         db.session.commit()
         flash(_("Time ran out. Your attempt was graded on the answers saved in time."), "warning")
-    if not attempt.is_open:
+    return not attempt.is_open
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if _closed(attempt):
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     lang = current_language()
     answers = attempt_service.answers_for_page(db.session, attempt)
@@ -274,13 +280,21 @@ def save_all(attempt_id: int):
 @bp.post("/attempts/<int:attempt_id>/submit")
 @login_required
 def submit(attempt_id: int):
+    """Submit the attempt. Unless the officer already confirmed, the answers posted are kept and,
+    with questions unanswered or no attempt left after this one, the confirmation page asks first."""
     attempt = _own_attempt(attempt_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     if attempt.is_open:
         try:
-            attempt_service.submit_attempt(db.session, attempt, utcnow(), _grace(),
-                                           _responses_from_form(attempt, request.form))
+            responses = _responses_from_form(attempt, request.form)
+            if request.form.get("confirmed") != "1" and not attempt_service.is_overdue(attempt, utcnow(), _grace()):
+                attempt_service.save_answers(db.session, attempt, responses, utcnow(), _grace())
+                if attempt_service.before_submit(db.session, attempt).needs_confirmation:
+                    db.session.commit()
+                    return redirect(url_for("learn.confirm_submit", attempt_id=attempt.id))
+                responses = {}  # kept already
+            attempt_service.submit_attempt(db.session, attempt, utcnow(), _grace(), responses)
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -288,6 +302,25 @@ def submit(attempt_id: int):
         certificate_service.record_completions(db.session, current_user, utcnow())
         db.session.commit()
     return redirect(url_for("learn.result", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/submit")
+@login_required
+def confirm_submit(attempt_id: int):
+    """Before submitting: which questions are unanswered, and whether the quiz can be taken again."""
+    attempt = _own_attempt(attempt_id)
+    if _closed(attempt):
+        return redirect(url_for("learn.result", attempt_id=attempt.id))
+    check = attempt_service.before_submit(db.session, attempt)
+    lang = current_language()
+    questions = [question_for_page(attempt, answer, answer.definition, lang)
+                 for answer in attempt_service.answers_for_page(db.session, attempt)]
+    pages = paginate(questions, attempt.quiz.settings.get("questions_per_page"))
+    page_of = {q["position"]: number for number, page in enumerate(pages, start=1) for q in page}
+    unanswered = [{"number": q["position"], "stem": q["stem"], "page": page_of[q["position"]]}
+                  for q in questions if q["position"] in check.unanswered]
+    return render_template("learn/confirm_submit.html", attempt=attempt, quiz=attempt.quiz, check=check,
+                           unanswered=unanswered, total=len(questions), form=EmptyForm())
 
 
 @bp.get("/attempts/<int:attempt_id>/result")
