@@ -19,6 +19,10 @@
   var statusBox = document.getElementById("save-status");
   var inflight = {};
   var journal = {};
+  // Set once the whole form is being posted ("Submit", "Save and continue later"): the post carries
+  // every answer, so nothing more is saved on the side, and a late reply must not reload the page.
+  var leaving = false;
+  var timers = {};
   try { journal = JSON.parse(window.localStorage.getItem(storageKey) || "{}") || {}; } catch (e) { journal = {}; }
 
   function persist() {
@@ -52,7 +56,7 @@
 
   function send(questionId) {
     var entry = journal[questionId];
-    if (!entry || inflight[questionId]) { return; }
+    if (!entry || inflight[questionId] || leaving) { return; }
     inflight[questionId] = true;
     var body = new FormData();
     body.append("question", questionId);
@@ -64,6 +68,7 @@
       .then(function (response) {
         return response.json().catch(function () { return { ok: false }; }).then(function (data) {
           inflight[questionId] = false;
+          if (leaving) { return; }
           if (response.ok && data.ok) {
             if (journal[questionId] && journal[questionId].seq <= data.seq) { delete journal[questionId]; persist(); }
             if (!Object.keys(journal).length) { say("saved", form.getAttribute("data-msg-saved")); }
@@ -87,6 +92,8 @@
 
   function record(fieldset) {
     var id = fieldset.getAttribute("data-question");
+    clearTimeout(timers[id]);
+    if (leaving) { return; }
     var last = Math.max(parseInt(fieldset.getAttribute("data-seq"), 10) || 0, journal[id] ? journal[id].seq : 0);
     var seq = last + 1;
     fieldset.setAttribute("data-seq", seq);
@@ -98,12 +105,11 @@
   form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
     var id = fieldset.getAttribute("data-question");
     if (journal[id]) { restore(fieldset, journal[id].fields); }
-    var timer = null;
     fieldset.addEventListener("change", function () { record(fieldset); });
     fieldset.addEventListener("input", function (event) {
       if (event.target.type !== "text") { return; }
-      clearTimeout(timer);
-      timer = setTimeout(function () { record(fieldset); }, 800);
+      clearTimeout(timers[id]);
+      timers[id] = setTimeout(function () { record(fieldset); }, 800);
     });
   });
 
@@ -114,7 +120,10 @@
     if (navigator.onLine === false) {
       event.preventDefault();
       say("offline", form.getAttribute("data-msg-offline"));
+      return;
     }
+    leaving = true;
+    Object.keys(timers).forEach(function (id) { clearTimeout(timers[id]); });
   });
   if (Object.keys(journal).length) { flush(); }
 
