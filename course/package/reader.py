@@ -127,7 +127,7 @@ def english_only(value):
 
 
 def question_source_hash(definition: dict) -> str:
-    keep = {k: v for k, v in definition.items() if k not in ("points", "objectives", "group")}
+    keep = {k: v for k, v in definition.items() if k not in ("points", "objectives", "group", "pool")}
     return content_hash(english_only(keep))[:12]
 
 
@@ -492,6 +492,14 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
     if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
         report(path, raw.line_of("points"), f"{label}.points", "must be a positive number")
         points = 1
+    pool = raw.get("pool")
+    if pool is not None and (not isinstance(pool, str) or not ID_RE.match(pool)):
+        report(path, raw.line_of("pool"), f"{label}.pool", "must be a name (lowercase letters, digits and -)")
+        pool = None
+    elif pool is not None and group:
+        report(path, raw.line_of("pool"), f"{label}.pool",
+               "a question of a scenario group is shown with its group; it cannot be drawn from a pool")
+        pool = None
     specific = REGISTRY[qtype].normalize(raw, field_report)
     errors_after = len([p for p in report.package.problems if p.level == "error"])
     if errors_after > errors_before or not key:
@@ -500,6 +508,8 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
                   "stem": stem, "case": own_case or case, "explanation": explanation, **specific}
     if group:
         definition["group"] = group
+    if pool:
+        definition["pool"] = pool
     return [QuestionData(key=key, definition=definition)]
 
 
@@ -544,6 +554,7 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
     else:
         for index, raw in enumerate(raw_questions, start=1):
             questions.extend(_read_question(raw, path, report, claim, objectives, f"questions[{index}]"))
+    _read_draw(data, questions, settings, path, report)
     _check_key_positions(questions, path, data.line_of("questions") or 1, report)
     overlay_path = path.with_name(f"{path.stem}.ar.yaml")
     if overlay_path.exists():
@@ -552,6 +563,32 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
         return None
     return QuizData(key=key, module_key=module_key, kind=kind, title=title, settings=settings,
                     pairs_with=pairs_with, questions=questions)
+
+
+def _read_draw(data: LineDict, questions: list[QuestionData], settings: dict, path: Path, report: _Reporter) -> None:
+    """``draw: {POOL: N}``: each attempt takes N questions at random from the questions of that pool."""
+    pools: dict[str, int] = {}
+    for question in questions:
+        if question.definition.get("pool"):
+            pools[question.definition["pool"]] = pools.get(question.definition["pool"], 0) + 1
+    draw = data.get("draw")
+    if draw is None:
+        draw = {}
+    if not isinstance(draw, dict):
+        report(path, data.line_of("draw"), "draw", "must map each pool to how many of its questions to draw")
+        return
+    for name, count in draw.items():
+        if str(name) not in pools:
+            report(path, data.line_of("draw"), f"draw.{name}", "no question of this quiz is in this pool")
+        elif not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= pools[str(name)]:
+            report(path, data.line_of("draw"), f"draw.{name}",
+                   f"must be a whole number from 1 to {pools[str(name)]} (the questions in the pool)")
+    for name in pools:
+        if name not in draw:
+            report(path, data.line_of("questions") or 1, "draw",
+                   f"pool {name!r} has no entry in draw: say how many of its {pools[name]} questions each attempt takes")
+    if pools:
+        settings["draw"] = {str(name): count for name, count in draw.items()}
 
 
 #: A position holding more keyed answers than chance would put there less than once in this many

@@ -34,8 +34,36 @@ def open_attempt(session: Session, user: User, quiz: Quiz) -> Attempt | None:
 
 def question_count(session: Session, quiz: Quiz) -> int:
     """How many questions an attempt at ``quiz`` has (counted, not loaded: the quiz page shows only this)."""
-    return session.scalar(select(func.count()).select_from(Question)
-                          .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
+    if not quiz.settings.get("draw"):
+        return session.scalar(select(func.count()).select_from(Question)
+                              .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
+    versions = _current_versions(session, quiz)
+    definitions = _definitions_for(session, versions)
+    return len(draw_questions([(v, definitions[v]) for v, _hash in versions], quiz.settings["draw"],
+                              random.Random(0)))
+
+
+def _current_versions(session: Session, quiz: Quiz) -> list[tuple[int, str]]:
+    """(version id, content hash) of the quiz's questions in authored order."""
+    return list(session.execute(
+        select(QuestionVersion.id, QuestionVersion.content_hash)
+        .join(Question, Question.current_version_id == QuestionVersion.id)
+        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all())
+
+
+def draw_questions(questions: list[tuple[int, dict]], draw: dict | None,
+                   rng: random.Random) -> list[tuple[int, dict]]:
+    """One officer's paper: every question outside a pool, and from each pool as many questions as
+    ``draw`` says, at random (all of them if the pool shrank below that); authored order is kept."""
+    if not draw:
+        return questions
+    pools: dict[str, list[int]] = {}
+    for version_id, definition in questions:
+        if definition.get("pool"):
+            pools.setdefault(definition["pool"], []).append(version_id)
+    drawn = {version_id for name, members in sorted(pools.items())
+             for version_id in rng.sample(members, min(draw.get(name, len(members)), len(members)))}
+    return [(v, d) for v, d in questions if not d.get("pool") or v in drawn]
 
 
 def attempts_left(quiz: Quiz, used: int) -> int | None:
@@ -71,10 +99,7 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
     left = attempts_left(quiz, used)
     if left == 0:
         raise ServiceError(_l("You have used all the attempts this quiz allows."), status=409)
-    versions = session.execute(
-        select(QuestionVersion.id, QuestionVersion.content_hash)
-        .join(Question, Question.current_version_id == QuestionVersion.id)
-        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all()
+    versions = _current_versions(session, quiz)
     if not versions:
         raise ServiceError(_l("This quiz has no questions yet."), status=409)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
@@ -84,8 +109,9 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                       deadline_at=now + timedelta(minutes=limit) if limit else None)
     rng = random.Random(seed)
     definitions = _definitions_for(session, versions)
-    ordered = _ordered_questions([(version_id, definitions[version_id]) for version_id, _hash in versions],
-                                 bool(quiz.settings.get("shuffle_questions")), rng)
+    paper = draw_questions([(version_id, definitions[version_id]) for version_id, _hash in versions],
+                           quiz.settings.get("draw"), rng)
+    ordered = _ordered_questions(paper, bool(quiz.settings.get("shuffle_questions")), rng)
     try:
         # The attempt is added inside the savepoint: added before it, it would be flushed by the
         # savepoint's own start, outside the protection, and a lost race would poison the session.
