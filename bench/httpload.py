@@ -401,7 +401,7 @@ def take_quiz(officer: Officer, port: int, quiz_key: str, think: tuple[float, fl
             officer.errors.append(f"save refused: {reply.body[:200]!r}")
     pause()
     submitted = officer.call(port, "submit", "POST", f"/attempts/{attempt}/submit",
-                             [("csrf_token", token or "")] + every, expect=(302,))
+                             [("csrf_token", token or ""), ("confirmed", "1")] + every, expect=(302,))
     result = submitted.header("Location") or f"/attempts/{attempt}/result"
     path = result.split("://", 1)[-1]
     path = path[path.index("/"):] if "/" in path else path

@@ -1,13 +1,15 @@
 """What a quiz page shows of each question, in the officer's language, without the answer key.
 
 ``question_for_page`` is all a template gets while an attempt is open: texts, the attempt's
-option order and the saved response. ``question_for_review`` adds correctness, feedback and
-the key only when the quiz's review rules allow it.
+option order and the saved response, with every option, prompt, match and item named by the
+attempt's tokens (``course/answertokens.py``), never by its authoring id. ``question_for_review``
+adds correctness, feedback and the key only when the quiz's review rules allow it.
 """
 from __future__ import annotations
 
 from typing import Any
 
+from course.answertokens import AnswerTokens, QuestionTokens
 from course.models import Attempt, AttemptAnswer
 from course.models.content import text_in
 from course.questions import get_type, score_response
@@ -20,7 +22,9 @@ def _texts(items: list[dict], field: str, lang: str) -> list[dict]:
 
 
 def question_for_page(attempt: Attempt, answer: AttemptAnswer | PageAnswer, definition: dict,
-                      lang: str) -> dict[str, Any]:
+                      lang: str, tokens: AnswerTokens | None = None) -> dict[str, Any]:
+    """One question for a page. With ``tokens`` (the attempt page, which has answer fields) every
+    id is the attempt's token; without (a review page, which has none) the authoring ids stay."""
     qtype = definition["type"]
     view: dict[str, Any] = {
         "name": f"q{answer.question_version_id}",
@@ -43,11 +47,21 @@ def question_for_page(attempt: Attempt, answer: AttemptAnswer | PageAnswer, defi
         view["matches"] = option_order(attempt, {**definition, "id": definition["id"] + ":m"}, matches)
     elif qtype == "ordering":
         view["items"] = _texts(option_order(attempt, definition, definition["items"]), "text", lang)
-        if isinstance(answer.response, list):
-            view["positions"] = {item_id: index for index, item_id in enumerate(answer.response, start=1)}
-        else:
-            view["positions"] = {}
+    if tokens is not None:
+        _use_tokens(view, tokens.for_question(attempt.id, answer.question_version_id, definition))
+    if qtype == "ordering":
+        response = view["response"]
+        view["positions"] = ({item_id: index for index, item_id in enumerate(response, start=1)}
+                             if isinstance(response, list) else {})
     return view
+
+
+def _use_tokens(view: dict[str, Any], tokens: QuestionTokens) -> None:
+    """Rename the question's options, prompts, matches and items (and the saved response) by token."""
+    for field, kind in (("options", "option"), ("prompts", "prompt"), ("matches", "match"), ("items", "item")):
+        if field in view:
+            view[field] = [{**entry, "id": tokens.out(kind, entry["id"])} for entry in view[field]]
+    view["response"] = tokens.encode_response(view["response"])
 
 
 def describe_response(definition: dict, response: Any, lang: str) -> str:

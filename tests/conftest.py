@@ -124,6 +124,13 @@ def login():
     return do
 
 
+def page_value(app, attempt_id: int, version_id: int, item_id: str, kind: str = "option") -> str:
+    """The name an attempt's page gives an option of a question (or a matching "prompt" or
+    "match", an ordering "item"): what the officer's browser posts in place of ``item_id``."""
+    from course.answertokens import tokens_for
+    return tokens_for(app).token(attempt_id, version_id, kind, item_id)
+
+
 def load_package(app, path: Path):
     with app.app_context():
         package = read_package(path)

@@ -34,6 +34,7 @@ MATRIX = {
     "learn.save_answer": ("POST", "/attempts/{open_attempt}/answer", (401, 400, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
     "learn.save_all": ("POST", "/attempts/{open_attempt}/save", (L, L, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
     "learn.submit": ("POST", "/attempts/{open_attempt}/submit", (L, L, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    "learn.confirm_submit": ("GET", "/attempts/{open_attempt}/submit", (L, OK, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
     "learn.extend": ("POST", "/attempts/{open_attempt}/extend", (L, L, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
     "learn.start": ("POST", "/quizzes/basics-quiz/start", (L, L, L, L, L, L)),
     "learn.mark_read": ("POST", "/modules/basics/lessons/basics-first/read", (L, L, L, L, L, L)),

@@ -23,6 +23,7 @@ from sqlalchemy import select, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
+from course.answertokens import AnswerTokens
 from course.db import make_engine
 from course.extensions import db as database
 from course.migrate import upgrade_engine
@@ -119,10 +120,29 @@ def start_quiz(officer: Browserish, port: int) -> tuple[int, list[str]]:
     return attempt_id, versions
 
 
+#: The servers' SECRET_KEY, from which the attempt pages' option tokens are made.
+SECRET = "faults-secret"
+
+
+def on_page(attempt_id: int, version: str, value):
+    """An answer (authoring ids, or "true"/"false") as the attempt page names it: by the attempt's tokens."""
+    if isinstance(value, list):
+        return [on_page(attempt_id, version, v) for v in value]
+    if value in ("true", "false"):
+        return value
+    return AnswerTokens.from_secret(SECRET).token(attempt_id, int(version), "option", value)
+
+
+def answer_form(attempt_id: int, *versions: str) -> dict:
+    """The quiz form with "a" for the single choice, "a" and "b" for the multiple response and
+    "false" for the true/false question (as many of them as ``versions`` names, in that order)."""
+    return {f"q{v}": on_page(attempt_id, v, value) for v, value in zip(versions, ("a", ["a", "b"], "false"))}
+
+
 def autosave(officer: Browserish, port: int, attempt_id: int, version: str, seq: int, value):
     """One save as the quiz page's script sends it (and replays it from its journal)."""
     return officer.post(port, f"/attempts/{attempt_id}/answer",
-                        {"question": version, "seq": str(seq), f"q{version}": value},
+                        {"question": version, "seq": str(seq), f"q{version}": on_page(attempt_id, version, value)},
                         headers={"X-CSRFToken": officer.csrf, "Accept": "application/json"})
 
 
@@ -166,7 +186,7 @@ def server(database_url, mini_course, make_user, tmp_path):
     def run(workers: int = 2):
         log = tmp_path / f"gunicorn-{len(started)}.log"
         port = free_port()
-        process = start_server(port, {"DATABASE_URL": database_url, "SECRET_KEY": "faults-secret",
+        process = start_server(port, {"DATABASE_URL": database_url, "SECRET_KEY": SECRET,
                                       "COURSE_DIR": str(MINI_COURSE)}, workers=workers, log=log)
         started.append(process)
         return process, port, log
@@ -233,7 +253,7 @@ def test_worker_killed_mid_submission_then_retry_submits_exactly_once(server, ma
         status, _, body = autosave(officer, port, attempt_id, version, 1, value)
         assert status == 200 and json.loads(body)["ok"], body
     # The whole form, as "Submit" posts it: the two saved answers and a third given just now.
-    final_form = {f"q{q1}": "a", f"q{q2}": ["a", "b"], f"q{q3}": "false"}
+    final_form = answer_form(attempt_id, q1, q2, q3)
 
     before = workers_of(master)
     assert len(before) == 2, before
@@ -391,7 +411,7 @@ def test_database_outage_while_officers_answer_then_retries_succeed(server, make
         attempt_id, (q1, q2, _) = quiz[name]
         if name == "chadi":  # "Save and continue later"
             replies[name] = officers[name].post(port, f"/attempts/{attempt_id}/save",
-                                                {f"q{q1}": "a", f"q{q2}": ["a", "b"]})
+                                                answer_form(attempt_id, q1, q2))
         else:
             replies[name] = autosave(officers[name], port, attempt_id, q2, 1, ["a", "b"])
 
@@ -402,7 +422,8 @@ def test_database_outage_while_officers_answer_then_retries_succeed(server, make
             assert_clear_error_page(status, headers, page)  # the page cannot be read: the app says so
         else:
             # SQLite's write lock does not block readers: saved answers stay on screen.
-            assert status == 200 and re.search(rf'name="q{quiz["amal"][1][0]}" value="a" checked', page)
+            assert status == 200 and re.search(
+                rf'name="q{quiz["amal"][1][0]}" value="{on_page(quiz["amal"][0], quiz["amal"][1][0], "a")}" checked', page)
         in_parallel(answer_second_question, names)
         assert_clear_json_error(*replies["amal"])
         assert_clear_json_error(*replies["badr"])
@@ -438,17 +459,17 @@ def test_database_outage_while_officers_answer_then_retries_succeed(server, make
     in_parallel(carry_on, names)
     for name in names:
         (status, _, page), *saved = carried_on[name]
-        _, (q1, q2, _) = quiz[name]
+        attempt_id, (q1, q2, _) = quiz[name]
         assert status == 200, page[:1000]
-        assert re.search(rf'name="q{q1}" value="a" checked', page), page[:2000]
-        assert re.search(rf'name="q{q2}" value="b" checked', page), page[:2000]
+        assert re.search(rf'name="q{q1}" value="{on_page(attempt_id, q1, "a")}" checked', page), page[:2000]
+        assert re.search(rf'name="q{q2}" value="{on_page(attempt_id, q2, "b")}" checked', page), page[:2000]
         for status, _, body in saved:
             assert status == 200 and json.loads(body)["ok"], body
 
     for name, officer in officers.items():  # and everyone submits
         attempt_id, (q1, q2, q3) = quiz[name]
         status, headers, _ = officer.post(port, f"/attempts/{attempt_id}/submit",
-                                          {f"q{q1}": "a", f"q{q2}": ["a", "b"], f"q{q3}": "false"})
+                                          answer_form(attempt_id, q1, q2, q3))
         assert status == 302 and headers["Location"].endswith("/result"), log_tail(log)
     for name in names:
         attempt_id, (q1, q2, q3) = quiz[name]
@@ -511,7 +532,7 @@ def test_disk_full_under_sqlite_then_retry_after_space_is_freed(tmp_path):
 
         log = tmp_path / "gunicorn.log"
         port = free_port()
-        process = start_server(port, {"DATABASE_URL": url, "SECRET_KEY": "faults-secret",
+        process = start_server(port, {"DATABASE_URL": url, "SECRET_KEY": SECRET,
                                       "COURSE_DIR": str(MINI_COURSE)}, workers=1, log=log)
         try:
             officer = sign_in(port, "amal")
@@ -525,18 +546,19 @@ def test_disk_full_under_sqlite_then_retry_after_space_is_freed(tmp_path):
             status, headers, body = autosave(officer, port, attempt_id, q2, 1, ["a", "b"])
             assert_clear_json_error(status, headers, body)
             status, headers, page = officer.post(port, f"/attempts/{attempt_id}/submit",
-                                                 {f"q{q1}": "a", f"q{q2}": ["a", "b"], f"q{q3}": "false"})
+                                                 answer_form(attempt_id, q1, q2, q3))
             assert_clear_error_page(status, headers, page)
             # What was saved is intact and still shown, disk full or not.
             status, _, page = officer.get(port, f"/attempts/{attempt_id}")
-            assert status == 200 and re.search(rf'name="q{q1}" value="a" checked', page), page[:2000]
+            assert status == 200 and re.search(rf'name="q{q1}" value="{on_page(attempt_id, q1, "a")}" checked',
+                                               page), page[:2000]
             assert "database or disk is full" in log.read_text(errors="replace"), log_tail(log)
 
             ballast.unlink()  # space comes back
             status, _, body = autosave(officer, port, attempt_id, q2, 1, ["a", "b"])  # the script's replay
             assert status == 200 and json.loads(body) == {"ok": True, "seq": 1, "question": int(q2)}, body
             status, headers, _ = officer.post(port, f"/attempts/{attempt_id}/submit",
-                                              {f"q{q1}": "a", f"q{q2}": ["a", "b"], f"q{q3}": "false"})
+                                              answer_form(attempt_id, q1, q2, q3))
             assert status == 302 and headers["Location"].endswith("/result"), log_tail(log)
         finally:
             stop_server(process)

@@ -6,6 +6,7 @@ from sqlalchemy import select
 
 from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, CohortTrainer, LessonRead,
                            Role)
+from tests.conftest import page_value
 
 
 @pytest.fixture
@@ -21,6 +22,11 @@ def start(client, key="basics-quiz"):
 
 def question_fields(page: str) -> list[str]:
     return re.findall(r'data-name="(q\d+)"', page)
+
+
+def value(client, answer, option_id: str) -> str:
+    """What the attempt page posts for this option of ``answer``'s question."""
+    return page_value(client.application, answer.attempt_id, answer.question_version_id, option_id)
 
 
 def versions(session, attempt_id):
@@ -47,7 +53,8 @@ def test_full_officer_path(client, officer, login, session, make_user):
     single, multiple, truefalse = (f"q{by_key[k].question_version_id}" for k in ("b-q1", "b-q2", "b-q3"))
     assert set(question_fields(page)) == {single, multiple, truefalse}
     response = client.post(f"/attempts/{attempt_id}/submit",
-                           data={single: "a", multiple: ["a"], truefalse: "false"})
+                           data={single: value(client, by_key["b-q1"], "a"),
+                                 multiple: [value(client, by_key["b-q2"], "a")], truefalse: "false"})
     assert response.headers["Location"].endswith(f"/attempts/{attempt_id}/result")
     result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     # 1 + 0.5 + 1 of 3 points = 83%, above the pass mark of 60.
@@ -85,7 +92,7 @@ def test_quiz_page_carries_no_answer_key(client, officer, login):
 def test_officer_cannot_see_another_officers_attempt(client, app, officer, make_user, login):
     login(client, "amal")
     attempt_id = start(client)
-    client.post(f"/attempts/{attempt_id}/submit", data={})
+    client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     make_user(username="other")
     other = app.test_client()
     login(other, "other")
@@ -118,8 +125,9 @@ def test_autosave_keeps_the_latest_answer_whatever_the_arrival_order(client, off
     attempt_id = start(client)
     answer = versions(session, attempt_id)["b-q1"]
     name = f"q{answer.question_version_id}"
-    post = lambda seq, value: client.post(f"/attempts/{attempt_id}/answer",  # noqa: E731
-                                          data={"question": answer.question_version_id, "seq": seq, name: value})
+    post = lambda seq, option: client.post(f"/attempts/{attempt_id}/answer",  # noqa: E731
+                                           data={"question": answer.question_version_id, "seq": seq,
+                                                 name: value(client, answer, option)})
     assert post(1, "b").get_json() == {"ok": True, "seq": 1, "question": answer.question_version_id}
     assert post(3, "a").get_json()["seq"] == 3
     assert post(2, "b").get_json()["seq"] == 3      # replayed late from the offline journal: ignored
@@ -147,35 +155,42 @@ def test_forged_option_and_foreign_question_are_refused(client, officer, login, 
 def test_submitting_twice_gives_the_same_result(client, officer, login, session):
     login(client, "amal")
     attempt_id = start(client)
-    q1 = f"q{versions(session, attempt_id)['b-q1'].question_version_id}"
-    client.post(f"/attempts/{attempt_id}/submit", data={q1: "a"})
-    client.post(f"/attempts/{attempt_id}/submit", data={q1: "b"})
+    answer = versions(session, attempt_id)["b-q1"]
+    q1 = f"q{answer.question_version_id}"
+    client.post(f"/attempts/{attempt_id}/submit", data={q1: value(client, answer, "a"), "confirmed": "1"})
+    client.post(f"/attempts/{attempt_id}/submit", data={q1: value(client, answer, "b"), "confirmed": "1"})
     session.expire_all()
     attempt = session.get(Attempt, attempt_id)
     assert attempt.state == AttemptState.SUBMITTED and attempt.score == 1.0
     response = client.post(f"/attempts/{attempt_id}/answer",
-                           data={"question": q1[1:], "seq": 9, q1: "b"})
+                           data={"question": q1[1:], "seq": 9, q1: value(client, answer, "b")})
     assert response.status_code == 409 and "already been submitted" in response.get_json()["error"]
+
+
+def without_form_tokens(page: str) -> str:
+    return re.sub(r'name="csrf_token" type="hidden" value="[^"]*"', 'name="csrf_token"', page)
 
 
 def test_resuming_shows_saved_answers_and_the_same_order(client, officer, login, session):
     login(client, "amal")
     attempt_id = start(client)
     answer = versions(session, attempt_id)["b-q1"]
+    chosen = value(client, answer, "b")
     client.post(f"/attempts/{attempt_id}/answer", data={"question": answer.question_version_id, "seq": 1,
-                                                        f"q{answer.question_version_id}": "b"})
+                                                        f"q{answer.question_version_id}": chosen})
     first = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert start(client) == attempt_id  # starting again resumes the open attempt
     second = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    assert first == second
-    assert re.search(rf'name="q{answer.question_version_id}" value="b" checked', second)
+    # Form tokens carry the second they were made in: the rest of the page must be the same.
+    assert without_form_tokens(first) == without_form_tokens(second)
+    assert re.search(rf'name="q{answer.question_version_id}" value="{chosen}" checked', second)
 
 
 def test_attempts_are_limited_by_the_preset(client, officer, login):
     login(client, "amal")
     for _ in range(3):
         attempt_id = start(client)
-        client.post(f"/attempts/{attempt_id}/submit", data={})
+        client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     response = client.post("/quizzes/basics-quiz/start")
     assert response.status_code == 302
     page = client.get(response.headers["Location"]).get_data(as_text=True)
@@ -185,12 +200,12 @@ def test_attempts_are_limited_by_the_preset(client, officer, login):
 def test_correct_answers_only_after_the_last_attempt(client, officer, login):
     login(client, "amal")
     attempt_id = start(client)
-    client.post(f"/attempts/{attempt_id}/submit", data={})
+    client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     first = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Correct answer:" not in first and "shown after your last attempt" in first
     for _ in range(2):
         attempt_id = start(client)
-        client.post(f"/attempts/{attempt_id}/submit", data={})
+        client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     last = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Correct answer:" in last
 

@@ -220,3 +220,33 @@ def test_review_settings_that_cannot_mean_what_they_say_are_warned(course_copy, 
 def test_the_shipped_quizzes_review_settings_raise_no_warning():
     package = read_package(Path(__file__).resolve().parents[1])
     assert not [str(w) for w in package.warnings if "show_answers" in str(w)]
+def _keyed_quiz(first_is_right: list[bool], answers: list[bool]) -> str:
+    """A basics quiz of single-choice questions (right option first or second) and true/false ones."""
+    lines = ["id: basics-quiz", "module: basics", "title: Basics quiz", "questions:"]
+    for n, first in enumerate(first_is_right, start=1):
+        lines += [f"  - id: k-s{n}", "    type: single", "    objectives: [B1.1]", f"    stem: Question {n}?",
+                  "    options:", f"      - {{id: a, text: One, correct: {str(first).lower()}}}",
+                  f"      - {{id: b, text: Two, correct: {str(not first).lower()}}}",
+                  "      - {id: c, text: Three}", "      - {id: d, text: Four}", "    explanation: Because."]
+    for n, answer in enumerate(answers, start=1):
+        lines += [f"  - id: k-t{n}", "    type: truefalse", "    objectives: [B1.1]", f"    stem: Statement {n}.",
+                  f"    answer: {str(answer).lower()}", "    explanation: Because."]
+    return "\n".join(lines) + "\n"
+
+
+def test_keyed_answers_clustered_on_one_position_are_a_warning(course_copy):
+    quiz = course_copy / "quizzes" / "basics.yaml"
+    quiz.write_text(_keyed_quiz([True] * 9 + [False], [False] * 8))
+    package = read_package(course_copy)
+    assert not package.errors
+    warnings = [str(w) for w in package.warnings if "key" in w.message]
+    assert len(warnings) == 2, warnings
+    assert any("cluster on option 1: it is right in 9 of 10 single-choice questions" in w for w in warnings), warnings
+    assert any("true/false keys lean one way: false in 8 of 8" in w for w in warnings), warnings
+    assert all(w.startswith("quizzes/basics.yaml:4: questions:") for w in warnings), warnings
+
+
+def test_a_balanced_key_is_not_reported(course_copy):
+    quiz = course_copy / "quizzes" / "basics.yaml"
+    quiz.write_text(_keyed_quiz([True, False] * 5, [True, False] * 4))
+    assert not [str(w) for w in read_package(course_copy).warnings if "key" in str(w)]

@@ -9,7 +9,7 @@ from course.models import Attempt, AttemptAnswer, AttemptState, AuditEntry, Ques
 from course.models.content import text_in
 from course.services.attempts import save_answer, start_attempt, submit_attempt
 from course.services.errors import ServiceError
-from tests.conftest import load_package
+from tests.conftest import load_package, page_value
 
 EXTRA_QUIZ = """id: drills-quiz
 module: drills
@@ -104,6 +104,11 @@ def version_of(session, attempt_id, key):
     raise KeyError(key)
 
 
+def tok(client, attempt_id, version, item, kind="option"):
+    """What the attempt page calls ``item`` of question version ``version``."""
+    return page_value(client.application, attempt_id, version, item, kind)
+
+
 def test_every_question_type_through_the_form(client, drills, officer, login, session):
     drills()
     login(client, "amal")
@@ -111,9 +116,13 @@ def test_every_question_type_through_the_form(client, drills, officer, login, se
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert page.count("A minibus reaches Salloum") == 1  # the group's case is shown once
     v = {key: version_of(session, attempt_id, key) for key in ("d-g1", "d-g2", "d-order", "d-match", "d-short", "d-num")}
-    form = {f"q{v['d-g1']}": "true", f"q{v['d-g2']}": "a",
-            f"q{v['d-order']}-s1": "1", f"q{v['d-order']}-s2": "2", f"q{v['d-order']}-s3": "3",
-            f"q{v['d-match']}-p1": "p1", f"q{v['d-match']}-p2": "x1",
+    item = lambda key, item_id, kind="option": tok(client, attempt_id, v[key], item_id, kind)  # noqa: E731
+    form = {f"q{v['d-g1']}": "true", f"q{v['d-g2']}": item("d-g2", "a"),
+            f"q{v['d-order']}-{item('d-order', 's1', 'item')}": "1",
+            f"q{v['d-order']}-{item('d-order', 's2', 'item')}": "2",
+            f"q{v['d-order']}-{item('d-order', 's3', 'item')}": "3",
+            f"q{v['d-match']}-{item('d-match', 'p1', 'prompt')}": item("d-match", "p1", "match"),
+            f"q{v['d-match']}-{item('d-match', 'p2', 'prompt')}": item("d-match", "x1", "match"),
             f"q{v['d-short']}": "عدم الاعاده القسريه", f"q{v['d-num']}": "18"}
     client.post(f"/attempts/{attempt_id}/submit", data=form)
     attempt = session.get(Attempt, attempt_id)
@@ -143,7 +152,7 @@ def test_practice_allows_unlimited_attempts(client, drills, officer, login):
     login(client, "amal")
     for _ in range(5):
         attempt_id = start(client, "drills-quiz")
-        client.post(f"/attempts/{attempt_id}/submit", data={})
+        client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     assert "Unlimited" in client.get("/quizzes/drills-quiz").get_data(as_text=True)
 
 
@@ -154,7 +163,7 @@ def test_exam_allows_one_timed_attempt_and_withholds_results(client, drills, off
     attempt = session.get(Attempt, attempt_id)
     assert attempt.deadline_at - attempt.started_at == timedelta(minutes=20)
     assert "Time limit" in client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
-    client.post(f"/attempts/{attempt_id}/submit", data={})
+    client.post(f"/attempts/{attempt_id}/submit", data={"confirmed": "1"})
     result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
     assert "Your trainer will release the results" in result and "Correct answer:" not in result
     assert "%" not in re.sub(r"<[^>]+>", "", result.split('id="main"')[1].split("</main>")[0])
@@ -209,7 +218,8 @@ def test_attempt_resumes_after_the_app_process_restarts(make_app, mini_course, o
     login(client, "amal")
     attempt_id = start(client, "basics-quiz")
     version = version_of(session, attempt_id, "b-q1")
-    client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1, f"q{version}": "a"})
+    chosen = tok(client, attempt_id, version, "a")
+    client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1, f"q{version}": chosen})
     page_before = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     # A new process: nothing survives but the database and the officer's cookie.
     second = make_app()
@@ -219,7 +229,7 @@ def test_attempt_resumes_after_the_app_process_restarts(make_app, mini_course, o
     def without_tokens(page):  # a form token is signed with the time it was made
         return re.sub(r'name="csrf_token"[^>]*value="[^"]*"', "", page)
     assert without_tokens(page_after) == without_tokens(page_before)
-    assert re.search(rf'name="q{version}" value="a" checked', page_after)
+    assert re.search(rf'name="q{version}" value="{chosen}" checked', page_after)
 
 
 def test_regrade_dry_run_then_apply(app, client, course_copy, make_user, login, session):
@@ -283,12 +293,12 @@ def test_questions_per_page_without_javascript(client, drills, officer, login, s
     assert "Page 1 of 3" in first and "Submit answers" not in first
     assert "Question 1" in first and "Question 2" in first and "Question 3" not in first
     g2 = version_of(session, attempt_id, "d-g2")
-    response = client.post(f"/attempts/{attempt_id}/save?page=2", data={f"q{g2}": "a"})
+    response = client.post(f"/attempts/{attempt_id}/save?page=2", data={f"q{g2}": tok(client, attempt_id, g2, "a")})
     assert response.headers["Location"].endswith(f"/attempts/{attempt_id}?page=2")
     last = client.get(f"/attempts/{attempt_id}?page=3").get_data(as_text=True)
     assert "Submit answers" in last and "Question 6" in last
     num = version_of(session, attempt_id, "d-num")
-    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18"})
+    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18", "confirmed": "1"})
     attempt = session.get(Attempt, attempt_id)
     scores = {a.question_version.definition["id"]: a.score for a in attempt.answers}
     assert scores["d-g2"] == 1 and scores["d-num"] == 1  # answers from both pages count
@@ -307,7 +317,7 @@ def test_exam_results_appear_when_the_trainer_releases_them(app, client, drills,
     login(client, "amal")
     attempt_id = start(client, "drills-quiz")
     num = version_of(session, attempt_id, "d-num")
-    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18"})
+    client.post(f"/attempts/{attempt_id}/submit", data={f"q{num}": "18", "confirmed": "1"})
     for url in (f"/attempts/{attempt_id}/result", "/quizzes/drills-quiz", "/attempts"):
         page = client.get(url).get_data(as_text=True)
         assert "17%" not in page and "Under 18." not in page, url
@@ -343,7 +353,7 @@ def test_submitting_costs_the_same_statements_whatever_the_number_of_questions(c
                                                                                 session, count_queries):
     """A class submits together at the end of a session: each submit must be a handful of statements,
     not a query and a write per question."""
-    drills()
+    drills(preset="graded")  # the same settings as the basics quiz: only the number of questions differs
     login(client, "amal")
     costs = {}
     for key in ("basics-quiz", "drills-quiz"):  # 3 and 6 questions
@@ -353,16 +363,19 @@ def test_submitting_costs_the_same_statements_whatever_the_number_of_questions(c
         for answer in answers:  # an answer to every question, so that every row changes
             definition = answer.question_version.definition
             name = f"q{answer.question_version_id}"
+            item = lambda item_id, kind="option": tok(client, attempt_id, answer.question_version_id,  # noqa: E731
+                                                      item_id, kind)
             if definition["type"] == "multiple":
-                form[name] = ["a", "b"]
+                form[name] = [item("a"), item("b")]
             elif definition["type"] in ("single",):
-                form[name] = "a"
+                form[name] = item("a")
             elif definition["type"] == "truefalse":
                 form[name] = "false"
             elif definition["type"] == "ordering":
-                form.update({f"{name}-{item['id']}": str(n) for n, item in enumerate(definition["items"], 1)})
+                form.update({f"{name}-{item(i['id'], 'item')}": str(n) for n, i in enumerate(definition["items"], 1)})
             elif definition["type"] == "matching":
-                form.update({f"{name}-{pair['id']}": pair["id"] for pair in definition["pairs"]})
+                form.update({f"{name}-{item(pair['id'], 'prompt')}": item(pair["id"], "match")
+                             for pair in definition["pairs"]})
             else:
                 form[name] = "18" if definition["type"] == "numeric" else "non-refoulement"
         session.commit()
@@ -386,10 +399,12 @@ def test_an_autosave_is_two_statements(client, drills, officer, login, session, 
     attempt_id = start(client, "drills-quiz")
     version = version_of(session, attempt_id, "d-g2")
     with count_queries() as first:  # the question's definition is read once per process
-        client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1, f"q{version}": "b"})
+        client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1,
+                                                            f"q{version}": tok(client, attempt_id, version, "b")})
     with count_queries() as counter:
         response = client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 2,
-                                                                         f"q{version}": "a"})
+                                                                         f"q{version}": tok(client, attempt_id,
+                                                                                            version, "a")})
     assert response.get_json() == {"ok": True, "seq": 2, "question": version}
     assert first.count <= 3 and counter.count == 2, (first.count, counter.count)
     session.expire_all()
@@ -409,8 +424,9 @@ def test_an_autosave_never_trusts_a_remembered_question_that_no_longer_matches(c
     attempt_service._definitions[version] = (  # a matching question with one pair only: not this one
         {"id": "d-match", "type": "matching", "pairs": [{"id": "p1", "prompt": "A", "match": "B"}],
          "distractors": []}, "stale")
-    response = client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1,
-                                                                     f"q{version}-p1": "p1", f"q{version}-p2": "p2"})
+    pair = {f"q{version}-{tok(client, attempt_id, version, p, 'prompt')}": tok(client, attempt_id, version, p, "match")
+            for p in ("p1", "p2")}
+    response = client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1, **pair})
     assert response.get_json() == {"ok": True, "seq": 1, "question": version}
     session.expire_all()
     assert session.scalar(select(AttemptAnswer.response).where(
@@ -448,12 +464,14 @@ def test_another_officer_cannot_write_into_an_attempt_even_with_a_well_formed_an
     login(owner, "amal")
     attempt_id = start(owner, "drills-quiz")
     version = version_of(session, attempt_id, "d-g2")
-    owner.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1, f"q{version}": "a"})
+    owner.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1,
+                                                       f"q{version}": tok(owner, attempt_id, version, "a")})
     make_user(username="intruder")
     intruder = app.test_client()
     login(intruder, "intruder")
     response = intruder.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 99,
-                                                                       f"q{version}": "b"})
+                                                                       f"q{version}": tok(owner, attempt_id, version,
+                                                                                          "b")})
     assert response.status_code == 404
     session.expire_all()
     stored = session.execute(select(AttemptAnswer.response, AttemptAnswer.seq).where(

@@ -224,6 +224,7 @@ def test_the_shipped_pre_test_says_submitted_and_nothing_else(app, make_user, lo
 
 #: Officer-facing pages the walk cannot open, and why.
 NOT_WALKED = {
+    "learn.confirm_submit": "an open attempt's confirmation page; a closed one redirects to its result",
     "learn.attempt": "an open attempt's page; a closed one redirects to its result (walked)",
     "certificates.show": "the officer has no certificate: checked in the database instead",
     "certificates.pdf": "the officer has no certificate: checked in the database instead",

@@ -6,18 +6,20 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from course.models import AttemptAnswer
+from course.answertokens import AnswerTokens
+from course.models import AttemptAnswer, QuestionVersion
 from tests.conftest import MINI_COURSE, PASSWORD
 from tests.support.live import Browserish, free_port, start_server, stop_server
 
 pytestmark = pytest.mark.needs_redis
+SECRET = "shared-secret-for-both"
 
 
 @pytest.fixture
 def two_servers(database_url, mini_course, make_user):
     make_user(username="amal")
     make_user(username="target")
-    env = {"DATABASE_URL": database_url, "SECRET_KEY": "shared-secret-for-both", "COURSE_DIR": str(MINI_COURSE),
+    env = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET, "COURSE_DIR": str(MINI_COURSE),
            "RATELIMIT_STORAGE_URI": "redis://127.0.0.1:6379", "RATELIMIT_KEY_PREFIX": f"test-{uuid.uuid4().hex}"}
     ports = [free_port(), free_port()]
     servers = [start_server(port, env) for port in ports]
@@ -38,18 +40,23 @@ def test_session_and_attempt_carry_over_between_processes(two_servers, session):
     attempt_path = headers["Location"]
     attempt_id = int(attempt_path.rsplit("/", 1)[1])
     _, _, page = officer.get(a, attempt_path)
-    version = re.findall(r'data-question="(\d+)"', page)[0]
+    version = next(v for v in re.findall(r'data-question="(\d+)"', page)
+                   if session.get(QuestionVersion, int(v)).type == "single")
+    definition = session.get(QuestionVersion, int(version)).definition
+    right = next(o["id"] for o in definition["options"] if o["correct"])
+    value = AnswerTokens.from_secret(SECRET).token(attempt_id, int(version), "option", right)
+    assert f'value="{value}"' in page  # both processes name the options alike
     status, _, body = officer.post(a, f"/attempts/{attempt_id}/answer",
-                                   {"question": version, "seq": "1", f"q{version}": "a"},
+                                   {"question": version, "seq": "1", f"q{version}": value},
                                    headers={"X-CSRFToken": officer.csrf})
     assert status == 200, body
     _, _, resumed = officer.get(b, attempt_path)
-    assert re.search(rf'name="q{version}" value="a" checked', resumed)
-    status, headers, _ = officer.post(b, f"/attempts/{attempt_id}/submit")
+    assert re.search(rf'name="q{version}" value="{value}" checked', resumed)
+    status, headers, _ = officer.post(b, f"/attempts/{attempt_id}/submit", {"confirmed": "1"})
     assert status == 302 and headers["Location"].endswith("/result")
     stored = session.scalar(select(AttemptAnswer).where(AttemptAnswer.attempt_id == attempt_id,
                                                         AttemptAnswer.question_version_id == int(version)))
-    assert stored.response == "a" and stored.score == 1
+    assert stored.response == right and stored.score == 1
 
 
 def test_sign_in_rate_limit_is_shared_between_processes(two_servers):

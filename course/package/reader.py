@@ -130,7 +130,7 @@ def english_only(value):
 
 
 def question_source_hash(definition: dict) -> str:
-    keep = {k: v for k, v in definition.items() if k not in ("points", "objectives", "group", "judgement")}
+    keep = {k: v for k, v in definition.items() if k not in ("points", "objectives", "group", "judgement", "pool")}
     return content_hash(english_only(keep))[:12]
 
 
@@ -544,6 +544,14 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
     if not isinstance(points, (int, float)) or isinstance(points, bool) or points <= 0:
         report(path, raw.line_of("points"), f"{label}.points", "must be a positive number")
         points = 1
+    pool = raw.get("pool")
+    if pool is not None and (not isinstance(pool, str) or not ID_RE.match(pool)):
+        report(path, raw.line_of("pool"), f"{label}.pool", "must be a name (lowercase letters, digits and -)")
+        pool = None
+    elif pool is not None and group:
+        report(path, raw.line_of("pool"), f"{label}.pool",
+               "a question of a scenario group is shown with its group; it cannot be drawn from a pool")
+        pool = None
     specific = REGISTRY[qtype].normalize(raw, field_report)
     errors_after = len([p for p in report.package.problems if p.level == "error"])
     if errors_after > errors_before or not key:
@@ -554,6 +562,8 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
         definition["judgement"] = True
     if group:
         definition["group"] = group
+    if pool:
+        definition["pool"] = pool
     return [QuestionData(key=key, definition=definition)]
 
 
@@ -600,6 +610,8 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
     else:
         for index, raw in enumerate(raw_questions, start=1):
             questions.extend(_read_question(raw, path, report, claim, objectives, f"questions[{index}]"))
+    _read_draw(data, questions, settings, path, report)
+    _check_key_positions(questions, path, data.line_of("questions") or 1, report)
     overlay_path = path.with_name(f"{path.stem}.ar.yaml")
     if overlay_path.exists():
         _apply_overlay(overlay_path, "ar", questions, report, title)
@@ -617,6 +629,68 @@ def _check_review_settings(settings: dict, warn: Callable[[str, str], None]) -> 
     if settings.get("show_feedback") == "when_released" and settings.get("show_answers") == "after_submission":
         warn("show_answers", "the correct answers wait for the release, as the results do (show_feedback: "
                              "when_released)")
+def _read_draw(data: LineDict, questions: list[QuestionData], settings: dict, path: Path, report: _Reporter) -> None:
+    """``draw: {POOL: N}``: each attempt takes N questions at random from the questions of that pool."""
+    pools: dict[str, int] = {}
+    for question in questions:
+        if question.definition.get("pool"):
+            pools[question.definition["pool"]] = pools.get(question.definition["pool"], 0) + 1
+    draw = data.get("draw")
+    if draw is None:
+        draw = {}
+    if not isinstance(draw, dict):
+        report(path, data.line_of("draw"), "draw", "must map each pool to how many of its questions to draw")
+        return
+    for name, count in draw.items():
+        if str(name) not in pools:
+            report(path, data.line_of("draw"), f"draw.{name}", "no question of this quiz is in this pool")
+        elif not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= pools[str(name)]:
+            report(path, data.line_of("draw"), f"draw.{name}",
+                   f"must be a whole number from 1 to {pools[str(name)]} (the questions in the pool)")
+    for name in pools:
+        if name not in draw:
+            report(path, data.line_of("questions") or 1, "draw",
+                   f"pool {name!r} has no entry in draw: say how many of its {pools[name]} questions each attempt takes")
+    if pools:
+        settings["draw"] = {str(name): count for name, count in draw.items()}
+
+
+#: A position holding more keyed answers than chance would put there less than once in this many
+#: quizzes is reported.
+KEY_CLUSTER_ODDS = 100
+
+
+def _at_least(count: int, chances: list[float]) -> float:
+    """The probability that at least ``count`` of independent events with these chances happen."""
+    spread = [1.0]  # spread[k]: the probability that exactly k happen
+    for chance in chances:
+        spread = [(spread[k] if k < len(spread) else 0.0) * (1 - chance)
+                  + (spread[k - 1] * chance if k > 0 else 0.0) for k in range(len(spread) + 1)]
+    return sum(spread[count:])
+
+
+def _check_key_positions(questions: list[QuestionData], path: Path, line: int, report: _Reporter) -> None:
+    """Warn when the right answers cluster on one position (authors tend to write the right option
+    first, and true/false keys tend to lean one way). Pages shuffle options, but exports, printed
+    copies and quizzes with ``shuffle_options: false`` show the authored order."""
+    definitions = [q.definition for q in questions]
+    for qtype, label in (("single", "single-choice"), ("multiple", "multiple-response")):
+        keyed = [d["options"] for d in definitions if d["type"] == qtype]
+        for position in range(max((len(options) for options in keyed), default=0)):
+            chances = [sum(o["correct"] for o in options) / len(options) for options in keyed
+                       if len(options) > position]
+            count = sum(1 for options in keyed if len(options) > position and options[position]["correct"])
+            if count >= 3 and _at_least(count, chances) * KEY_CLUSTER_ODDS < 1:
+                report(path, line, "questions",
+                       f"the keyed answers cluster on option {position + 1}: it is right in {count} of {len(chances)} "
+                       f"{label} questions (about {sum(chances):.0f} by chance); rebalance the key", "warning")
+    answers = [d["answer"] for d in definitions if d["type"] == "truefalse"]
+    for value in (True, False):
+        count = answers.count(value)
+        if count >= 3 and _at_least(count, [0.5] * len(answers)) * KEY_CLUSTER_ODDS < 1:
+            report(path, line, "questions",
+                   f"the true/false keys lean one way: {str(value).lower()} in {count} of {len(answers)} "
+                   "questions; rebalance the key", "warning")
 
 
 def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report: _Reporter, title: dict | None):

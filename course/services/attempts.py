@@ -20,6 +20,9 @@ from course.services import xapi_events
 from course.services.errors import ServiceError
 from course.services.review_policy import attempts_left_for
 
+#: The largest sequence number an answer row holds (an integer column).
+MAX_SEQ = 2**31 - 1
+
 
 def attempts_of(session: Session, user: User, quiz: Quiz) -> list[Attempt]:
     return list(session.scalars(select(Attempt).where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)
@@ -33,8 +36,36 @@ def open_attempt(session: Session, user: User, quiz: Quiz) -> Attempt | None:
 
 def question_count(session: Session, quiz: Quiz) -> int:
     """How many questions an attempt at ``quiz`` has (counted, not loaded: the quiz page shows only this)."""
-    return session.scalar(select(func.count()).select_from(Question)
-                          .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
+    if not quiz.settings.get("draw"):
+        return session.scalar(select(func.count()).select_from(Question)
+                              .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
+    versions = _current_versions(session, quiz)
+    definitions = _definitions_for(session, versions)
+    return len(draw_questions([(v, definitions[v]) for v, _hash in versions], quiz.settings["draw"],
+                              random.Random(0)))
+
+
+def _current_versions(session: Session, quiz: Quiz) -> list[tuple[int, str]]:
+    """(version id, content hash) of the quiz's questions in authored order."""
+    return list(session.execute(
+        select(QuestionVersion.id, QuestionVersion.content_hash)
+        .join(Question, Question.current_version_id == QuestionVersion.id)
+        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all())
+
+
+def draw_questions(questions: list[tuple[int, dict]], draw: dict | None,
+                   rng: random.Random) -> list[tuple[int, dict]]:
+    """One officer's paper: every question outside a pool, and from each pool as many questions as
+    ``draw`` says, at random (all of them if the pool shrank below that); authored order is kept."""
+    if not draw:
+        return questions
+    pools: dict[str, list[int]] = {}
+    for version_id, definition in questions:
+        if definition.get("pool"):
+            pools.setdefault(definition["pool"], []).append(version_id)
+    drawn = {version_id for name, members in sorted(pools.items())
+             for version_id in rng.sample(members, min(draw.get(name, len(members)), len(members)))}
+    return [(v, d) for v, d in questions if not d.get("pool") or v in drawn]
 
 
 def _ordered_questions(questions: list[tuple[int, dict]], shuffle: bool,
@@ -64,10 +95,7 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                           .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)) or 0
     if attempts_left_for(session, user.id, quiz, used) == 0:
         raise ServiceError(_l("You have used all the attempts this quiz allows."), status=409)
-    versions = session.execute(
-        select(QuestionVersion.id, QuestionVersion.content_hash)
-        .join(Question, Question.current_version_id == QuestionVersion.id)
-        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all()
+    versions = _current_versions(session, quiz)
     if not versions:
         raise ServiceError(_l("This quiz has no questions yet."), status=409)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
@@ -77,11 +105,14 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                       deadline_at=now + timedelta(minutes=limit) if limit else None)
     rng = random.Random(seed)
     definitions = _definitions_for(session, versions)
-    ordered = _ordered_questions([(version_id, definitions[version_id]) for version_id, _hash in versions],
-                                 bool(quiz.settings.get("shuffle_questions")), rng)
-    session.add(attempt)
+    paper = draw_questions([(version_id, definitions[version_id]) for version_id, _hash in versions],
+                           quiz.settings.get("draw"), rng)
+    ordered = _ordered_questions(paper, bool(quiz.settings.get("shuffle_questions")), rng)
     try:
+        # The attempt is added inside the savepoint: added before it, it would be flushed by the
+        # savepoint's own start, outside the protection, and a lost race would poison the session.
         with session.begin_nested():
+            session.add(attempt)
             session.flush()
             # One multi-row INSERT: a class starts a quiz together, and the unit of work spent more on
             # two dozen answer objects than on everything else the request does.
@@ -100,9 +131,11 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
 
 
 def option_order(attempt: Attempt, definition: dict, items: list[dict]) -> list[dict]:
-    """The order of a question's options in this attempt: stable for the attempt's life."""
+    """The order of a question's options in this attempt: stable for the attempt's life. Ordering
+    items and matching's matches are shuffled whatever the quiz says: in authoring order they would
+    be the key itself."""
     shuffled = list(items)
-    if attempt.quiz.settings.get("shuffle_options", True) or definition["type"] == "ordering":
+    if attempt.quiz.settings.get("shuffle_options", True) or definition["type"] in ("ordering", "matching"):
         random.Random(f"{attempt.seed}:{definition['id']}").shuffle(shuffled)
     return shuffled
 
@@ -241,7 +274,7 @@ def save_answer_at_once(session: Session, user_id: int, attempt_id: int, questio
     takes ``save_answer``, which finds out which one and answers accordingly (an older sequence, a
     closed or expired attempt, a question from elsewhere, a malformed answer)."""
     definition, content_hash = known
-    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= 2**31 - 1:
+    if not isinstance(seq, int) or isinstance(seq, bool) or not 0 <= seq <= MAX_SEQ:
         return None
     if response is not None and get_type(definition["type"]).check_response(definition, response):
         return None
@@ -254,16 +287,21 @@ def save_answer_at_once(session: Session, user_id: int, attempt_id: int, questio
     return stored
 
 
-def save_answer(session: Session, attempt: Attempt, question_version_id: int, response: Any, seq: int | None,
-                now: datetime, grace_seconds: int, answer: AttemptAnswer | None = None) -> AttemptAnswer:
-    """Store one answer. Later sequence numbers win; an older or repeated one changes nothing.
-    ``answer``: the row, when the caller has already loaded it."""
+def _require_open(session: Session, attempt: Attempt, now: datetime, grace_seconds: int) -> None:
+    """Refuse to change the answers of an attempt that is closed, or whose time ran out just now."""
     if close_if_overdue(session, attempt, now, grace_seconds):
         raise ServiceError(_l("Time is up: this attempt was closed and graded on the answers saved in time."),
                            status=409)
     if not attempt.is_open:
         raise ServiceError(_l("This attempt has already been submitted; its answers can no longer change."),
                            status=409)
+
+
+def save_answer(session: Session, attempt: Attempt, question_version_id: int, response: Any, seq: int | None,
+                now: datetime, grace_seconds: int, answer: AttemptAnswer | None = None) -> AttemptAnswer:
+    """Store one answer. Later sequence numbers win; an older or repeated one changes nothing.
+    ``answer``: the row, when the caller has already loaded it."""
+    _require_open(session, attempt, now, grace_seconds)
     if answer is None or answer.question_version_id != question_version_id:
         answer = find_answer(session, attempt, question_version_id)
     if answer is None:
@@ -280,10 +318,12 @@ def _store(answer: AttemptAnswer, response: Any, seq: int | None, now: datetime)
         if problem:
             raise ServiceError(_l("That answer cannot be accepted: %(problem)s.", problem=problem), status=400)
     if seq is None:
-        seq = answer.seq + 1
-    if not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or seq > 2**31 - 1:
+        # A whole-form post (no JavaScript, or "Submit"): what the officer sees now is the newest
+        # answer, whatever the script numbered before, even at the column's largest number.
+        seq = min(answer.seq + 1, MAX_SEQ)
+    elif not isinstance(seq, int) or isinstance(seq, bool) or seq < 0 or seq > MAX_SEQ:
         raise ServiceError(_l("Bad sequence number."), status=400)
-    if seq <= answer.seq:
+    elif seq <= answer.seq:
         return False
     answer.response = response
     answer.seq = seq
@@ -318,6 +358,48 @@ def grade(attempt: Attempt) -> None:
     attempt.passed = attempt.percent >= attempt.quiz.settings.get("pass_mark", 70)
 
 
+def save_answers(session: Session, attempt: Attempt, responses: dict[int, Any], now: datetime,
+                 grace_seconds: int) -> None:
+    """Keep the answers of a whole posted form (version id -> response) without submitting."""
+    _require_open(session, attempt, now, grace_seconds)
+    _store_form(session, attempt, responses, now)
+    session.flush()
+
+
+def _store_form(session: Session, attempt: Attempt, responses: dict[int, Any], now: datetime) -> None:
+    """Store a whole posted form's answers (version id -> response), newest by definition. One read
+    of the answers and one flush by the caller: a submit is the busiest moment of a class sitting a
+    quiz together, so it must not cost a query per question."""
+    answers = {answer.question_version_id: answer for answer in load_answers(session, attempt)}
+    for version_id, response in responses.items():
+        answer = answers.get(version_id)
+        if answer is None:
+            raise ServiceError(_l("That question is not part of this attempt."), status=400)
+        _store(answer, response, None, now)
+
+
+class SubmitCheck(NamedTuple):
+    """What the officer is told before an attempt is submitted."""
+    #: positions (the numbers the page shows) of the questions without an answer
+    unanswered: list[int]
+    #: how many attempts the quiz allows (None: no limit)
+    allowed: int | None
+    #: no attempt is left after this one
+    last: bool
+
+    @property
+    def needs_confirmation(self) -> bool:
+        return bool(self.unanswered) or self.last
+
+
+def before_submit(session: Session, attempt: Attempt) -> SubmitCheck:
+    used = session.scalar(select(func.count()).select_from(Attempt)
+                          .where(Attempt.user_id == attempt.user_id, Attempt.quiz_id == attempt.quiz_id)) or 0
+    return SubmitCheck(unanswered=[a.position for a in load_answers(session, attempt) if a.response is None],
+                       allowed=attempt.quiz.settings.get("attempts"),
+                       last=attempts_left_for(session, attempt.user_id, attempt.quiz, used) == 0)
+
+
 def submit_attempt(session: Session, attempt: Attempt, now: datetime, grace_seconds: int,
                    final_answers: dict[int, Any] | None = None) -> Attempt:
     """Close and grade the attempt. Submitting again returns the same result."""
@@ -325,14 +407,7 @@ def submit_attempt(session: Session, attempt: Attempt, now: datetime, grace_seco
         return attempt
     if close_if_overdue(session, attempt, now, grace_seconds):
         return attempt
-    # One read of the answers and one flush for the whole submission: a submit is the busiest
-    # moment of a class sitting a quiz together, so it must not cost a query per question.
-    answers = {answer.question_version_id: answer for answer in load_answers(session, attempt)}
-    for version_id, response in (final_answers or {}).items():
-        answer = answers.get(version_id)
-        if answer is None:
-            raise ServiceError(_l("That question is not part of this attempt."), status=400)
-        _store(answer, response, None, now)
+    _store_form(session, attempt, final_answers or {}, now)
     attempt.submit(now)
     grade(attempt)
     xapi_events.attempt_closed(session, attempt, now)

@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from course.models import (Attempt, AttemptAnswer, AuditEntry, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
                            ModuleCompletion, Role, User)
 from course.models.people import new_session_token
+from course.quizview import describe_response
 from course.services import audit, review_policy
 from course.services.errors import ServiceError
 from course.services.users import hash_password
@@ -27,7 +28,10 @@ def _attempt_entry(attempt: Attempt, review: review_policy.Review, stamp) -> dic
         **({"score": attempt.score, "max_score": attempt.max_score, "percent": attempt.percent} if review.score else {}),
         **({"passed": attempt.passed} if review.outcome else {}),
         "answers": [{"question": ans.question_version.definition["id"], "version": ans.question_version.number,
-                     "response": ans.response, "saved_at": stamp(ans.saved_at),
+                     # The answer as the officer read it, never by the options' authoring ids: those would
+                     # tell which option is "a", the one authors tend to make right (course/answertokens.py).
+                     "response": describe_response(ans.question_version.definition, ans.response, attempt.language),
+                     "saved_at": stamp(ans.saved_at),
                      **({"score": ans.score} if review.verdicts else {})}
                     for ans in attempt.answers]}
 

@@ -14,6 +14,7 @@ from sqlalchemy.orm import selectinload
 
 from course.access import get_attempt_for
 from course.downloads import content_disposition
+from course.answertokens import tokens_for
 from course.extensions import db
 from course.forms import EmptyForm
 from course.i18n import current_language
@@ -190,19 +191,26 @@ def _own_attempt(attempt_id: int) -> Attempt:
     return attempt
 
 
-@bp.get("/attempts/<int:attempt_id>")
-@login_required
-def attempt(attempt_id: int):
-    attempt = _own_attempt(attempt_id)
+def _closed(attempt: Attempt) -> bool:
+    """Whether the attempt is closed; one whose time has just run out is graded first (and the
+    officer told)."""
     if attempt_service.close_if_overdue(db.session, attempt, utcnow(), _grace()):
         certificate_service.record_completions(db.session, current_user, utcnow())
         db.session.commit()
         flash(_("Time ran out. Your attempt was graded on the answers saved in time."), "warning")
-    if not attempt.is_open:
+    return not attempt.is_open
+
+
+@bp.get("/attempts/<int:attempt_id>")
+@login_required
+def attempt(attempt_id: int):
+    attempt = _own_attempt(attempt_id)
+    if _closed(attempt):
         return redirect(url_for("learn.result", attempt_id=attempt.id))
     lang = current_language()
     answers = attempt_service.answers_for_page(db.session, attempt)
-    questions = [question_for_page(attempt, answer, answer.definition, lang) for answer in answers]
+    tokens = tokens_for(current_app)
+    questions = [question_for_page(attempt, answer, answer.definition, lang, tokens) for answer in answers]
     for number, question in enumerate(questions, start=1):
         question["number"] = number
     pages = paginate(questions, attempt.quiz.settings.get("questions_per_page"))
@@ -212,11 +220,17 @@ def attempt(attempt_id: int):
                            extensions_left=attempt_service.extensions_left(attempt))
 
 
+def _response_from_form(attempt_id: int, version_id: int, definition: dict, form):
+    """One question's response in a posted form, read through the attempt's tokens."""
+    fields = tokens_for(current_app).for_question(attempt_id, version_id, definition).decode_form(form)
+    return get_type(definition["type"]).from_form(definition, fields, f"q{version_id}")
+
+
 def _responses_from_form(attempt: Attempt, form) -> dict[int, object]:
     out = {}
     for answer in attempt_service.load_answers(db.session, attempt):
-        definition = answer.question_version.definition
-        response = get_type(definition["type"]).from_form(definition, form, f"q{answer.question_version_id}")
+        response = _response_from_form(attempt.id, answer.question_version_id, answer.question_version.definition,
+                                        form)
         if response is not None:
             out[answer.question_version_id] = response
     return out
@@ -238,7 +252,7 @@ def save_answer(attempt_id: int):
     # goes the long way below, which says exactly what is wrong.
     known = attempt_service.question_definition(db.session, version_id)
     if known is not None:
-        response = get_type(known[0]["type"]).from_form(known[0], request.form, f"q{version_id}")
+        response = _response_from_form(attempt_id, version_id, known[0], request.form)
         stored = attempt_service.save_answer_at_once(db.session, current_user.id, attempt_id, version_id, known,
                                                      response, seq, utcnow(), _grace())
         if stored is not None:
@@ -248,8 +262,7 @@ def save_answer(attempt_id: int):
     answer = attempt_service.find_answer(db.session, attempt, version_id)
     if answer is None:
         return jsonify(ok=False, error=_("That question is not part of this attempt.")), 400
-    definition = answer.question_version.definition
-    response = get_type(definition["type"]).from_form(definition, request.form, f"q{version_id}")
+    response = _response_from_form(attempt.id, version_id, answer.question_version.definition, request.form)
     try:
         saved = attempt_service.save_answer(db.session, attempt, version_id, response, seq, utcnow(), _grace(),
                                             answer=answer)
@@ -285,13 +298,21 @@ def save_all(attempt_id: int):
 @bp.post("/attempts/<int:attempt_id>/submit")
 @login_required
 def submit(attempt_id: int):
+    """Submit the attempt. Unless the officer already confirmed, the answers posted are kept and,
+    with questions unanswered or no attempt left after this one, the confirmation page asks first."""
     attempt = _own_attempt(attempt_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
     if attempt.is_open:
         try:
-            attempt_service.submit_attempt(db.session, attempt, utcnow(), _grace(),
-                                           _responses_from_form(attempt, request.form))
+            responses = _responses_from_form(attempt, request.form)
+            if request.form.get("confirmed") != "1" and not attempt_service.is_overdue(attempt, utcnow(), _grace()):
+                attempt_service.save_answers(db.session, attempt, responses, utcnow(), _grace())
+                if attempt_service.before_submit(db.session, attempt).needs_confirmation:
+                    db.session.commit()
+                    return redirect(url_for("learn.confirm_submit", attempt_id=attempt.id))
+                responses = {}  # kept already
+            attempt_service.submit_attempt(db.session, attempt, utcnow(), _grace(), responses)
         except ServiceError as error:
             db.session.rollback()
             flash(error.message, "error")
@@ -299,6 +320,25 @@ def submit(attempt_id: int):
         certificate_service.record_completions(db.session, current_user, utcnow())
         db.session.commit()
     return redirect(url_for("learn.result", attempt_id=attempt.id))
+
+
+@bp.get("/attempts/<int:attempt_id>/submit")
+@login_required
+def confirm_submit(attempt_id: int):
+    """Before submitting: which questions are unanswered, and whether the quiz can be taken again."""
+    attempt = _own_attempt(attempt_id)
+    if _closed(attempt):
+        return redirect(url_for("learn.result", attempt_id=attempt.id))
+    check = attempt_service.before_submit(db.session, attempt)
+    lang = current_language()
+    questions = [question_for_page(attempt, answer, answer.definition, lang)
+                 for answer in attempt_service.answers_for_page(db.session, attempt)]
+    pages = paginate(questions, attempt.quiz.settings.get("questions_per_page"))
+    page_of = {q["position"]: number for number, page in enumerate(pages, start=1) for q in page}
+    unanswered = [{"number": q["position"], "stem": q["stem"], "page": page_of[q["position"]]}
+                  for q in questions if q["position"] in check.unanswered]
+    return render_template("learn/confirm_submit.html", attempt=attempt, quiz=attempt.quiz, check=check,
+                           unanswered=unanswered, total=len(questions), form=EmptyForm())
 
 
 @bp.get("/attempts/<int:attempt_id>/result")

@@ -13,13 +13,19 @@
   var form = document.getElementById("quiz-form");
   if (!form) { return; }
   var url = form.getAttribute("data-answer-url");
-  var storageKey = "marsa-journal-" + form.getAttribute("data-attempt");
+  // The journal holds the page's own field names and values: the attempt's tokens, never the
+  // authoring ids. Journals from before tokens (no "-2-") cannot be read back and are dropped.
+  var storageKey = "marsa-journal-2-" + form.getAttribute("data-attempt");
+  try { window.localStorage.removeItem("marsa-journal-" + form.getAttribute("data-attempt")); } catch (e) { /* none */ }
   var token = form.querySelector("input[name=csrf_token]").value;
   var statusBox = document.getElementById("save-status");
   var inflight = {};
-  var submitting = false;
   var signingIn = false;
   var journal = {};
+  // Set once the whole form is being posted ("Submit", "Save and continue later"): the post carries
+  // every answer, so nothing more is saved on the side, and a late reply must not reload the page.
+  var leaving = false;
+  var timers = {};
   try { journal = JSON.parse(window.localStorage.getItem(storageKey) || "{}") || {}; } catch (e) { journal = {}; }
 
   function persist() {
@@ -53,9 +59,7 @@
 
   function send(questionId) {
     var entry = journal[questionId];
-    // Once the form is submitted its fields carry every answer: a save sent now would only race the
-    // submission and be refused by the closed attempt.
-    if (!entry || inflight[questionId] || submitting) { return; }
+    if (!entry || inflight[questionId] || leaving) { return; }
     inflight[questionId] = true;
     var body = new FormData();
     body.append("question", questionId);
@@ -67,6 +71,7 @@
       .then(function (response) {
         return response.json().catch(function () { return { ok: false }; }).then(function (data) {
           inflight[questionId] = false;
+          if (leaving) { return; }
           if (response.ok && data.ok) {
             if (journal[questionId] && journal[questionId].seq <= data.seq) { delete journal[questionId]; persist(); }
             if (!Object.keys(journal).length) { say("saved", form.getAttribute("data-msg-saved")); }
@@ -95,6 +100,8 @@
 
   function record(fieldset) {
     var id = fieldset.getAttribute("data-question");
+    clearTimeout(timers[id]);
+    if (leaving) { return; }
     var last = Math.max(parseInt(fieldset.getAttribute("data-seq"), 10) || 0, journal[id] ? journal[id].seq : 0);
     var seq = last + 1;
     fieldset.setAttribute("data-seq", seq);
@@ -106,12 +113,11 @@
   form.querySelectorAll("fieldset[data-question]").forEach(function (fieldset) {
     var id = fieldset.getAttribute("data-question");
     if (journal[id]) { restore(fieldset, journal[id].fields); }
-    var timer = null;
-    fieldset.addEventListener("change", function () { clearTimeout(timer); record(fieldset); });
+    fieldset.addEventListener("change", function () { record(fieldset); });
     fieldset.addEventListener("input", function (event) {
       if (event.target.type !== "text") { return; }
-      clearTimeout(timer);
-      timer = setTimeout(function () { record(fieldset); }, 800);
+      clearTimeout(timers[id]);
+      timers[id] = setTimeout(function () { record(fieldset); }, 800);
     });
   });
 
@@ -124,7 +130,8 @@
       say("offline", form.getAttribute("data-msg-offline"));
       return;
     }
-    submitting = true;
+    leaving = true;
+    Object.keys(timers).forEach(function (id) { clearTimeout(timers[id]); });
   });
   if (Object.keys(journal).length) { flush(); }
 

@@ -562,6 +562,12 @@ def test_hostile_input_is_shown_as_text_and_never_runs(ui, server):
     officer.here(values=list(fields.values()), markers=QUIZ_MARKERS.expected["attempt"])
     with page.expect_navigation():
         page.click("text=Submit answers")
+    # Every ordering item was given position 1, which answers nothing: the confirmation page names the
+    # question (its hostile stem shown as text) and asks first.
+    assert page.url.endswith(f"{attempt_path}/submit")
+    officer.here(texts=[QUIZ_TITLE, "1 question of"])
+    with page.expect_navigation():
+        page.click("text=Submit now")
     assert page.url.endswith(f"{attempt_path}/result")
     answers = list(ANSWERED.values())
     officer.here(texts=answers, markers=QUIZ_MARKERS.expected["result"])

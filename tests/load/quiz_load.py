@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from sqlalchemy import func, select, text  # noqa: E402
 
+from course.answertokens import AnswerTokens  # noqa: E402
 from course.db import Base, make_engine  # noqa: E402
 from course.migrate import upgrade_engine  # noqa: E402
 from course.models import Attempt, AttemptAnswer, Quiz, Role, User  # noqa: E402
@@ -128,7 +129,8 @@ def take_quiz(index: int, client: Browserish, ports: list[int], quiz_key: str, s
                                                               {"question": version, "seq": "1", f"q{version}": value},
                                                               headers={"X-CSRFToken": client.csrf}),
                   ok_statuses=(200,))
-    timed("submit", lambda: client.post(port, f"/attempts/{attempt_id}/submit"))
+    # Confirmed at once: questions without options stay unanswered, which would ask first.
+    timed("submit", lambda: client.post(port, f"/attempts/{attempt_id}/submit", {"confirmed": "1"}))
     expected[attempt_id] = chosen
 
 
@@ -202,11 +204,21 @@ def main() -> int:
                 problems.append(f"answer stored twice: {key}")
             stored[key] = response
         missing = wrong = 0
+        tokens = AnswerTokens.from_secret(env["SECRET_KEY"])
+
+        def as_sent(attempt_id, version, response):
+            """A stored response as the page named it: an option by the attempt's token."""
+            if isinstance(response, bool):
+                return "true" if response else "false"
+            if isinstance(response, list) and len(response) == 1:
+                response = response[0]
+            return tokens.token(attempt_id, int(version), "option", response) if isinstance(response, str) else None
+
         for attempt_id, chosen in expected.items():
             for version, value in chosen.items():
                 if (attempt_id, version) not in stored:
                     missing += 1
-                elif stored[(attempt_id, version)] not in (value, [value], {"true": True, "false": False}.get(value)):
+                elif as_sent(attempt_id, version, stored[(attempt_id, version)]) != value:
                     wrong += 1
         if missing or wrong:
             problems.append(f"{missing} answers missing, {wrong} answers differ from what was sent")
