@@ -139,6 +139,7 @@ def test_a_nul_character_anywhere_is_refused_with_a_message(app, client, admin_c
     for response in (client.post("/login", data={"username": "am\x00al", "password": "x"}),
                      client.post("/login", json={"username": "am\x00al", "password": "x"}),
                      admin_client.get("/admin/people?q=a%00b"),
+                     admin_client.get("/admin/people?q=a&q=a%00b"),  # the second value too
                      admin_client.get("/verify/MRS-%00"),
                      admin_client.post("/admin/people/new", data={"username": "a\x00b", "full_name": "A B",
                                                                   "role": "officer", "language": "en"})):

@@ -1,6 +1,9 @@
-"""Numbers from a query string or a form, kept to what the database can hold: a number too large
+"""What a request may carry before a view reads it.
+
+Numbers from a query string or a form are kept to what the database can hold: a number too large
 for an integer column (``?page=9999999999999999999999999``) is an overflow error in the database
-driver, so it is treated like any other value that names nothing."""
+driver, so it is treated like any other value that names nothing. Text with a NUL character, and
+JSON bodies that are not objects of text fields, are refused before any view runs."""
 from __future__ import annotations
 
 from flask import request
@@ -49,7 +52,7 @@ def refuse_unreadable_input() -> None:
     """Run before every view: a NUL character in the path, query string or form (PostgreSQL cannot store it,
     and no one types it), or a JSON body that is not an object of text fields (forms also accept
     JSON), is refused with a 400 and a message before any form or query sees it."""
-    texts = [*request.args.values(), *request.args.keys(),
+    texts = [*request.args.keys(), *(value for _key, value in request.args.items(multi=True)),
              *(value for value in (request.view_args or {}).values() if isinstance(value, str))]
     if request.is_json:
         body = request.get_json(silent=True)
