@@ -15,6 +15,7 @@ from course.extensions import babel, compress, csrf, db, limiter, login_manager
 from course.i18n import current_language, select_locale, text_direction
 from course.markdown import render_markdown
 from course.models.content import text_in
+from course.views.params import InputRefused, refuse_unreadable_input
 
 
 def create_app(config: dict | None = None) -> Flask:
@@ -28,6 +29,7 @@ def create_app(config: dict | None = None) -> Flask:
     register_templates(app)
     register_static_fingerprints(app)
     register_security_headers(app)
+    register_input_checks(app)
     register_errors(app)
     register_cli(app)
     return app
@@ -177,6 +179,10 @@ def register_security_headers(app: Flask) -> None:
         return response
 
 
+def register_input_checks(app: Flask) -> None:
+    app.before_request(refuse_unreadable_input)
+
+
 def register_errors(app: Flask) -> None:
     messages = {
         400: _l("The request could not be understood. Please go back and try again."),
@@ -201,7 +207,7 @@ def register_errors(app: Flask) -> None:
     @app.errorhandler(HTTPException)
     def http_error(error: HTTPException):
         status = error.code or 500
-        message = None
+        message = error.description if isinstance(error, InputRefused) else None
         if status == 429:
             message = _("Too many attempts. Please wait a few minutes and try again.")
         return render_error(status, message)

@@ -120,9 +120,10 @@ def csv_chunks(header, rows, rows_per_chunk: int = 1000) -> Iterator[bytes]:
 
 
 def to_xlsx(header, rows, title: str) -> bytes:
-    """The table as a workbook in which every string is a text cell: openpyxl would otherwise store a
-    string starting with ``=`` as a formula. A text cell that could start a formula is also marked
-    "quote prefix", so editing it in the spreadsheet does not turn it into one either."""
+    """The table as a workbook in which every string is a text cell: openpyxl stores a string starting
+    with ``=`` as a formula, so a string that could start one is written as an explicit text cell,
+    marked "quote prefix" so that editing it in the spreadsheet does not turn it into one either
+    (any other string is a text cell already)."""
     from openpyxl import Workbook
     from openpyxl.cell import WriteOnlyCell
     workbook = Workbook(write_only=True)
@@ -131,13 +132,12 @@ def to_xlsx(header, rows, title: str) -> bytes:
     def cells(values):
         out = []
         for value in values:
-            if not isinstance(value, str):
+            if not (isinstance(value, str) and value.startswith(FORMULA_STARTS)):
                 out.append(value)
                 continue
             cell = WriteOnlyCell(sheet, value)
             cell.data_type = "s"  # set after the value: assigning the value re-detects a formula
-            if value.startswith(FORMULA_STARTS):
-                cell.quotePrefix = True
+            cell.quotePrefix = True
             out.append(cell)
         return out
 

@@ -93,10 +93,12 @@ def _read_xlsx(content: bytes):
     from openpyxl import load_workbook
     try:
         sheet = load_workbook(io.BytesIO(content), read_only=True, data_only=True).worksheets[0]
+        # Read inside the try: a read-only sheet is parsed row by row, so a damaged sheet (or one with
+        # an entity declaration, which the XML parser refuses) fails here, not when it is opened.
+        rows = [(index, ["" if cell is None else str(cell) for cell in record])
+                for index, record in enumerate(sheet.iter_rows(values_only=True), start=1)]
     except Exception:  # openpyxl raises many kinds of error for a file that is not a workbook
         return [], [RowProblem(1, "file", _l("could not be read as an Excel workbook (.xlsx)"))]
-    rows = [(index, ["" if cell is None else str(cell) for cell in record])
-            for index, record in enumerate(sheet.iter_rows(values_only=True), start=1)]
     return _with_header(rows)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import tempfile
 import zipfile
+import zlib
 from contextlib import contextmanager
 from datetime import datetime
 from io import BytesIO
@@ -99,20 +100,38 @@ def unpacked(content: bytes):
         if len(members) > MAX_FILES or sum(m.file_size for m in members) > MAX_UNPACKED_BYTES:
             yield Problem("upload", 1, "file", "is too large once unpacked")
             return
-        # A package zipped from its parent folder has one top folder: look inside it.
-        names = [PurePosixPath(m.filename) for m in members]
-        tops = {n.parts[0] for n in names if n.parts}
-        strip = 1 if len(tops) == 1 and not {"modules", "quizzes", "course.yaml"} & tops else 0
-        for member, name in zip(members, names):
-            parts = name.parts[strip:]
-            top_level_file = len(parts) == 1 and parts[0] == "course.yaml"
-            if not parts or ".." in parts or name.is_absolute() or (
-                    parts[0] not in ("modules", "quizzes") and not top_level_file):
-                continue  # anything but course.yaml and the two content folders is ignored, never written
-            target = root.joinpath(*parts)
+        problem = _extract(archive, members, root)
+        yield problem or root
+
+
+#: What reading a damaged zip member raises: a bad CRC or a short member (BadZipFile, EOFError, zlib's
+#: error), an encrypted member (RuntimeError), an unknown compression method (NotImplementedError),
+#: a name that is both a file and a folder (OSError).
+_UNREADABLE = (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, zlib.error, RuntimeError, NotImplementedError,
+               ValueError, OSError)
+
+
+def _extract(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], root: Path) -> Problem | None:
+    # A package zipped from its parent folder has one top folder: look inside it.
+    names = [PurePosixPath(m.filename) for m in members]
+    tops = {n.parts[0] for n in names if n.parts}
+    strip = 1 if len(tops) == 1 and not {"modules", "quizzes", "course.yaml"} & tops else 0
+    for member, name in zip(members, names):
+        parts = name.parts[strip:]
+        top_level_file = len(parts) == 1 and parts[0] == "course.yaml"
+        if not parts or ".." in parts or name.is_absolute() or (
+                parts[0] not in ("modules", "quizzes") and not top_level_file):
+            continue  # anything but course.yaml and the two content folders is ignored, never written
+        target = root.joinpath(*parts)
+        try:
+            if member.flag_bits & 0x1:
+                raise RuntimeError("encrypted")
             target.parent.mkdir(parents=True, exist_ok=True)
             target.write_bytes(archive.read(member))
-        yield root
+        except _UNREADABLE:
+            return Problem("upload", 1, "file", f"is a damaged or encrypted zip archive ({member.filename[:200]} "
+                                                "cannot be read)")
+    return None
 
 
 def preview(session: Session, package: Package, now: datetime) -> SyncSummary | None:

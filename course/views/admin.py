@@ -23,6 +23,7 @@ from course.package import read_package
 from course.services import (assignments, audit, cohorts, importer, lrs, privacy, publishing, referrals, sessions,
                              users)
 from course.services.errors import ServiceError
+from course.views.params import id_arg, id_from, page_arg
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -30,7 +31,7 @@ MEMBERS_PER_PAGE = 100
 
 
 def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return page_arg(request.args)
 
 
 def _course_update() -> bool:
@@ -290,7 +291,7 @@ def cohort(cohort_id: int):
     member_total = db.session.scalar(select(func.count()).select_from(CohortMember)
                                      .where(CohortMember.cohort_id == cohort.id)) or 0
     pages = max(1, math.ceil(member_total / MEMBERS_PER_PAGE))
-    page = min(max(1, request.args.get("page", 1, type=int) or 1), pages)
+    page = min(page_arg(request.args), pages)
     members = db.session.scalars(select(User).join(CohortMember, CohortMember.user_id == User.id)
                                  .where(CohortMember.cohort_id == cohort.id).order_by(User.full_name, User.id)
                                  .offset((page - 1) * MEMBERS_PER_PAGE).limit(MEMBERS_PER_PAGE)).all()
@@ -347,7 +348,7 @@ def remove_member(cohort_id: int, user_id: int):
 @admin_only
 def add_trainer(cohort_id: int):
     cohort = db.session.get(Cohort, cohort_id) or abort(404)
-    trainer = db.session.get(User, request.form.get("trainer-trainer", type=int) or 0)
+    trainer = db.session.get(User, id_arg(request.form, "trainer-trainer") or 0)
     if trainer is None or not EmptyForm(prefix="trainer").validate_on_submit():
         flash(_("Choose a trainer."), "error")
         return redirect(url_for("admin.cohort", cohort_id=cohort.id))
@@ -522,8 +523,8 @@ def _package_from(source: str):
     """(package, label) for "folder" (COURSE_DIR), or (the uploaded zip's batch, label) for "upload-<id>"."""
     if source == "folder":
         return read_package(current_app.config["COURSE_DIR"]), "COURSE_DIR"
-    if source.startswith("upload-") and source[7:].isdigit():
-        batch = db.session.get(ImportBatch, int(source[7:]))
+    if source.startswith("upload-") and id_from(source[7:]):
+        batch = db.session.get(ImportBatch, id_from(source[7:]))
         if batch is None or not batch.filename.endswith(".zip"):
             abort(404)
         return batch, batch.filename

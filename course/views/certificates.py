@@ -24,6 +24,7 @@ from course.models._types import utcnow
 from course.services import certificates as service
 from course.services import cohorts
 from course.services.errors import ServiceError
+from course.views.params import page_arg
 
 bp = Blueprint("certificates", __name__)
 PER_PAGE = 50
@@ -48,7 +49,7 @@ def _verify_url(certificate: Certificate) -> str:
 
 
 def _page() -> int:
-    return max(1, request.args.get("page", 1, type=int) or 1)
+    return page_arg(request.args)
 
 
 @bp.get("/certificate")

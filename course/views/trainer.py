@@ -24,6 +24,7 @@ from course.services import certificates as certificate_service
 from course.services import overrides as override_service
 from course.services import regrade as regrade_service
 from course.services.errors import ServiceError
+from course.views.params import id_arg, page_arg
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 
@@ -66,10 +67,10 @@ def cohorts_list():
 def gradebook(cohort_id: int):
     cohort = _cohort_for(cohort_id)
     args = request.args
-    module_id = args.get("module", type=int)
+    module_id = id_arg(args, "module")
     page = reports.gradebook(db.session, cohort, search=args.get("q", ""), station=args.get("station", ""),
                              status=args.get("status", ""), module_id=module_id, sort=args.get("sort", "name"),
-                             page=args.get("page", 1, type=int) or 1, now=utcnow())
+                             page=page_arg(args), now=utcnow())
     station_names = reports.cohort_stations(db.session, cohort)
     exams = [q for q in db.session.scalars(select(Quiz).where(Quiz.retired.is_(False)).order_by(Quiz.id))
              if review_policy.releasable(q)]
