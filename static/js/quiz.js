@@ -18,6 +18,7 @@
   var statusBox = document.getElementById("save-status");
   var inflight = {};
   var signingIn = false;
+  var submitting = false;  // the form is on its way with every answer: no autosave may race it
   var journal = {};
   try { journal = JSON.parse(window.localStorage.getItem(storageKey) || "{}") || {}; } catch (e) { journal = {}; }
 
@@ -52,7 +53,7 @@
 
   function send(questionId) {
     var entry = journal[questionId];
-    if (!entry || inflight[questionId]) { return; }
+    if (!entry || inflight[questionId] || submitting) { return; }
     inflight[questionId] = true;
     var body = new FormData();
     body.append("question", questionId);
@@ -119,7 +120,11 @@
     if (navigator.onLine === false) {
       event.preventDefault();
       say("offline", form.getAttribute("data-msg-offline"));
+      return;
     }
+    // A text answer still waiting for its pause would otherwise be autosaved after the attempt
+    // closed, refused, and reload the page over the result.
+    submitting = true;
   });
   if (Object.keys(journal).length) { flush(); }
 
