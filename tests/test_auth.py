@@ -193,7 +193,8 @@ def test_signing_out_ends_that_session_for_every_copy_of_its_cookie(app, make_us
     login(desk, "amal")
     copied = _cookie(desk)
     assert _with_cookie(app, copied).get("/me/data.json").status_code == 200
-    desk.post("/logout")
+    signed_out = desk.post("/logout")
+    assert signed_out.headers["Clear-Site-Data"] == '"cache"'  # the browser drops its copies too
     for url in ("/", "/me/data.json"):
         response = _with_cookie(app, copied).get(url)
         assert response.status_code == 302 and "/login" in response.headers["Location"], url

@@ -45,7 +45,11 @@ def _signed_out(message: str):
     session.clear()
     session["lang"] = language  # the sign-in page stays in the language just used
     flash(message, "info")
-    return redirect(url_for("auth.login"))
+    response = redirect(url_for("auth.login"))
+    # The browser forgets the pages it kept of this person (a shared port PC): its HTTP cache only,
+    # never the quiz journal, which may still hold answers the server has not yet confirmed.
+    response.headers["Clear-Site-Data"] = '"cache"'
+    return response
 
 
 def _submitted_username() -> str:

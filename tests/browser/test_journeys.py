@@ -13,7 +13,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.conftest import (COHORT, DEMO_PASSWORD, DUE_COHORT, DUE_PERSONAL, EXTRA_MODULE, EXTRA_QUIZ,
-                                    LANGUAGE_OFFICER, NOJS_OFFICER, OFFICER, OFFLINE_OFFICER, REPORT,
+                                    LANGUAGE_OFFICER, NOJS_OFFICER, OFFICER, OFFLINE_OFFICER, PASSWORD, REPORT,
                                     STAT_OFFICERS, SWEEP, TRAINER, WEIGHT_OFFICER)
 
 # Starts servers or a browser: `pytest -m "not slow"` leaves it out of a quick run.
@@ -632,3 +632,54 @@ def test_every_journey_page_passes_axe(ui, server, lang):
         admin.click("main form button[type=submit]")  # import: the page of one-time passwords
     ui.axe(admin)
     assert f"SWG-{lang}" in admin.inner_text("main table")
+
+
+def test_answers_given_after_the_session_ended_are_sent_after_signing_in_again(ui, server):
+    """The session ends mid-quiz (idle timeout, or signed out on another device): the next answer
+    stays in the journal on the device, the page goes to the sign-in form, and after signing in the
+    officer is back on the attempt and the answer reaches the server."""
+    from sqlalchemy import text
+    page = ui.new_page()
+    ui.sign_in(page, WEIGHT_OFFICER)
+    if page.locator("button[name=lang][value=en]").count():  # the page-weight test left this officer in Arabic
+        with page.expect_navigation():
+            page.click("button[name=lang][value=en]")
+    ui.axe(page)
+    ui.goto(page, f"/quizzes/{EXTRA_QUIZ}")
+    page.click(f'form[action$="/quizzes/{EXTRA_QUIZ}/start"] button[type=submit]')
+    page.wait_for_url(re.compile(r"/attempts/\d+$"))
+    ui.axe(page)
+    attempt_id = int(page.url.rsplit("/", 1)[1])
+    questions = questions_on_page(page)
+    answer_with_keyboard(page, questions[0])
+    wait_for_status(page, "All answers saved.")
+
+    engine = server.engine()
+    try:
+        with engine.begin() as connection:  # the server ends every session of the officer
+            connection.execute(text("DELETE FROM login_sessions WHERE user_id = :u"),
+                               {"u": user_id(server, WEIGHT_OFFICER)})
+    finally:
+        engine.dispose()
+    with page.expect_navigation(url=re.compile(r"/login\?next=")):
+        # One click (bc-q3 is true/false): one autosave, refused with a 401.
+        page.click(f'fieldset[data-name="{questions[2]["name"]}"] label:has-text("False") input', no_wait_after=True)
+    # The refused autosave is the point of this test, not a problem of the page.
+    refused = f"/attempts/{attempt_id}/answer"
+    assert any(refused in problem and "401" in problem for problem in ui.problems), ui.problems
+    ui.problems[:] = [problem for problem in ui.problems if not (refused in problem and "401" in problem)]
+    ui.axe(page)
+    assert len(journal(page)) == 1  # the unsent answer, kept on the device
+    assert saved_answers(server, attempt_id)["bc-q3"]["response"] is None
+
+    page.fill("#username", WEIGHT_OFFICER)
+    page.fill("#password", PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    assert page.url.endswith(f"/attempts/{attempt_id}")
+    wait_for_status(page, "All answers saved.", timeout=20_000)
+    ui.axe(page)
+    assert journal(page) == {}
+    saved = saved_answers(server, attempt_id)
+    assert saved["bc-q1"]["response"] == EXPECTED_RESPONSES["bc-q1"]
+    assert saved["bc-q3"]["response"] == EXPECTED_RESPONSES["bc-q3"]
