@@ -586,6 +586,10 @@ def test_lessons_once_opened_can_be_read_offline(ui, server):
     page.wait_for_function("async () => !(await caches.keys()).some((k) => k.startsWith('marsa-pages-'))")
 
 
+#: The lesson with the referral pathway: its contacts box (a note for officers, a warning for admins).
+PATHWAY_LESSON = "/modules/nrm/lessons/nrm-frontline-role"
+
+
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_every_journey_page_passes_axe(ui, server, lang):
     """The pages of the journeys above (and their reports), each in English and in Arabic."""
@@ -606,7 +610,7 @@ def test_every_journey_page_passes_axe(ui, server, lang):
     for path in ("/", f"/modules/{EXTRA_MODULE}", LESSON, "/modules/terminology", TERMINOLOGY_LESSON,
                  f"/quizzes/{EXTRA_QUIZ}", f"/attempts/{still_open}", f"/attempts/{still_open}/submit",
                  f"/attempts/{done}/result", "/attempts",
-                 "/password"):
+                 "/password", PATHWAY_LESSON):
         check(officer, path)
 
     trainer = ui.new_page(locale=locale)
@@ -626,7 +630,7 @@ def test_every_journey_page_passes_axe(ui, server, lang):
     batches = {row["filename"]: row["id"] for row in server.query("SELECT id, filename FROM import_batches")}
     for path in ("/admin/people", "/admin/import", f"/admin/import/{batches[f'sweep-bad-{lang}.csv']}",
                  "/admin/cohorts", f"/admin/cohorts/{cohort}", f"/admin/people/{me}",
-                 f"/admin/import/{batches[f'sweep-good-{lang}.csv']}"):
+                 "/admin/referral-contacts", PATHWAY_LESSON, f"/admin/import/{batches[f'sweep-good-{lang}.csv']}"):
         check(admin, path)
     with admin.expect_navigation():
         admin.click("main form button[type=submit]")  # import: the page of one-time passwords
