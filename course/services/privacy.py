@@ -9,7 +9,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import (Attempt, AttemptAnswer, AuditEntry, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
+from course.models import (Attempt, BadgeCredential, AttemptAnswer, AuditEntry, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
                            ModuleCompletion, Role, User)
 from course.models.people import new_session_token
 from course.services import audit
@@ -70,6 +70,10 @@ def anonymise(session: Session, actor: User, person: User) -> None:
         # The public verification page shows the snapshot: it keeps the course, scores and dates.
         certificate.snapshot = {**certificate.snapshot, "full_name": person.full_name, "staff_number": None,
                                 "anonymised": True}
+    # The Open Badges credentials name the officer: their public copies are withdrawn (copies the
+    # officer saved keep verifying, and a revocation still shows in the status list).
+    for credential in session.scalars(select(BadgeCredential).join(Certificate).where(Certificate.user_id == person.id)):
+        credential.document = None
     _scrub_audit_log(session, person, identifiers)
     audit.record(session, actor, "user.anonymise", "user", person.id)
     session.flush()

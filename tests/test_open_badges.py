@@ -1,0 +1,201 @@
+"""Open Badges 3.0 credentials, checked by an independent verifier (Digital Bazaar's npm packages,
+tests/verifier/verify_open_badge.mjs): a fresh credential verifies, a tampered one fails, a revoked
+one is reported revoked, old credentials survive a key rotation; the officer's and the
+administrator's pages; the private key never published."""
+import base64
+import gzip
+import json
+import shutil
+import subprocess
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from sqlalchemy import select
+
+from course.models import AuditEntry, BadgeCredential, Role
+from course.services import badges
+from course.services import certificates as service
+from course.services.privacy import anonymise
+from tests.test_certificates import OTHER_SIGNER, SIGNER, T1, complete_course
+
+ROOT = Path(__file__).resolve().parent.parent
+VERIFIER = ROOT / "tests" / "verifier" / "verify_open_badge.mjs"
+BASE = "https://marsa.example.org"
+SEED = base64.b64encode(bytes(range(32))).decode()
+OTHER_SEED = base64.b64encode(bytes(range(1, 33))).decode()
+
+
+def published(client, url):
+    """What the installation serves at one of its public addresses (a verifier would fetch it)."""
+    assert url.startswith(BASE + "/"), url
+    response = client.get(urlsplit(url).path)
+    assert response.status_code == 200, url
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    return response.get_json(force=True)
+
+
+def node_verify(tmp_path, client, credential):
+    """Run the independent verifier on ``credential`` with the issuer's published documents."""
+    node = shutil.which("node")
+    assert node, "Node.js 20+ is needed for the independent Open Badges verifier"
+    assert (ROOT / "node_modules" / "@digitalbazaar" / "vc").exists(), "run `npm ci` (package-lock.json)"
+    issuer = credential["issuer"]["id"]
+    status = credential["credentialStatus"]["statusListCredential"]
+    source = tmp_path / "input.json"
+    source.write_text(json.dumps({"credential": credential,
+                                  "documents": {issuer: published(client, issuer),
+                                                status: published(client, status)}}), encoding="utf-8")
+    run = subprocess.run([node, str(VERIFIER), str(source)], capture_output=True, text=True, timeout=120,
+                         cwd=ROOT)
+    assert run.returncode == 0, run.stderr
+    return json.loads(run.stdout)
+
+
+@pytest.fixture
+def badge_app(make_app):
+    return make_app(PUBLIC_BASE_URL=BASE, CERTIFICATE_SIGNING_KEY=SEED)
+
+
+@pytest.fixture
+def officer(badge_app, make_user, mini_course):
+    return make_user(username="amal", full_name="Amal Hassan", staff_number="ALX-0001")
+
+
+@pytest.fixture
+def certificate(session, officer):
+    return complete_course(session, officer).certificates[0]
+
+
+def issue(client, login, code, username="amal"):
+    login(client, username)
+    page = client.get(f"/certificates/{code}/credential")
+    assert page.status_code == 200
+    download = client.get(f"/certificates/{code}/credential.json")
+    assert download.status_code == 200
+    assert "attachment" in download.headers["Content-Disposition"]
+    return page, download.get_json(force=True)
+
+
+def test_fresh_credential_verifies_tampered_fails_revoked_is_reported(badge_app, certificate, login, make_user,
+                                                                      session, tmp_path):
+    client = badge_app.test_client()
+    page, credential = issue(client, login, certificate.code)
+    html = page.get_data(as_text=True)
+    assert credential["id"] in html and "<svg" in html  # the link and its QR code
+    assert credential["type"] == ["VerifiableCredential", "OpenBadgeCredential"]
+    subject = credential["credentialSubject"]
+    assert subject["identifier"][0]["identityHash"] == "Amal Hassan"
+    assert subject["achievement"]["name"] == certificate.snapshot["course"]["title"]["en"]
+    assert credential["validUntil"].startswith(certificate.expires_at.date().isoformat())
+    # The public address serves the very bytes the officer downloaded, to anyone.
+    anonymous = badge_app.test_client()
+    assert published(anonymous, credential["id"]) == credential
+
+    fresh = node_verify(tmp_path, anonymous, credential)
+    assert fresh == {"verified": True, "revoked": False, "statusChecked": True, "errors": [], "ob3Problems": []}
+
+    for path, value in ((("credentialSubject", "identifier", 0, "identityHash"), "Amal Hassam"),
+                        (("validUntil",), "2099-01-01T00:00:00Z"),
+                        (("credentialSubject", "achievement", "name"), "Another course")):
+        tampered = json.loads(json.dumps(credential))
+        node = tampered
+        for step in path[:-1]:
+            node = node[step]
+        node[path[-1]] = value
+        result = node_verify(tmp_path, anonymous, tampered)
+        assert result["verified"] is False and "Invalid signature." in result["errors"], path
+
+    make_user(Role.ADMIN, username="head")
+    admin = badge_app.test_client()
+    login(admin, "head")
+    listing = admin.get("/admin/certificates").get_data(as_text=True)
+    assert "Issued on" in listing and "Not issued" not in listing
+    admin.post(f"/admin/certificates/{certificate.code}/revoke", data={"reason": "Exam fraud"})
+    session.expire_all()
+    assert service.find_certificate(session, certificate.code).revoked_at is not None
+    revoked = node_verify(tmp_path, anonymous, credential)
+    assert revoked["verified"] is True and revoked["revoked"] is True and revoked["statusChecked"] is True
+
+
+def test_a_credential_signed_before_a_key_rotation_still_verifies(make_app, make_user, mini_course, session,
+                                                                  login, tmp_path):
+    before = make_app(PUBLIC_BASE_URL=BASE, CERTIFICATE_SIGNING_KEY=SEED)
+    make_user(username="amal", full_name="Amal Hassan", staff_number="ALX-0001")
+    make_user(username="omar", full_name="Omar Said", staff_number="ALX-0002")
+    users = {u.username: u for u in session.scalars(select(service.User))}
+    first = complete_course(session, users["amal"], signer=SIGNER).certificates[0]
+    _page, old = issue(before.test_client(), login, first.code)
+
+    after = make_app(PUBLIC_BASE_URL=BASE, CERTIFICATE_SIGNING_KEY=OTHER_SEED)  # the key is rotated
+    second = complete_course(session, users["omar"], signer=OTHER_SIGNER).certificates[0]
+    _page, new = issue(after.test_client(), login, second.code, "omar")
+    assert old["proof"]["verificationMethod"] != new["proof"]["verificationMethod"]
+    profile = published(after.test_client(), f"{BASE}/issuer")
+    assert {k["id"] for k in profile["verificationMethod"]} == {old["proof"]["verificationMethod"],
+                                                                 new["proof"]["verificationMethod"]}
+    client = after.test_client()
+    for credential in (old, new):
+        assert node_verify(tmp_path, client, credential)["verified"] is True
+
+
+def test_the_private_key_is_never_published(badge_app, certificate, login, tmp_path):
+    client = badge_app.test_client()
+    page, credential = issue(client, login, certificate.code)
+    seed = bytes(range(32))
+    secrets = {SEED, base64.urlsafe_b64encode(seed).decode().rstrip("="), seed.hex(), badges.base58btc(seed),
+               badges.base58btc(b"\x80\x26" + seed)}  # the Multikey form of an Ed25519 secret key
+    texts = [page.get_data(as_text=True), json.dumps(credential),
+             client.get("/issuer").get_data(as_text=True),
+             client.get(urlsplit(credential["credentialStatus"]["statusListCredential"]).path).get_data(as_text=True)]
+    for text in texts:
+        for secret in secrets:
+            assert secret not in text
+    profile = client.get("/issuer").get_json(force=True)
+    assert profile["verificationMethod"][0]["publicKeyMultibase"].startswith("z6Mk")
+    assert "secretKeyMultibase" not in json.dumps(profile)
+
+
+def test_credentials_are_issued_once_and_seen_only_by_who_may_see_the_certificate(badge_app, certificate, login,
+                                                                                 make_user, session):
+    client = badge_app.test_client()
+    _page, credential = issue(client, login, certificate.code)
+    _page, again = issue(client, login, certificate.code)
+    assert again == credential
+    assert session.scalar(select(AuditEntry).where(AuditEntry.action == "credential.issue")) is not None
+    make_user(username="nour")
+    other = badge_app.test_client()
+    login(other, "nour")
+    assert other.get(f"/certificates/{certificate.code}/credential").status_code == 404
+    assert other.get(f"/certificates/{certificate.code}/credential.json").status_code == 404
+    assert badge_app.test_client().get("/credentials/no-such-credential").status_code == 404
+    assert badge_app.test_client().get("/credentials/status/99").status_code == 404
+
+
+def test_a_revoked_certificate_gets_no_new_credential(badge_app, certificate, login, make_user, session):
+    admin = make_user(Role.ADMIN, username="head")
+    service.revoke(session, admin, certificate, "Issued in error", T1, signer=SIGNER)
+    session.commit()
+    client = badge_app.test_client()
+    login(client, "amal")
+    page = client.get(f"/certificates/{certificate.code}/credential")
+    assert page.status_code == 200
+    assert "no credential is issued" in page.get_data(as_text=True)
+    assert session.scalar(select(BadgeCredential)) is None
+
+
+def test_anonymising_withdraws_the_public_copy(badge_app, certificate, login, make_user, session):
+    client = badge_app.test_client()
+    _page, credential = issue(client, login, certificate.code)
+    admin = make_user(Role.ADMIN, username="head")
+    anonymise(session, admin, certificate.user)
+    session.commit()
+    response = badge_app.test_client().get(urlsplit(credential["id"]).path)
+    assert response.status_code == 410
+    assert "Amal" not in response.get_data(as_text=True)
+
+
+def test_status_list_bits_are_left_to_right_gzip_base64url():
+    encoded = badges.encoded_list(16, {0, 9})
+    bits = gzip.decompress(base64.urlsafe_b64decode(encoded[1:] + "=" * (-len(encoded[1:]) % 4)))
+    assert encoded[0] == "u" and bits == bytes([0b10000000, 0b01000000])
