@@ -35,21 +35,23 @@ def published(client, url):
     return response.get_json(force=True)
 
 
-def node_verify(tmp_path, client, credential):
-    """Run the independent verifier on ``credential`` with the issuer's published documents."""
+def node_verify(tmp_path, client, *credentials):
+    """Run the independent verifier on ``credentials`` with what their issuer publishes now."""
     node = shutil.which("node")
     assert node, "Node.js 20+ is needed for the independent Open Badges verifier"
     assert (ROOT / "node_modules" / "@digitalbazaar" / "vc").exists(), "run `npm ci` (package-lock.json)"
-    issuer = credential["issuer"]["id"]
-    status = credential["credentialStatus"]["statusListCredential"]
+    documents = {}
+    for credential in credentials:
+        for url in (credential["issuer"]["id"], credential["credentialStatus"]["statusListCredential"]):
+            documents[url] = published(client, url)
     source = tmp_path / "input.json"
-    source.write_text(json.dumps({"credential": credential,
-                                  "documents": {issuer: published(client, issuer),
-                                                status: published(client, status)}}), encoding="utf-8")
+    source.write_text(json.dumps({"credentials": credentials, "documents": documents}), encoding="utf-8")
     run = subprocess.run([node, str(VERIFIER), str(source)], capture_output=True, text=True, timeout=120,
                          cwd=ROOT)
     assert run.returncode == 0, run.stderr
-    return json.loads(run.stdout)
+    results = json.loads(run.stdout)
+    assert len(results) == len(credentials)
+    return results
 
 
 @pytest.fixture
@@ -92,19 +94,21 @@ def test_fresh_credential_verifies_tampered_fails_revoked_is_reported(badge_app,
     anonymous = badge_app.test_client()
     assert published(anonymous, credential["id"]) == credential
 
-    fresh = node_verify(tmp_path, anonymous, credential)
-    assert fresh == {"verified": True, "revoked": False, "statusChecked": True, "errors": [], "ob3Problems": []}
-
+    tampered = []
     for path, value in ((("credentialSubject", "identifier", 0, "identityHash"), "Amal Hassam"),
                         (("validUntil",), "2099-01-01T00:00:00Z"),
-                        (("credentialSubject", "achievement", "name"), "Another course")):
-        tampered = json.loads(json.dumps(credential))
-        node = tampered
+                        (("credentialSubject", "achievement", "name"), "Another course"),
+                        (("credentialStatus", "statusListIndex"), "7")):
+        copy = json.loads(json.dumps(credential))
+        node = copy
         for step in path[:-1]:
             node = node[step]
         node[path[-1]] = value
-        result = node_verify(tmp_path, anonymous, tampered)
-        assert result["verified"] is False and "Invalid signature." in result["errors"], path
+        tampered.append(copy)
+    fresh, *refused = node_verify(tmp_path, anonymous, credential, *tampered)
+    assert fresh == {"verified": True, "revoked": False, "statusChecked": True, "errors": [], "ob3Problems": []}
+    for result in refused:
+        assert result["verified"] is False and "Invalid signature." in result["errors"]
 
     make_user(Role.ADMIN, username="head")
     admin = badge_app.test_client()
@@ -114,7 +118,7 @@ def test_fresh_credential_verifies_tampered_fails_revoked_is_reported(badge_app,
     admin.post(f"/admin/certificates/{certificate.code}/revoke", data={"reason": "Exam fraud"})
     session.expire_all()
     assert service.find_certificate(session, certificate.code).revoked_at is not None
-    revoked = node_verify(tmp_path, anonymous, credential)
+    [revoked] = node_verify(tmp_path, anonymous, credential)
     assert revoked["verified"] is True and revoked["revoked"] is True and revoked["statusChecked"] is True
 
 
@@ -135,8 +139,24 @@ def test_a_credential_signed_before_a_key_rotation_still_verifies(make_app, make
     assert {k["id"] for k in profile["verificationMethod"]} == {old["proof"]["verificationMethod"],
                                                                  new["proof"]["verificationMethod"]}
     client = after.test_client()
-    for credential in (old, new):
-        assert node_verify(tmp_path, client, credential)["verified"] is True
+    assert [r["verified"] for r in node_verify(tmp_path, client, old, new)] == [True, True]
+
+    # The old key leaks: withdrawn, it is no longer published, and what it signed is signed again.
+    cli = after.test_cli_runner()
+    listed = cli.invoke(args=["certificate", "keys"])
+    old_key = old["proof"]["verificationMethod"].split("#")[1]
+    assert old_key in listed.output and SIGNER.public_key in listed.output and "in use" in listed.output
+    current = new["proof"]["verificationMethod"].split("#")[1]
+    refused = cli.invoke(args=["certificate", "withdraw-key", current, "--yes"])
+    assert refused.exit_code == 1 and "key in use" in refused.output
+    assert cli.invoke(args=["certificate", "withdraw-key", old_key]).exit_code == 1  # needs --yes
+    done = cli.invoke(args=["certificate", "withdraw-key", old_key, "--yes"])
+    assert done.exit_code == 0, done.output
+    assert "withdrawn" in cli.invoke(args=["certificate", "keys"]).output
+    resigned = published(client, old["id"])
+    assert resigned["proof"]["verificationMethod"] == new["proof"]["verificationMethod"]
+    stale, fresh = node_verify(tmp_path, client, old, resigned)
+    assert stale["verified"] is False and fresh["verified"] is True
 
 
 def test_the_private_key_is_never_published(badge_app, certificate, login, tmp_path):

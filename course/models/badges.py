@@ -29,6 +29,9 @@ class SigningKey(Base):
     #: The Ed25519 public key as a Multikey ``publicKeyMultibase`` ("z6Mk...").
     public_key_multibase: Mapped[str] = mapped_column(String(64), unique=True)
     first_used_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+    #: Set when the key was withdrawn (its private key leaked): no longer published, so nothing it
+    #: signed verifies any more; the credentials it signed are signed again with the current key.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime())
 
 
 class StatusList(Base):

@@ -22,6 +22,7 @@ fetched. The private key never leaves the server: nothing here returns or stores
 """
 from __future__ import annotations
 
+import base64
 import gzip
 import hashlib
 import json
@@ -80,6 +81,17 @@ def public_key_multibase(signer: Signer) -> str:
     from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
     raw = signer.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)
     return "z" + base58btc(ED25519_PUB_PREFIX + raw)
+
+
+def public_key_base64(multibase: str) -> str:
+    """A Multikey value back to the base64 of the 32 raw bytes, the form the offline token checker takes."""
+    number = 0
+    for char in multibase[1:]:
+        number = number * 58 + BASE58.index(char)
+    raw = number.to_bytes(34, "big")
+    if raw[:2] != ED25519_PUB_PREFIX:
+        raise ValueError("not an Ed25519 Multikey")
+    return base64.b64encode(raw[2:]).decode()
 
 
 def xsd_datetime(moment: datetime) -> str:
@@ -157,8 +169,36 @@ def signing_key(session: Session, signer: Signer, now: datetime) -> SigningKey:
     return row
 
 
-def key_history(session: Session) -> list[SigningKey]:
-    return list(session.scalars(select(SigningKey).order_by(SigningKey.first_used_at, SigningKey.id)))
+def key_history(session: Session, published_only: bool = False) -> list[SigningKey]:
+    """Every key the institute signed with, oldest first (only those still published, if asked)."""
+    query = select(SigningKey).order_by(SigningKey.first_used_at, SigningKey.id)
+    if published_only:
+        query = query.where(SigningKey.withdrawn_at.is_(None))
+    return list(session.scalars(query))
+
+
+def withdraw_key(session: Session, multibase: str, signer: Signer | None, now: datetime) -> SigningKey:
+    """Stop publishing a key whose private key leaked: whatever it signed stops verifying. The
+    current key cannot be withdrawn (rotate first); each credential it signed is signed again with
+    the current key, and so is every status list, in the same transaction."""
+    row = session.scalar(select(SigningKey).where(SigningKey.public_key_multibase == multibase.strip()))
+    if row is None:
+        raise BadgeError(_l("No signing key with this public key was ever used."))
+    if signer is None:
+        raise BadgeError(_l("Credentials cannot be issued: CERTIFICATE_SIGNING_KEY is not set."))
+    if public_key_multibase(signer) == row.public_key_multibase:
+        raise BadgeError(_l("This is the key in use: set a new CERTIFICATE_SIGNING_KEY first, then withdraw it."))
+    if row.withdrawn_at is not None:
+        raise BadgeError(_l("This key is already withdrawn."))
+    row.withdrawn_at = now
+    audit.record(session, None, "signing_key.withdraw", "signing_key", row.public_key_multibase)
+    for credential in session.scalars(select(BadgeCredential).where(BadgeCredential.signing_key_id == row.id)).all():
+        if credential.document is not None:  # a withdrawn public copy (anonymisation) stays withdrawn
+            _resign(session, credential, credential.certificate, signer, now)
+    for status_list in session.scalars(select(StatusList)).all():
+        _sign_status_list(session, status_list, signer, now)
+    session.flush()
+    return row
 
 
 def _text(value, language: str = "en") -> str:
@@ -172,7 +212,7 @@ def issuer_profile(session: Session, base_url: str, institute: dict | str, signe
     """The institute's Open Badges Profile and the controller document of every key it signed with."""
     if signer is not None:
         signing_key(session, signer, now or datetime.now(timezone.utc))
-    keys = key_history(session)
+    keys = key_history(session, published_only=True)
     me = issuer_id(base_url)
     profile = {"@context": [VC_V2, OB_V3, MULTIKEY_V1, CONTROLLER_TERMS], "id": me, "type": "Profile",
                "name": _text(institute), "url": f"{_base(base_url)}/",
@@ -348,6 +388,17 @@ def credential_for(session: Session, certificate: Certificate, signer: Signer | 
                      status_list=status_list.id, status_index=row.status_index)
         return row
     raise BadgeError(_l("No free place in the revocation list could be found; try again."))
+
+
+def _resign(session: Session, row: BadgeCredential, certificate: Certificate, signer: Signer, now: datetime) -> None:
+    """Sign a credential again with the current key (its key was withdrawn): same id, same bit."""
+    key = signing_key(session, signer, now)
+    base = row.status_list.base_url
+    row.document = sign(build_credential(certificate, base, row.uid, row.status_list_id, row.status_index),
+                        signer, key_id(base, key.public_key_multibase), now)
+    row.signing_key_id = key.id
+    audit.record(session, None, "credential.resign", "certificate", certificate.code, credential=row.uid)
+    session.flush()
 
 
 def find_by_uid(session: Session, uid: str) -> BadgeCredential | None:

@@ -20,6 +20,7 @@ def upgrade() -> None:
         sa.Column('id', sa.Integer(), nullable=False),
         sa.Column('public_key_multibase', sa.String(length=64), nullable=False),
         sa.Column('first_used_at', sa.DateTime(timezone=True), nullable=False),
+        sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=True),
         sa.PrimaryKeyConstraint('id', name=op.f('pk_signing_keys')),
         sa.UniqueConstraint('public_key_multibase', name=op.f('uq_signing_keys_public_key_multibase')),
     )

@@ -4,11 +4,12 @@
 //
 //   node verify_open_badge.mjs INPUT.json
 //
-// INPUT holds {"credential": {...}, "documents": {"URL": document, ...}, "now": "ISO date"}:
-// the credential to check and what its issuer publishes (the issuer profile with its keys, the
+// INPUT holds {"credentials": [...], "documents": {"URL": document, ...}, "now": "ISO date"}:
+// the credentials to check and what their issuer publishes (the issuer profile with its keys, the
 // status list credential), fetched beforehand from the issuer's addresses. Every JSON-LD context
 // is loaded from the npm packages; any other address is refused, so nothing is fetched from the
-// network. Prints one JSON object: {verified, revoked, errors, ob3Problems}.
+// network. Prints a JSON array, one {verified, revoked, statusChecked, errors, ob3Problems} per
+// credential, in order.
 import {readFileSync} from 'node:fs';
 
 import * as vc from '@digitalbazaar/vc';
@@ -123,29 +124,38 @@ function ob3Problems(credential) {
 }
 
 const suite = new DataIntegrityProof({cryptosuite: eddsaRdfc2022});
-const result = await vc.verifyCredential({
-  credential: input.credential, suite, documentLoader, checkStatus,
-  now: input.now ? new Date(input.now) : new Date()
-});
-const errors = [];
-const collect = error => {
-  if(!error) {
-    return;
+
+async function verify(credential) {
+  const result = await vc.verifyCredential({
+    credential, suite, documentLoader, checkStatus,
+    now: input.now ? new Date(input.now) : new Date()
+  });
+  const errors = [];
+  const collect = error => {
+    if(!error) {
+      return;
+    }
+    for(const one of (error.errors || [error])) {
+      errors.push(one.message || String(one));
+    }
+  };
+  collect(result.error);
+  for(const r of result.results || []) {
+    collect(r.error);
   }
-  for(const one of (error.errors || [error])) {
-    errors.push(one.message || String(one));
-  }
-};
-collect(result.error);
-for(const r of result.results || []) {
-  collect(r.error);
+  const statuses = (result.statusResult && result.statusResult.results) || [];
+  collect(result.statusResult && result.statusResult.error);
+  return {
+    verified: result.verified === true,
+    revoked: statuses.some(s => s.credentialStatus.statusPurpose === 'revocation' && s.status === true),
+    statusChecked: statuses.length > 0,
+    errors,
+    ob3Problems: ob3Problems(credential)
+  };
 }
-const statuses = (result.statusResult && result.statusResult.results) || [];
-collect(result.statusResult && result.statusResult.error);
-process.stdout.write(JSON.stringify({
-  verified: result.verified === true,
-  revoked: statuses.some(s => s.credentialStatus.statusPurpose === 'revocation' && s.status === true),
-  statusChecked: statuses.length > 0,
-  errors,
-  ob3Problems: ob3Problems(input.credential)
-}) + '\n');
+
+const results = [];
+for(const credential of input.credentials) {
+  results.push(await verify(credential));
+}
+process.stdout.write(JSON.stringify(results) + '\n');
