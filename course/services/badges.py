@@ -265,8 +265,11 @@ def _open_status_list(session: Session, signer: Signer, base_url: str, now: date
     status_list = StatusList(id=number, size=STATUS_LIST_SIZE, base_url=_base(base_url), document={},
                              updated_at=now)
     _sign_status_list(session, status_list, signer, now)
-    with session.begin_nested():
-        session.add(status_list)
+    try:
+        with session.begin_nested():
+            session.add(status_list)
+    except IntegrityError:  # a concurrent request opened list ``number`` a moment ago: take it
+        return session.get(StatusList, number) or _open_status_list(session, signer, base_url, now)
     return status_list
 
 
@@ -277,7 +280,12 @@ def refresh_status_list(session: Session, certificate: Certificate, signer: Sign
     if credential is None or signer is None:
         return False
     session.flush()
-    _sign_status_list(session, credential.status_list, signer, now)
+    # Two revocations at once must not each publish a list without the other's bit: the row lock
+    # (PostgreSQL) makes the second wait, then read the first one's committed revocation; SQLite
+    # lets one writer at a time anyway.
+    status_list = session.scalar(select(StatusList).where(StatusList.id == credential.status_list_id)
+                                 .with_for_update().execution_options(populate_existing=True))
+    _sign_status_list(session, status_list, signer, now)
     session.flush()
     return True
 
