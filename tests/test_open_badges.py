@@ -16,7 +16,7 @@ from sqlalchemy import select
 from course.models import AuditEntry, BadgeCredential, Role
 from course.services import badges
 from course.services import certificates as service
-from course.services.privacy import anonymise
+from course.services.privacy import anonymise, personal_data
 from tests.test_certificates import OTHER_SIGNER, SIGNER, T1, complete_course
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -207,6 +207,8 @@ def test_a_revoked_certificate_gets_no_new_credential(badge_app, certificate, lo
 def test_anonymising_withdraws_the_public_copy(badge_app, certificate, login, make_user, session):
     client = badge_app.test_client()
     _page, credential = issue(client, login, certificate.code)
+    mine = personal_data(session, certificate.user)
+    assert mine["certificates"][0]["credential"] == credential
     admin = make_user(Role.ADMIN, username="head")
     anonymise(session, admin, certificate.user)
     session.commit()

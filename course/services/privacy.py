@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import (Attempt, BadgeCredential, AttemptAnswer, AuditEntry, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
-                           ModuleCompletion, Role, User)
+from course.models import (Attempt, AttemptAnswer, AuditEntry, BadgeCredential, Certificate, Cohort, CohortMember,
+                           GradeOverride, LessonRead, ModuleCompletion, Role, User)
 from course.models.people import new_session_token
 from course.services import audit
 from course.services.errors import ServiceError
@@ -28,6 +28,8 @@ def personal_data(session: Session, user: User) -> dict:
     overrides = session.scalars(select(GradeOverride).where(GradeOverride.user_id == user.id)).all()
     certificates = session.scalars(select(Certificate).where(Certificate.user_id == user.id)).all()
     completions = session.scalars(select(ModuleCompletion).where(ModuleCompletion.user_id == user.id)).all()
+    credentials = {row.certificate_id: row for row in session.scalars(
+        select(BadgeCredential).join(Certificate).where(Certificate.user_id == user.id))}
     stamp = lambda value: value.isoformat() if value else None  # noqa: E731
     return {
         "profile": {"username": user.username, "full_name": user.full_name, "staff_number": user.staff_number,
@@ -46,7 +48,10 @@ def personal_data(session: Session, user: User) -> dict:
                              "at": stamp(o.created_at)} for o in overrides],
         "module_completions": [{"module_id": c.module_id, "completed_at": stamp(c.completed_at)} for c in completions],
         "certificates": [{"code": c.code, "issued_at": stamp(c.issued_at), "expires_at": stamp(c.expires_at),
-                          "revoked_at": stamp(c.revoked_at), "certifies": c.snapshot} for c in certificates],
+                          "revoked_at": stamp(c.revoked_at), "certifies": c.snapshot,
+                          # the Open Badges credential as issued (None: not asked for, or withdrawn)
+                          "credential": credentials[c.id].document if c.id in credentials else None}
+                         for c in certificates],
     }
 
 
