@@ -150,6 +150,8 @@ def test_a_credential_signed_before_a_key_rotation_still_verifies(make_app, make
     refused = cli.invoke(args=["certificate", "withdraw-key", current, "--yes"])
     assert refused.exit_code == 1 and "key in use" in refused.output
     assert cli.invoke(args=["certificate", "withdraw-key", old_key]).exit_code == 1  # needs --yes
+    unknown = cli.invoke(args=["certificate", "withdraw-key", "z6MkNotAKeyEverUsed", "--yes"])
+    assert unknown.exit_code == 1 and "No signing key with this public key" in unknown.output
     done = cli.invoke(args=["certificate", "withdraw-key", old_key, "--yes"])
     assert done.exit_code == 0, done.output
     assert "withdrawn" in cli.invoke(args=["certificate", "keys"]).output
@@ -157,6 +159,23 @@ def test_a_credential_signed_before_a_key_rotation_still_verifies(make_app, make
     assert resigned["proof"]["verificationMethod"] == new["proof"]["verificationMethod"]
     stale, fresh = node_verify(tmp_path, client, old, resigned)
     assert stale["verified"] is False and fresh["verified"] is True
+
+
+def test_the_status_list_holds_every_revocation_and_only_those(make_app, make_user, mini_course, session, login,
+                                                              tmp_path):
+    app = make_app(PUBLIC_BASE_URL=BASE, CERTIFICATE_SIGNING_KEY=SEED)
+    admin = make_user(Role.ADMIN, username="head")
+    credentials = []
+    for n in range(3):
+        officer = make_user(username=f"officer{n}", staff_number=f"ALX-{n}")
+        certificate = complete_course(session, officer).certificates[0]
+        credentials.append(issue(app.test_client(), login, certificate.code, f"officer{n}")[1])
+        if n < 2:
+            service.revoke(session, admin, certificate, "Issued in error", T1, signer=SIGNER)
+            session.commit()
+    results = node_verify(tmp_path, app.test_client(), *credentials)
+    assert [r["revoked"] for r in results] == [True, True, False]
+    assert all(r["verified"] and r["statusChecked"] for r in results)
 
 
 def test_the_private_key_is_never_published(badge_app, certificate, login, tmp_path):
