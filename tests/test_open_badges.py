@@ -7,6 +7,7 @@ import gzip
 import json
 import shutil
 import subprocess
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -35,8 +36,9 @@ def published(client, url):
     return response.get_json(force=True)
 
 
-def node_verify(tmp_path, client, *credentials):
-    """Run the independent verifier on ``credentials`` with what their issuer publishes now."""
+def node_verify(tmp_path, client, *credentials, now=None):
+    """Run the independent verifier on ``credentials`` with what their issuer publishes now (judged
+    at ``now``, default the verifier's clock)."""
     node = shutil.which("node")
     assert node, "Node.js 20+ is needed for the independent Open Badges verifier"
     assert (ROOT / "node_modules" / "@digitalbazaar" / "vc").exists(), "run `npm ci` (package-lock.json)"
@@ -45,7 +47,8 @@ def node_verify(tmp_path, client, *credentials):
         for url in (credential["issuer"]["id"], credential["credentialStatus"]["statusListCredential"]):
             documents[url] = published(client, url)
     source = tmp_path / "input.json"
-    source.write_text(json.dumps({"credentials": credentials, "documents": documents}), encoding="utf-8")
+    source.write_text(json.dumps({"credentials": credentials, "documents": documents,
+                                  **({"now": now.isoformat()} if now else {})}), encoding="utf-8")
     run = subprocess.run([node, str(VERIFIER), str(source)], capture_output=True, text=True, timeout=120,
                          cwd=ROOT)
     assert run.returncode == 0, run.stderr
@@ -120,6 +123,9 @@ def test_fresh_credential_verifies_tampered_fails_revoked_is_reported(badge_app,
     assert service.find_certificate(session, certificate.code).revoked_at is not None
     [revoked] = node_verify(tmp_path, anonymous, credential)
     assert revoked["verified"] is True and revoked["revoked"] is True and revoked["statusChecked"] is True
+    # A verifier whose clock is ten minutes behind reads the list signed a moment ago all the same.
+    [slow_clock] = node_verify(tmp_path, anonymous, credential, now=datetime.now(timezone.utc) - timedelta(minutes=10))
+    assert slow_clock["revoked"] is True and slow_clock["errors"] == []
 
 
 def test_a_credential_signed_before_a_key_rotation_still_verifies(make_app, make_user, mini_course, session,

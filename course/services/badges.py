@@ -243,7 +243,9 @@ def _sign_status_list(session: Session, status_list: StatusList, signer: Signer,
     base, url = status_list.base_url, status_list_url(status_list.base_url, status_list.id)
     key = signing_key(session, signer, now)
     document = {"@context": [VC_V2], "id": url, "type": ["VerifiableCredential", "BitstringStatusListCredential"],
-                "issuer": issuer_id(base), "validFrom": xsd_datetime(now),
+                # No validFrom: a list re-signed a moment ago must not look "not yet valid" to a
+                # verifier whose clock runs a few minutes behind.
+                "issuer": issuer_id(base),
                 "credentialSubject": {"id": f"{url}#list", "type": "BitstringStatusList",
                                       "statusPurpose": "revocation",
                                       "encodedList": encoded_list(status_list.size,
@@ -315,7 +317,7 @@ def _achievement(certificate: Certificate, base_url: str) -> dict:
         narrative = (f"Completed every required module of the course by its completion rules (lessons read, "
                      f"module quiz passed): {modules}.")
         description = f"Completion of the course \"{course_title}\", taught by {institute}."
-    achievement = {"id": achievement_id, "type": ["Achievement"], "achievementType": "Certificate",
+    achievement = {"id": achievement_id, "type": ["Achievement"], "achievementType": "CertificateOfCompletion",
                    "name": name, "description": description, "criteria": {"narrative": narrative},
                    "inLanguage": "en"}
     if snap.get("percent") is not None:

@@ -1,6 +1,8 @@
 """Certificates: the officer's "My certificate" page, the printable page and PDF, the public
 verification page, and the staff lists (trainers: their cohorts' officers; admins: everyone, and
-revoking).
+revoking). The digital credential page issues and offers the certificate's Open Badges 3.0
+credential; ``/issuer``, ``/credentials/<uid>`` and ``/credentials/status/<n>`` publish what any
+verifier fetches (see ``course.services.badges``).
 
 A certificate is fetched through ``_certificate_for``, which answers 404 for anyone who may not see
 it. ``/verify/<code>`` needs no sign-in, shows only what is printed on the certificate, and is
@@ -143,8 +145,7 @@ def credential_download(code: str):
 @bp.get("/issuer")
 def issuer():
     """The institute's Open Badges profile and the controller document of its keys (all of them)."""
-    from course.services.certificates import course_settings
-    settings = course_settings(db.session, current_app.config.get("INSTITUTE_NAME"))
+    settings = service.course_settings(db.session, current_app.config.get("INSTITUTE_NAME"))
     profile = badges.issuer_profile(db.session, _base_url(), settings["institute"],
                                     service.signer_from_config(current_app.config), utcnow())
     db.session.commit()  # the current key joins the published history on its first publication
