@@ -7,14 +7,18 @@ import gzip
 import json
 import shutil
 import subprocess
+import threading
+import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
+from sqlalchemy.orm import Session
 
-from course.models import AuditEntry, BadgeCredential, Role
+from course.extensions import db as database
+from course.models import AuditEntry, BadgeCredential, Role, User
 from course.services import badges
 from course.services import certificates as service
 from course.services.privacy import anonymise, personal_data
@@ -182,6 +186,42 @@ def test_the_status_list_holds_every_revocation_and_only_those(make_app, make_us
     results = node_verify(tmp_path, app.test_client(), *credentials)
     assert [r["revoked"] for r in results] == [True, True, False]
     assert all(r["verified"] and r["statusChecked"] for r in results)
+
+
+def test_two_revocations_at_once_both_reach_the_status_list(make_app, make_user, mini_course, session, login):
+    """Two administrators revoke two certificates at the same moment: the second one's list must
+    not be computed before the first one's revocation is committed."""
+    app = make_app(PUBLIC_BASE_URL=BASE, CERTIFICATE_SIGNING_KEY=SEED)
+    if database.engine.dialect.name != "postgresql":
+        pytest.skip("needs concurrent writers: SQLite serialises them whole (run with TEST_DATABASE_URL)")
+    admin = make_user(Role.ADMIN, username="head")
+    codes = []
+    for n in range(2):
+        officer = make_user(username=f"officer{n}", staff_number=f"ALX-{n}")
+        certificate = complete_course(session, officer).certificates[0]
+        issue(app.test_client(), login, certificate.code, f"officer{n}")
+        codes.append(certificate.code)
+    first, second = Session(database.engine), Session(database.engine)
+    service.revoke(first, first.get(User, admin.id), service.find_certificate(first, codes[0]), "Fraud", T1,
+                   signer=SIGNER)  # flushed, not committed: its list row is locked
+
+    def revoke_the_other():
+        service.revoke(second, second.get(User, admin.id), service.find_certificate(second, codes[1]), "Fraud", T1,
+                       signer=SIGNER)
+        second.commit()
+
+    other = threading.Thread(target=revoke_the_other)
+    other.start()
+    time.sleep(0.5)  # let the other revocation reach the list while the first is still open
+    first.commit()
+    other.join()
+    first.close()
+    second.close()
+    session.expire_all()
+    rows = session.scalars(select(BadgeCredential).order_by(BadgeCredential.id)).all()
+    encoded = rows[0].status_list.document["credentialSubject"]["encodedList"][1:]
+    bits = gzip.decompress(base64.urlsafe_b64decode(encoded + "=" * (-len(encoded) % 4)))
+    assert all(bits[row.status_index // 8] & (0x80 >> row.status_index % 8) for row in rows)
 
 
 def test_the_private_key_is_never_published(badge_app, certificate, login, tmp_path):
