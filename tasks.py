@@ -153,12 +153,13 @@ def ensure_chromium() -> None:
 
 
 def ensure_node_packages() -> None:
-    """Browser tests load scorm-again and axe-core from the npm registry (package-lock.json pins them)."""
+    """Browser tests load scorm-again and axe-core, and the Open Badges test runs an independent
+    verifier built from Digital Bazaar's packages, all from the npm registry (package-lock.json pins them)."""
     lock = ROOT / "package-lock.json"
     if not lock.exists():
         return
     if not shutil.which("npm"):
-        say("npm was not found: the tests that need scorm-again and axe-core will fail; install Node.js 20+")
+        say("npm was not found: the tests that need scorm-again, axe-core or the Open Badges verifier will fail; install Node.js 20+")
         return
     stamp = ROOT / "node_modules" / ".marsa-installed"
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()

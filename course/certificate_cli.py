@@ -81,6 +81,42 @@ def register_certificate_commands(app: Flask) -> None:
         click.echo(f"VALID at {day.isoformat()}: signed by this key. Revocation can only be checked online, "
                    f"at /verify/{fields['code']}.")
 
+    @certificate_group.command("keys")
+    def keys():
+        """List every key that signed credentials (the published history), oldest first."""
+        from course.services import badges
+        signer = service.signer_from_config(current_app.config)
+        current = badges.public_key_multibase(signer) if signer else None
+        if signer is not None:  # the key in use is published before it first signs
+            badges.signing_key(db.session, signer, utcnow())
+            db.session.commit()
+        for row in badges.key_history(db.session):
+            state = ("withdrawn " + row.withdrawn_at.date().isoformat() if row.withdrawn_at
+                     else "in use" if row.public_key_multibase == current else "published")
+            click.echo(f"{row.public_key_multibase}  {badges.public_key_base64(row.public_key_multibase)}  "
+                       f"since {row.first_used_at.date().isoformat()}  {state}")
+
+    @certificate_group.command("withdraw-key")
+    @click.argument("public_key")
+    @click.option("--yes", is_flag=True, help="Confirm: whatever this key signed stops verifying.")
+    def withdraw_key(public_key, yes):
+        """Stop publishing a leaked key (PUBLIC_KEY as `keys` prints it, z6Mk...) and sign its credentials again."""
+        from course.services import badges
+        from course.services.errors import ServiceError
+        if not yes:
+            click.echo("Error: withdrawing a key makes everything it signed unverifiable; add --yes to confirm.",
+                       err=True)
+            sys.exit(1)
+        try:
+            row = badges.withdraw_key(db.session, public_key, service.signer_from_config(current_app.config), utcnow())
+        except ServiceError as error:
+            db.session.rollback()
+            click.echo(f"Error: {error.message}", err=True)
+            sys.exit(1)
+        db.session.commit()
+        click.echo(f"Withdrawn: {row.public_key_multibase}. Its credentials and the status lists are signed again "
+                   "with the current key.")
+
     @certificate_group.command("issue-pending")
     def issue_pending():
         """Record every officer's completions and issue the certificates still missing."""

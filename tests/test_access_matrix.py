@@ -96,6 +96,12 @@ MATRIX = {
     "certificates.mine": ("GET", "/certificate", EVERYONE),
     "certificates.show": ("GET", "/certificates/{certificate}", (L, OK, HIDDEN, OK, HIDDEN, OK)),
     "certificates.pdf": ("GET", "/certificates/{certificate}.pdf", (L, OK, HIDDEN, OK, HIDDEN, OK)),
+    "certificates.credential": ("GET", "/certificates/{certificate}/credential", (L, OK, HIDDEN, OK, HIDDEN, OK)),
+    "certificates.credential_download": ("GET", "/certificates/{certificate}/credential.json",
+                                         (L, OK, HIDDEN, OK, HIDDEN, OK)),
+    "certificates.issuer": ("GET", "/issuer", (OK, OK, OK, OK, OK, OK)),
+    "certificates.status_list": ("GET", "/credentials/status/999", (HIDDEN,) * 6),  # public; no such list
+    "certificates.public_credential": ("GET", "/credentials/no-such-credential", (HIDDEN,) * 6),
     "certificates.verify_form": ("GET", "/verify", (OK, OK, OK, OK, OK, OK)),
     "certificates.verify": ("GET", "/verify/{certificate}", (OK, OK, OK, OK, OK, OK)),
     "certificates.staff_list": ("GET", "/trainer/certificates", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),

@@ -228,6 +228,8 @@ NOT_WALKED = {
     "learn.attempt": "an open attempt's page; a closed one redirects to its result (walked)",
     "certificates.show": "the officer has no certificate: checked in the database instead",
     "certificates.pdf": "the officer has no certificate: checked in the database instead",
+    "certificates.credential": "the officer has no certificate, so no credential: checked in the database instead",
+    "certificates.credential_download": "the officer has no certificate, so no credential",
     "certificates.verify": "public, per certificate: there is none",
 }
 LEAKS = ("100%", "3 of 3 points", "Passed", "Not passed", "Not yet passed", "Correct", "Incorrect", "✓", "✗",

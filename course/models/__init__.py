@@ -2,8 +2,10 @@
 
 ``content``: what is authored (modules, lessons, quizzes, versioned questions).
 ``people``: users and their roles. ``institute``: cohorts, assignments, overrides, audit. ``learning``: what happens (lesson reads, attempts, answers).
-``certificates``: completions recorded once, and the certificates issued for them.
+``certificates``: completions recorded once, and the certificates issued for them. ``badges``: their
+Open Badges credentials, revocation lists and the signing key history.
 """
+from course.models.badges import BadgeCredential, SigningKey, StatusList
 from course.models.certificates import Certificate, CertificateKind, CourseCompletion, ModuleCompletion
 from course.models.content import (Lesson, LessonText, Module, ModuleChange, Objective, Question, QuestionVersion,
                                    Quiz)
@@ -16,7 +18,7 @@ from course.models.people import LoginSession, Role, User
 __all__ = [
     "Assignment", "AttemptGrant", "AuditEntry", "Cohort", "CohortMember", "CohortTrainer", "GradeOverride",
     "ImportBatch",
-    "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",
+    "BadgeCredential", "SigningKey", "StatusList", "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",
     "ReferralContact", "ResultRelease", "Setting", "XapiOutboxEntry", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead", "LoginSession",
     "LessonText", "Module", "ModuleChange", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",
 ]

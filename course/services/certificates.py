@@ -518,7 +518,10 @@ def certificates_visible_to(session: Session, viewer: User, search: str = "", li
     return total, list(rows)
 
 
-def revoke(session: Session, actor: User, certificate: Certificate, reason: str, now: datetime) -> None:
+def revoke(session: Session, actor: User, certificate: Certificate, reason: str, now: datetime,
+           signer: Signer | None = None) -> None:
+    """Revoke with a reason (audited); the revocation list of its Open Badges credential, if one was
+    issued, is re-signed in the same transaction, so verifiers see the revocation at once."""
     reason = (reason or "").strip()
     if not reason:
         raise CertificateError(_l("Give the reason for revoking this certificate."), "reason")
@@ -528,3 +531,8 @@ def revoke(session: Session, actor: User, certificate: Certificate, reason: str,
     audit.record(session, actor, "certificate.revoke", "certificate", certificate.code,
                  officer=certificate.user.username, reason=certificate.revoke_reason)
     session.flush()
+    from course.services import badges  # badges builds on this module
+    if badges.find_credential(session, certificate) is not None and not badges.refresh_status_list(
+            session, certificate, signer, now):
+        log.error("certificate %s revoked, but its credential's status list could not be re-signed: "
+                  "CERTIFICATE_SIGNING_KEY is not set", certificate.code)

@@ -9,8 +9,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import (Attempt, AttemptAnswer, AuditEntry, Certificate, Cohort, CohortMember, GradeOverride, LessonRead,
-                           ModuleCompletion, Role, User)
+from course.models import (Attempt, AttemptAnswer, AuditEntry, BadgeCredential, Certificate, Cohort, CohortMember,
+                           GradeOverride, LessonRead, ModuleCompletion, Role, User)
 from course.models.people import new_session_token
 from course.quizview import describe_response
 from course.services import audit, review_policy
@@ -51,6 +51,8 @@ def personal_data(session: Session, user: User) -> dict:
     held, unscored = review_policy.hidden_grade_pairs(session, [user.id], list({o.quiz for o in overrides}))
     certificates = session.scalars(select(Certificate).where(Certificate.user_id == user.id)).all()
     completions = session.scalars(select(ModuleCompletion).where(ModuleCompletion.user_id == user.id)).all()
+    credentials = {row.certificate_id: row for row in session.scalars(
+        select(BadgeCredential).join(Certificate).where(Certificate.user_id == user.id))}
     stamp = lambda value: value.isoformat() if value else None  # noqa: E731
     return {
         "profile": {"username": user.username, "full_name": user.full_name, "staff_number": user.staff_number,
@@ -67,7 +69,10 @@ def personal_data(session: Session, user: User) -> dict:
                                 else {"percent": o.percent, "reason": o.reason})} for o in overrides],
         "module_completions": [{"module_id": c.module_id, "completed_at": stamp(c.completed_at)} for c in completions],
         "certificates": [{"code": c.code, "issued_at": stamp(c.issued_at), "expires_at": stamp(c.expires_at),
-                          "revoked_at": stamp(c.revoked_at), "certifies": c.snapshot} for c in certificates],
+                          "revoked_at": stamp(c.revoked_at), "certifies": c.snapshot,
+                          # the Open Badges credential as issued (None: not asked for, or withdrawn)
+                          "credential": credentials[c.id].document if c.id in credentials else None}
+                         for c in certificates],
     }
 
 
@@ -91,6 +96,10 @@ def anonymise(session: Session, actor: User, person: User) -> None:
         # The public verification page shows the snapshot: it keeps the course, scores and dates.
         certificate.snapshot = {**certificate.snapshot, "full_name": person.full_name, "staff_number": None,
                                 "anonymised": True}
+    # The Open Badges credentials name the officer: their public copies are withdrawn (copies the
+    # officer saved keep verifying, and a revocation still shows in the status list).
+    for credential in session.scalars(select(BadgeCredential).join(Certificate).where(Certificate.user_id == person.id)):
+        credential.document = None
     _scrub_audit_log(session, person, identifiers)
     audit.record(session, actor, "user.anonymise", "user", person.id)
     session.flush()

@@ -1,12 +1,16 @@
 """Certificates: the officer's "My certificate" page, the printable page and PDF, the public
 verification page, and the staff lists (trainers: their cohorts' officers; admins: everyone, and
-revoking).
+revoking). The digital credential page issues and offers the certificate's Open Badges 3.0
+credential; ``/issuer``, ``/credentials/<uid>`` and ``/credentials/status/<n>`` publish what any
+verifier fetches (see ``course.services.badges``).
 
 A certificate is fetched through ``_certificate_for``, which answers 404 for anyone who may not see
 it. ``/verify/<code>`` needs no sign-in, shows only what is printed on the certificate, and is
 rate-limited against guessing codes.
 """
 from __future__ import annotations
+
+import json
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,6 +25,7 @@ from course.downloads import content_disposition
 from course.extensions import db, limiter
 from course.models import Certificate
 from course.models._types import utcnow
+from course.services import badges
 from course.services import certificates as service
 from course.services import cohorts
 from course.services.errors import ServiceError
@@ -46,6 +51,18 @@ def _verify_url(certificate: Certificate) -> str:
     # The configured public address, never the request's Host header (which the client chooses);
     # a local trial without PUBLIC_BASE_URL (production requires it) uses the address it was opened at.
     return service.verify_url(current_app.config["PUBLIC_BASE_URL"] or request.url_root, certificate)
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"] or request.url_root
+
+
+def _json_ld(document: dict, status: int = 200, filename: str | None = None) -> Response:
+    headers = {"Access-Control-Allow-Origin": "*"}  # public documents, fetched by verifiers' pages too
+    if filename:
+        headers["Content-Disposition"] = content_disposition(filename, "attachment")
+    return Response(json.dumps(document, ensure_ascii=False, indent=2), status=status,
+                    mimetype="application/ld+json", headers=headers)
 
 
 def _page() -> int:
@@ -82,6 +99,79 @@ def pdf(code: str):
                     headers={"Content-Disposition": content_disposition(f"certificate-{certificate.code}.pdf", "inline")})
 
 
+def _credential_of(certificate: Certificate):
+    """(the certificate's credential, issued now if it was not yet, or None; the reason it cannot be)."""
+    row = badges.find_credential(db.session, certificate)
+    if row is not None:
+        return row, None
+    try:
+        row = badges.credential_for(db.session, certificate, service.signer_from_config(current_app.config),
+                                    _base_url(), utcnow())
+    except ServiceError as failure:
+        db.session.rollback()
+        return None, failure.message
+    db.session.commit()
+    return row, None
+
+
+@bp.get("/certificates/<code>/credential")
+@login_required
+def credential(code: str):
+    """The certificate as an Open Badges 3.0 credential: issued on the first visit, then shown with
+    its download, its public address and a QR code of that address."""
+    certificate = _certificate_for(code)
+    row, error = _credential_of(certificate)
+    qr_size = qr_path = url = None
+    if row is not None:
+        from course.certificate_pdf import qr_svg_path
+        url = badges.credential_url(row.status_list.base_url, row.uid)
+        qr_size, qr_path = qr_svg_path(url)
+    return render_template("certificates/credential.html", certificate=certificate, credential=row, url=url,
+                           qr_size=qr_size, qr_path=qr_path, error=error, state=certificate.state(utcnow()))
+
+
+@bp.get("/certificates/<code>/credential.json")
+@login_required
+def credential_download(code: str):
+    certificate = _certificate_for(code)
+    row, error = _credential_of(certificate)
+    if row is None:
+        flash(error, "error")
+        return redirect(url_for("certificates.credential", code=certificate.code))
+    if row.document is None:
+        abort(410)
+    return _json_ld(row.document, filename=f"credential-{certificate.code}.json")
+
+
+@bp.get("/issuer")
+def issuer():
+    """The institute's Open Badges profile and the controller document of its keys (all of them)."""
+    settings = service.course_settings(db.session, current_app.config.get("INSTITUTE_NAME"))
+    profile = badges.issuer_profile(db.session, _base_url(), settings["institute"],
+                                    service.signer_from_config(current_app.config), utcnow())
+    db.session.commit()  # the current key joins the published history on its first publication
+    return _json_ld(profile)
+
+
+@bp.get("/credentials/status/<int:number>")
+def status_list(number: int):
+    document = badges.status_list_document(db.session, number)
+    if document is None:
+        abort(404)
+    return _json_ld(document)
+
+
+@bp.get("/credentials/<uid>")
+@limiter.limit("30/minute")
+def public_credential(uid: str):
+    row = badges.find_by_uid(db.session, uid)
+    if row is None:
+        abort(404)
+    if row.document is None:
+        return _json_ld({"error": "This credential was withdrawn: its holder's personal data was removed."}, 410)
+    return _json_ld(row.document)
+
+
 @bp.get("/verify")
 @limiter.limit("30/minute")
 def verify_form():
@@ -107,6 +197,7 @@ def _listing(template_endpoint: str, can_revoke: bool):
     page = _page()
     total, rows = service.certificates_visible_to(db.session, current_user, search, PER_PAGE, (page - 1) * PER_PAGE)
     return render_template("certificates/list.html", certificates=rows, total=total, page=page,
+                           credentials=badges.credentials_issued(db.session, rows),
                            pages=max(1, -(-total // PER_PAGE)), search=search, endpoint=template_endpoint,
                            can_revoke=can_revoke, now=utcnow())
 
@@ -132,7 +223,8 @@ def revoke(code: str):
         flash(_("Give the reason for revoking this certificate."), "error")
         return redirect(url_for("certificates.admin_list", q=certificate.code))
     try:
-        service.revoke(db.session, current_user, certificate, form.reason.data, utcnow())
+        service.revoke(db.session, current_user, certificate, form.reason.data, utcnow(),
+                       signer=service.signer_from_config(current_app.config))
     except ServiceError as error:
         db.session.rollback()
         flash(error.message, "error")
