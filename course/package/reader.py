@@ -492,7 +492,6 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
     if not isinstance(raw, LineDict):
         report(path, 1, label, "must be a mapping of question fields")
         return []
-    line = raw.line
 
     def field_report(field_name: str, message: str) -> None:
         report(path, raw.line_of(field_name.split(".")[0].split("[")[0]), f"{label}.{field_name}", message)

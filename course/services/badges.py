@@ -207,11 +207,11 @@ def _text(value, language: str = "en") -> str:
     return value or ""
 
 
-def issuer_profile(session: Session, base_url: str, institute: dict | str, signer: Signer | None = None,
-                   now: datetime | None = None) -> dict:
+def issuer_profile(session: Session, base_url: str, institute: dict | str, signer: Signer | None,
+                   now: datetime) -> dict:
     """The institute's Open Badges Profile and the controller document of every key it signed with."""
     if signer is not None:
-        signing_key(session, signer, now or datetime.now(timezone.utc))
+        signing_key(session, signer, now)
     keys = key_history(session, published_only=True)
     me = issuer_id(base_url)
     profile = {"@context": [VC_V2, OB_V3, MULTIKEY_V1, CONTROLLER_TERMS], "id": me, "type": "Profile",

@@ -4,7 +4,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime
 
 from flask_babel import force_locale
 from sqlalchemy import select
@@ -22,11 +22,11 @@ def _percent(value):
     return None if value is None else round(value, 1)
 
 
-def gradebook_table(session: Session, cohort: Cohort, lang: str = "en", now: datetime | None = None):
+def gradebook_table(session: Session, cohort: Cohort, lang: str = "en", *, now: datetime):
     modules = progress.active_modules(session)
     officers = reports.cohort_roster(session, cohort)
     statuses = progress.statuses_one_by_one(session, [o.id for o in officers], modules,
-                                            now=now or datetime.now(timezone.utc),
+                                            now=now,
                                             scope=reports.cohort_officer_ids(cohort))
     header = ["officer", "staff_number", "duty_station"]
     for module in modules:

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, case, exists, func, select
@@ -54,8 +54,8 @@ class ModuleStatus:
 
     @property
     def _past_due(self) -> bool:
-        return (self.due is not None and self.due.due_at is not None
-                and (self.now or datetime.now(timezone.utc)) > self.due.due_at)
+        # Statuses are made for a moment the caller names (services never read the clock).
+        return self.due is not None and self.due.due_at is not None and self.now > self.due.due_at
 
     @property
     def completed(self) -> bool:
@@ -190,7 +190,7 @@ def quiz_records(session: Session, quizzes: list[Quiz], officers: list[int] | Se
 
 
 def statuses_for(session: Session, user_ids: list[int], modules: list[Module] | None = None,
-                 now: datetime | None = None, scope: Select | None = None, withhold: bool = False
+                 *, now: datetime, scope: Select | None = None, withhold: bool = False
                  ) -> dict[int, dict[int, ModuleStatus]]:
     """user id -> module id -> status, in a fixed number of queries whatever the numbers.
 
@@ -202,11 +202,11 @@ def statuses_for(session: Session, user_ids: list[int], modules: list[Module] | 
     queries in their place: PostgreSQL refuses a statement with more than 65,535 parameters, and a
     cohort can have more officers than that.
     """
-    return dict(statuses_one_by_one(session, user_ids, modules, now, scope, withhold))
+    return dict(statuses_one_by_one(session, user_ids, modules, now=now, scope=scope, withhold=withhold))
 
 
 def statuses_one_by_one(session: Session, user_ids: list[int], modules: list[Module] | None = None,
-                        now: datetime | None = None, scope: Select | None = None, withhold: bool = False
+                        *, now: datetime, scope: Select | None = None, withhold: bool = False
                         ) -> Iterator[tuple[int, dict[int, ModuleStatus]]]:
     """``statuses_for`` as (user id, module id -> status) in the order of ``user_ids``. The queries run
     at once; each officer's statuses are made as the caller gets to them, so an export of a large

@@ -73,7 +73,7 @@ STATUS_ORDER = {"overdue": 0, "failed": 1, "in_progress": 2, "not_started": 3, "
 
 def gradebook(session: Session, cohort: Cohort, *, search: str = "", station: str = "", status: str = "",
               module_id: int | None = None, sort: str = "name", page: int = 1, per_page: int = 50,
-              now: datetime | None = None) -> GradebookPage:
+              now: datetime) -> GradebookPage:
     modules = progress.active_modules(session)
     officers = cohort_roster(session, cohort, search, station)
     statuses = progress.statuses_for(session, [o.id for o in officers], modules, now=now,
