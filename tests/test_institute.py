@@ -385,6 +385,12 @@ def test_people_list_pages(admin_client, make_user):
     assert second.status_code == 200 and "Page 2 of 2" in second.get_data(as_text=True)
 
 
+def item_csv(client, cohort_id: int, query: str) -> list[list[str]]:
+    """The rows of the basics quiz's item analysis CSV, with ``query`` (the filters)."""
+    response = client.get(f"/trainer/cohorts/{cohort_id}/items.csv?quiz=basics-quiz&{query}")
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
 def test_item_analysis_splits_by_the_language_answered_in(app, login, mini_course, two_cohorts, session):
     a, _b, people = two_cohorts
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
@@ -397,9 +403,7 @@ def test_item_analysis_splits_by_the_language_answered_in(app, login, mini_cours
     login(client, "ta")
 
     def facility(language):
-        rows = list(csv.reader(io.StringIO(client.get(
-            f"/trainer/cohorts/{a.id}/items.csv?quiz=basics-quiz&answered_in={language}")
-            .get_data(as_text=True).lstrip("\ufeff"))))
+        rows = item_csv(client, a.id, f"answered_in={language}")
         return {r[0]: (r[3], r[4]) for r in rows[1:]}["b-q1"]
 
     assert facility("en") == ("1", "1.0") and facility("ar") == ("1", "0.0") and facility("") == ("2", "0.5")
@@ -454,9 +458,7 @@ def test_item_analysis_matches_moodles_formulas_worked_by_hand(app, login, mini_
     login(client, "trainer")
 
     def table(attempts):
-        rows = list(csv.reader(io.StringIO(client.get(
-            f"/trainer/cohorts/{cohort.id}/items.csv?quiz=basics-quiz&attempts={attempts}")
-            .get_data(as_text=True).lstrip("\ufeff"))))
+        rows = item_csv(client, cohort.id, f"attempts={attempts}")
         assert rows[0][3:7] == ["answers", "facility", "discrimination", "discriminative efficiency"]
         return {row[0]: tuple(float(v) for v in row[3:7]) for row in rows[1:]}
 
