@@ -10,7 +10,7 @@ from typing import Any
 
 from course.models import Attempt, AttemptAnswer
 from course.models.content import text_in
-from course.questions import get_type, score_response
+from course.questions import answer_feedback, get_type, score_response
 from course.services.attempts import PageAnswer, option_order
 
 
@@ -96,6 +96,10 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, show
                     view["feedback"].append(text_in(option["feedback"], lang))
         elif definition["type"] == "truefalse" and isinstance(answer.response, bool):
             text = definition["feedback"].get("true" if answer.response else "false")
+            if text:
+                view["feedback"].append(text_in(text, lang))
+        elif definition["type"] in ("short", "numeric"):
+            text = answer_feedback(definition, answer.response)
             if text:
                 view["feedback"].append(text_in(text, lang))
     if show_answers:

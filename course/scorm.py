@@ -463,6 +463,9 @@ class _Builder:
                               f'<option value="">{escape(self.s("position"))}</option>{positions}</select></div>')
         elif qtype == "short":
             data["accept"] = definition["accept"]
+            if "answers" in definition:
+                data["answers"] = [{"text": a["text"], "credit": a["credit"]} for a in definition["answers"]]
+            feedback.extend(self.answer_feedback(definition))
             inputs.append(f'<label class="visually-hidden" for="{name}">{escape(self.s("your_answer"))}</label>'
                           f'<input type="text" id="{name}" name="{name}" maxlength="250" autocomplete="off">')
         elif qtype == "numeric":
@@ -470,6 +473,9 @@ class _Builder:
                 data["range"] = definition["range"]
             else:
                 data["answer"], data["tolerance"] = definition["answer"], definition["tolerance"]
+            if "answers" in definition:
+                data["answers"] = [{k: v for k, v in a.items() if k != "feedback"} for a in definition["answers"]]
+            feedback.extend(self.answer_feedback(definition))
             inputs.append(f'<label class="visually-hidden" for="{name}">{escape(self.s("your_number"))}</label>'
                           f'<input type="text" inputmode="decimal" id="{name}" name="{name}" maxlength="50" '
                           f'autocomplete="off">')
@@ -488,6 +494,12 @@ class _Builder:
 </fieldset>
 """
         return html, data
+
+    def answer_feedback(self, definition: dict) -> list[str]:
+        """Feedback of each short or numeric answer, shown when the response matched it (``ansN``:
+        the index the player's ``matchingAnswer`` returns)."""
+        return [f'<div class="feedback" data-feedback-for="ans{n}" hidden>{_md(_text(a["feedback"], self.lang))}</div>'
+                for n, a in enumerate(definition.get("answers") or []) if a.get("feedback")]
 
     def answer_text(self, definition: dict) -> str:
         lang, qtype = self.lang, definition["type"]
@@ -776,18 +788,55 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       q.items.forEach(function (id, i) { if (response[i] === id) { right += 1; } });
       return q.items.length ? right / q.items.length : 0;
     }
-    if (q.type === "short") {
-      var given = normalizeText(response);
-      return q.accept.some(function (a) { return normalizeText(a) === given; }) ? 1 : 0;
-    }
-    if (q.type === "numeric") {
-      var number = parseNumber(response);
-      if (number === null) { return 0; }
-      var low = q.range ? q.range[0] : q.answer - q.tolerance;
-      var high = q.range ? q.range[1] : q.answer + q.tolerance;
-      return low - 1e-9 <= number && number <= high + 1e-9 ? 1 : 0;
+    if (q.type === "short" || q.type === "numeric") {
+      var matched = matchingAnswer(q, response);
+      return matched ? matched.credit : 0;
     }
     return 0;
+  }
+
+  /* Moodle's short-answer wildcard: "*" is any run of characters, "\\*" a literal asterisk. */
+  function answerMatches(pattern, response) {
+    var text = normalizeText(pattern), given = normalizeText(response), bits = [""], i = 0;
+    while (i < text.length) {
+      if (text.charAt(i) === "\\" && text.charAt(i + 1) === "*") { bits[bits.length - 1] += "*"; i += 2; continue; }
+      if (text.charAt(i) === "*") {
+        while (text.charAt(i) === "*") { i += 1; }
+        bits.push("");
+        continue;
+      }
+      bits[bits.length - 1] += text.charAt(i);
+      i += 1;
+    }
+    if (bits.length === 1) { return given === bits[0]; }
+    var escaped = bits.map(function (bit) { return bit.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&"); });
+    return new RegExp("^" + escaped.join("[\\s\\S]*") + "$").test(given);
+  }
+
+  /* The answer a short or numeric response matches, first in order (as course/questions.py), with its
+     index among q.answers (-1: an accepted text that is not one of them), or null. */
+  function matchingAnswer(q, response) {
+    var list = [], found = null;
+    if (q.type === "short") {
+      var listed = (q.answers || []).map(function (a) { return a.text; });
+      q.accept.forEach(function (a) { if (!q.answers || listed.indexOf(a) === -1) { list.push({ text: a, credit: 1, index: -1 }); } });
+      (q.answers || []).forEach(function (a, n) { list.push({ text: a.text, credit: a.credit, index: n }); });
+      list.some(function (a) { if (answerMatches(a.text, response)) { found = a; } return found !== null; });
+      return found;
+    }
+    var number = parseNumber(response);
+    if (number === null) { return null; }
+    list = q.answers ? q.answers.map(function (a, n) {
+      return { range: a.range, answer: a.answer, tolerance: a.tolerance, any: a.any, credit: a.credit, index: n };
+    })
+      : [{ range: q.range, answer: q.answer, tolerance: q.tolerance, credit: 1, index: -1 }];
+    list.some(function (a) {
+      var low = a.range ? a.range[0] : a.answer - a.tolerance;
+      var high = a.range ? a.range[1] : a.answer + a.tolerance;
+      if (a.any || (low - 1e-9 <= number && number <= high + 1e-9)) { found = a; }
+      return found !== null;
+    });
+    return found;
   }
 
   function grade(percents) {
@@ -1102,6 +1151,10 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       verdict.className = "verdict verdict-" + (kind === "unanswered" ? "wrong" : kind);
       verdict.textContent = say(kind);
       var chosen = r.response === null ? [] : [].concat(r.q.type === "truefalse" ? String(r.response) : r.response);
+      if (r.response !== null && (r.q.type === "short" || r.q.type === "numeric")) {
+        var matched = matchingAnswer(r.q, r.response);
+        chosen = matched ? ["ans" + matched.index] : [];
+      }
       Array.prototype.forEach.call(f.querySelectorAll(".feedback"), function (el) {
         el.hidden = !feedback || chosen.indexOf(el.getAttribute("data-feedback-for")) === -1;
       });

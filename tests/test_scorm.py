@@ -125,6 +125,26 @@ questions:
         answer: 2.5
         tolerance: 0.5
         explanation: About two and a half hours.
+  - id: b-q11
+    type: short
+    objectives: [B1.1]
+    stem: Which protocol to the Palermo Convention covers trafficking in persons?
+    accept:
+      - {text: "Traffick* Protocol", feedback: Right.}
+      - {text: "Palermo*", credit: 0.5, feedback: "Palermo has three protocols: which one?"}
+      - {text: '2\\*3', credit: 0.25}
+      - {text: "*", credit: 0, feedback: "Think of the Palermo Protocols."}
+    explanation: The Trafficking in Persons Protocol.
+  - id: b-q12
+    type: numeric
+    objectives: [B1.1]
+    stem: In which year was the Palermo Convention adopted?
+    answers:
+      - {answer: 2000, feedback: Right - November 2000.}
+      - {answer: 2000, tolerance: 1, credit: 0.5, feedback: Close.}
+      - {range: [1990, 1999], credit: 0.1}
+      - {answer: "*", feedback: It is a recent instrument.}
+    explanation: 15 November 2000.
 """
 EXTRA_LESSON_TEXT = "\n\nSee the [IOM glossary](https://example.org/glossary) and <https://example.org/raw>.\n"
 
@@ -569,6 +589,10 @@ SCORING_CASES = [
     ("b-q7", "1951"), ("b-q7", "١٩٥١"), ("b-q7", "1951.0"), ("b-q7", "1,951"), ("b-q7", "1950"), ("b-q7", "abc"),
     ("b-q8", "4"), ("b-q8", "4,5"), ("b-q8", "5.0000000001"), ("b-q8", "6"), ("b-q8", "2.99"),
     ("b-q10", "2"), ("b-q10", "3"), ("b-q10", "3.1"), ("b-q10", " 2٫5 "),
+    ("b-q11", "trafficking protocol"), ("b-q11", "Trafficking in Persons Protocol"), ("b-q11", "TRAFFICK PROTOCOL."),
+    ("b-q11", "Palermo"), ("b-q11", "palermo protocol"), ("b-q11", "the Palermo protocol"), ("b-q11", "2*3"),
+    ("b-q11", "223"), ("b-q11", "smuggling"),
+    ("b-q12", "2000"), ("b-q12", "2001"), ("b-q12", "1999"), ("b-q12", "1995"), ("b-q12", "1989"), ("b-q12", "x"),
 ]
 
 
