@@ -117,7 +117,10 @@ def register_quiz_commands(app: Flask) -> None:
     @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
                   help="Quiz YAML to write (default: quizzes/<slug>.yaml in COURSE_DIR).")
     @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-    def import_gift(file, module_slug, objective, output, force):
+    @click.option("--skip-unsupported", is_flag=True,
+                  help="Write the questions that can be imported and list the ones left out (default: write "
+                       "nothing while any question has an error).")
+    def import_gift(file, module_slug, objective, output, force, skip_unsupported):
         """Read a GIFT file into a module quiz YAML; print every problem as FILE:line: field: message."""
         root = _course_dir()
         package = read_package(root)
@@ -134,8 +137,9 @@ def register_quiz_commands(app: Flask) -> None:
         result = parse_gift(text, source=file, module=module.slug, objectives=objective_ids,
                             default_objective=default_objective, taken_ids=_ids_in_use(package, module))
         print_problems(result)
-        if result.errors:
-            _fail(f"nothing written: {len(result.errors)} error(s) in {file}")
+        if result.errors and not skip_unsupported:
+            _fail(f"nothing written: {len(result.errors)} error(s) in {file} (--skip-unsupported writes the "
+                  "questions without errors and lists the others)")
         if not result.questions:
             _fail(f"nothing written: no questions in {file}")
         quiz_file = root / "quizzes" / f"{module.slug}.yaml"
@@ -153,6 +157,9 @@ def register_quiz_commands(app: Flask) -> None:
         kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
         click.echo(f"Wrote {sum(counts.values())} questions ({kinds}) to {target}; "
                    f"{len(result.warnings)} warning(s) to address before loading.")
+        if result.skipped:
+            click.echo(f"Skipped {len(result.skipped)} question(s) with errors (listed above): "
+                       + ", ".join(f"{label} ({file}:{line})" for label, line in result.skipped))
         if result.defaulted and objective is None:
             click.echo(f"{len(result.defaulted)} question(s) had no objective in their $CATEGORY and got "
                        f"{default_objective}, the module's first objective (choose another with --objective).")
