@@ -599,3 +599,74 @@ def test_export_command_refuses_a_broken_package(runner, course_copy):
     result = runner.invoke(args=["quiz", "export-gift", "basics"])
     assert result.exit_code == 1 and "unknown question type 'multi'" in result.output
     assert "::b-q1::" not in result.output
+
+
+# -- Moodle XML ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bank():
+    from course.moodle_xml import parse_moodle_xml
+    result = parse_moodle_xml((GIFT / "bank.xml").read_bytes(), "bank.xml", **BASICS)
+    return result, {q["id"]: q for q in result.questions}
+
+
+def test_moodle_xml_imports_the_same_types_as_gift_with_lines(bank):
+    result, questions = bank
+    assert problem_list(result) == [
+        (15, "colour.file", "warning"), (26, "colour.options[2]", "warning"), (9, "colour", "warning"),
+        (76, "essay", "error"), (80, "intro", "error")]
+    assert result.skipped == [("essay", 76), ("intro", 80)]
+    assert list(questions) == ["colour", "umbrella", "tf", "frog", "grant", "match",
+                               "basics-who-defines-a-refugee-773e8d"]
+    colour = questions["colour"]
+    assert colour["objectives"] == ["B1.2"] and colour["points"] == 2  # category .../B1.2, defaultgrade 2
+    assert colour["explanation"] == "Yellow is **between** them."  # <p> and <b> become Markdown
+    assert colour["options"][0] == {"id": "a", "text": "yellow", "correct": True, "feedback": "right; good!"}
+    assert colour["options"][1]["weight"] == -0.5
+    assert [o.get("correct", False) for o in questions["umbrella"]["options"]] == [True, True, False]
+    assert questions["tf"]["answer"] is False and questions["tf"]["feedback"] == {"true": "Wrong.", "false": "Right."}
+    assert questions["frog"]["accept"] == [{"text": "Fro*", "feedback": "Yes."}, {"text": "toad", "credit": 0.5},
+                                           {"text": "*", "credit": 0.0, "feedback": "No."}]
+    assert questions["grant"]["answers"] == [{"answer": 1822, "feedback": "Right."},
+                                             {"answer": 1822, "tolerance": 2, "credit": 0.5, "feedback": "Close."},
+                                             {"answer": "*", "feedback": "Completely wrong."}]
+    assert questions["match"]["distractors"] == ["1990 Convention"]
+    assert _scores(questions["frog"], ["Frogs", "toad", "cat"]) == [1, 0.5, 0]
+
+
+def test_moodle_xml_the_same_as_gift_reads_the_same_question(bank):
+    """One question written both ways gives one question dict."""
+    gift = parse_gift("$CATEGORY: $course$/top/B1.2\n\n::Frog::Which animal croaks?{=Fro*#Yes. =%50%toad "
+                      "=%0%*#No.####Frogs croak.}", **BASICS)
+    assert gift.questions[0] == bank[1]["frog"]
+
+
+@pytest.mark.parametrize("xml, line, words", [
+    ('<?xml version="1.0"?>\n<!DOCTYPE quiz [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n<quiz>&b;</quiz>',
+     2, "refused"),
+    ('<?xml version="1.0"?>\n<!DOCTYPE quiz [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<quiz>&x;</quiz>', 2,
+     "refused"),
+    ('<?xml version="1.0"?>\n<quiz>\n<question type="truefalse">\n</quiz>', 4, "not well-formed"),
+    ('<?xml version="1.0"?>\n<questions/>', 2, "starts with <quiz>"),
+])
+def test_moodle_xml_refuses_entities_external_references_and_broken_files(xml, line, words):
+    from course.moodle_xml import parse_moodle_xml
+    result = parse_moodle_xml(xml.encode(), "bad.xml", **BASICS)
+    assert result.questions == [] and len(result.errors) == 1 and words in result.errors[0].message
+    assert (result.errors[0].line, result.errors[0].field) == (line, "xml")
+
+
+def test_import_moodle_xml_command_writes_a_quiz_the_reader_accepts(runner, course_copy):
+    target = course_copy / "quizzes" / "basics.yaml"
+    refused = runner.invoke(args=["quiz", "import-moodle-xml", str(GIFT / "bank.xml"), "--module", "basics",
+                                  "--force"])
+    assert refused.exit_code == 1 and "nothing written: 2 error(s)" in refused.output
+    done = runner.invoke(args=["quiz", "import-moodle-xml", str(GIFT / "bank.xml"), "--module", "basics",
+                               "--force", "--skip-unsupported"])
+    assert done.exit_code == 0, done.output
+    assert "Wrote 7 questions" in done.output and "Skipped 2 question(s)" in done.output
+    assert f"essay ({GIFT / 'bank.xml'}:76)" in done.output
+    assert "import-moodle-xml" in target.read_text()
+    package = read_package(course_copy)
+    assert [str(p) for p in package.errors] == []
+    assert [q.key for q in package.quizzes[0].questions][:2] == ["colour", "umbrella"]
