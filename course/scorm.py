@@ -40,6 +40,21 @@ INTERACTION_TYPES = {
     "ordering": "sequencing", "short": "fill-in", "numeric": "numeric",
 }
 SUSPEND_DATA_LIMIT = 4096
+#: SCORM 1.2 allows one character of these per choice, matching or sequencing identifier (RTE 3.4.4).
+SCORM12_CODES = "abcdefghijklmnopqrstuvwxyz0123456789"
+#: The player commits to the LMS at most this often (ms), besides at submission and when it closes.
+COMMIT_INTERVAL_MS = 5000
+
+
+def scorm12_codes(ids: list[str]) -> dict[str, str] | None:
+    """The one-character identifier of each option, pair or item in SCORM 1.2's responses: the id
+    itself when every id is already one such character, else a, b, c ... in the order of the quiz
+    file. None when there are more than 36 (the interaction is then reported without them)."""
+    if len(set(ids)) == len(ids) and all(len(i) == 1 and i in SCORM12_CODES for i in ids):
+        return {i: i for i in ids}
+    if len(ids) > len(SCORM12_CODES):
+        return None
+    return dict(zip(ids, SCORM12_CODES))
 
 STRINGS = {
     "en": {
@@ -239,6 +254,7 @@ class _Builder:
             "quiz": quiz_data,
             "strings": {k[3:]: v for k, v in self.t.items() if k.startswith("js_")},
             "lang": self.lang,
+            "commitInterval": COMMIT_INTERVAL_MS,
         }
         data["stamp"] = hashlib.sha256(json.dumps([data["module"], data["lessons"], quiz_data],
                                                   sort_keys=True).encode()).hexdigest()[:8]
@@ -419,6 +435,7 @@ class _Builder:
         if qtype in ("single", "multiple"):
             data["options"] = [{"id": o["id"], "correct": o["correct"], "weight": o.get("weight")}
                                for o in definition["options"]]
+            data["codes"] = scorm12_codes([o["id"] for o in definition["options"]])
             if qtype == "multiple":
                 data["scoring"] = definition.get("scoring", "partial")
                 inputs.append(f'<p class="hint">{escape(self.s("choose_all"))}</p>')
@@ -443,6 +460,8 @@ class _Builder:
             matches += [{"id": d["id"], "text": d["text"]} for d in definition["distractors"]]
             data["pairs"] = [p["id"] for p in definition["pairs"]]
             data["matches"] = [m["id"] for m in matches]
+            data["sourceCodes"] = scorm12_codes(data["pairs"])
+            data["codes"] = scorm12_codes(data["matches"])
             shown = self._shuffled(definition, matches, salt=":m")
             choices = "".join(f'<option value="{m["id"]}">{escape(_text(m["text"], lang))}</option>' for m in shown)
             inputs.append(f'<p class="hint">{escape(self.s("choose_match"))}</p>')
@@ -453,6 +472,7 @@ class _Builder:
                               f'<option value="">{escape(self.s("choose"))}</option>{choices}</select></div>')
         elif qtype == "ordering":
             data["items"] = [i["id"] for i in definition["items"]]
+            data["codes"] = scorm12_codes(data["items"])
             count = len(definition["items"])
             positions = "".join(f'<option value="{n}">{n}</option>' for n in range(1, count + 1))
             inputs.append(f'<p class="hint">{escape(self.s("give_position"))}</p>')
@@ -970,9 +990,29 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     return true;
   }
 
-  function save(commit) {
-    lms.set("cmi.suspend_data", encodeState());
-    if (commit) { lms.commit(); }
+  /* Commits: at once on submission, at the end of the session and at launch; otherwise (answers,
+     lessons read, moving between parts) at most once every COMMIT_INTERVAL ms, the last change
+     included: an LMS whose commit is a request to its server is not sent one per click. */
+  var lastCommit = 0, commitTimer = null, lastSuspendData = null;
+
+  function commitNow() {
+    if (commitTimer) { clearTimeout(commitTimer); commitTimer = null; }
+    lastCommit = new Date().getTime();
+    lms.commit();
+  }
+
+  function commitSoon() {
+    if (commitTimer || !lms.live) { return; }
+    var wait = lastCommit + DATA.commitInterval - new Date().getTime();
+    if (wait <= 0) { commitNow(); return; }
+    commitTimer = setTimeout(function () { commitTimer = null; commitNow(); }, wait);
+  }
+
+  /* when: "now", "soon" or nothing (the LMS commits with the next commit). */
+  function save(when) {
+    var data = encodeState();
+    if (data !== lastSuspendData && lms.set("cmi.suspend_data", data)) { lastSuspendData = data; }
+    if (when === "now") { commitNow(); } else if (when === "soon") { commitSoon(); }
   }
 
   /* ---- Navigation between the overview, the lessons and the quiz ------------------------- */
@@ -998,7 +1038,10 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       window.scrollTo(0, 0);
       if (heading) { heading.focus(); }
     }
-    if (lms.live && lms.get("cmi.core.lesson_location") !== section.id) { lms.set("cmi.core.lesson_location", section.id); }
+    if (lms.live && lms.get("cmi.core.lesson_location") !== section.id) {
+      lms.set("cmi.core.lesson_location", section.id);
+      commitSoon();
+    }
   }
 
   function refreshLessons() {
@@ -1019,7 +1062,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       lms.set("cmi.core.lesson_status", "completed");
       document.getElementById("sco-status").textContent = say("lessons_done");
     }
-    save(true);
+    save(!QUIZ && state.read.every(Boolean) ? "now" : "soon");
     var next = index + 1 < DATA.lessons.length ? "lesson-" + (index + 2) : (QUIZ ? "quiz" : null);
     if (next) { window.location.hash = "#" + next; }
   }
@@ -1032,24 +1075,43 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     }
   }
 
+  /* SCORM 1.2 response formats (RTE 3.4.4): one character per option, pair or item (q.codes, made
+     by the export), a plain number for numeric. null: nothing SCORM 1.2 can say (the element is left out). */
+  function codes(map, ids) {
+    if (!map) { return null; }
+    return ids.map(function (id) { return map[id]; }).join(",");
+  }
+
   function pattern(q) {
-    if (q.type === "single") { return [q.options.filter(function (o) { return o.correct; })[0].id]; }
-    if (q.type === "multiple") { return [q.options.filter(function (o) { return o.correct; }).map(function (o) { return o.id; }).join(",")]; }
+    if (q.type === "single" || q.type === "multiple") {
+      var right = codes(q.codes, q.options.filter(function (o) { return o.correct; }).map(function (o) { return o.id; }));
+      return right === null ? [] : [right];
+    }
     if (q.type === "truefalse") { return [q.answer ? "t" : "f"]; }
-    if (q.type === "matching") { return [q.pairs.map(function (id) { return id + "." + id; }).join(",")]; }
-    if (q.type === "ordering") { return [q.items.join(",")]; }
+    if (q.type === "matching") {
+      if (!q.codes || !q.sourceCodes) { return []; }
+      return [q.pairs.map(function (id) { return q.sourceCodes[id] + "." + q.codes[id]; }).join(",")];
+    }
+    if (q.type === "ordering") { return q.codes ? [codes(q.codes, q.items)] : []; }
     if (q.type === "short") { return q.accept.slice(0, 10).map(function (a) { return a.slice(0, 255); }); }
-    if (q.range) { return [q.range[0] + "[:]" + q.range[1]]; }
-    if (!q.tolerance) { return [String(q.answer)]; }
-    return [round(q.answer - q.tolerance, 6) + "[:]" + round(q.answer + q.tolerance, 6)];
+    if (q.range) { return []; }  /* SCORM 1.2 has no numeric range: the result says right or wrong */
+    return [String(q.answer)];
   }
 
   function scormResponse(q, response) {
-    if (response === null) { return ""; }
-    if (q.type === "multiple" || q.type === "ordering") { return response.join(","); }
+    if (response === null) { return null; }
+    if (q.type === "single") { return q.codes ? q.codes[response] : null; }
+    if (q.type === "multiple" || q.type === "ordering") { return codes(q.codes, response); }
     if (q.type === "truefalse") { return response ? "t" : "f"; }
     if (q.type === "matching") {
-      return q.pairs.filter(function (id) { return response[id]; }).map(function (id) { return id + "." + response[id]; }).join(",");
+      if (!q.codes || !q.sourceCodes) { return null; }
+      return q.pairs.filter(function (id) { return response[id]; }).map(function (id) {
+        return q.sourceCodes[id] + "." + q.codes[response[id]];
+      }).join(",");
+    }
+    if (q.type === "numeric") {
+      var number = parseNumber(response);
+      return number === null ? null : String(number);
     }
     return String(response).slice(0, 255);
   }
@@ -1070,7 +1132,8 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       lms.set(base + "type", r.q.scormType);
       pattern(r.q).forEach(function (p, k) { lms.set(base + "correct_responses." + k + ".pattern", p); });
       lms.set(base + "weighting", String(r.q.points));
-      lms.set(base + "student_response", scormResponse(r.q, r.response));
+      var given = scormResponse(r.q, r.response);
+      if (given !== null) { lms.set(base + "student_response", given); }
       lms.set(base + "result", r.fraction >= 1 ? "correct" : "wrong");
     });
   }
@@ -1113,7 +1176,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     lms.set("cmi.core.lesson_status", finalStatus());
     report(outcome.results);
     lms.set("cmi.core.exit", isDone() ? "" : "suspend");
-    save(true);
+    save("now");
     showResult(true);
   }
 
@@ -1173,7 +1236,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     document.getElementById("quiz-unanswered").textContent = "";
     setDisabled(false);
     lms.set("cmi.core.exit", "suspend");
-    save(true);
+    save("now");
     var first = form.querySelector("input, select");
     if (first) { first.focus(); }
   }
@@ -1183,7 +1246,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     collect();
     var unanswered = state.answers.filter(function (a) { return a === null; }).length;
     document.getElementById("quiz-unanswered").textContent = unanswered ? say("unanswered_count", { n: unanswered }) : "";
-    save(event.type === "change");
+    save("soon");
   }
 
   /* ---- Start and end of the session --------------------------------------------------- */
@@ -1201,7 +1264,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     if (QUIZ) { collect(); }
     lms.set("cmi.core.session_time", timespan((new Date().getTime() - startedAt) / 1000));
     lms.set("cmi.core.exit", isDone() ? "" : "suspend");
-    save(true);
+    save("now");
     lms.finish();
   }
 
@@ -1214,7 +1277,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       decodeState(lms.get("cmi.suspend_data"));
       if (["passed", "failed", "completed"].indexOf(status) === -1) { lms.set("cmi.core.lesson_status", "incomplete"); }
       lms.set("cmi.core.exit", isDone() ? "" : "suspend");
-      lms.commit();
+      commitNow();
     } else {
       var box = document.getElementById("sco-status");
       box.textContent = say("no_lms");

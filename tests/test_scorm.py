@@ -4,6 +4,7 @@ Chromium against a real SCORM 1.2 runtime (the npm package scorm-again, installe
 from __future__ import annotations
 
 import functools
+from datetime import datetime, timedelta
 import re
 import shutil
 import threading
@@ -18,7 +19,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from course.package.reader import read_package
 from course.questions import score_response
-from course.scorm import SUSPEND_DATA_LIMIT, ScormError, build_scorm_package, count_steps
+from course.scorm import COMMIT_INTERVAL_MS, SUSPEND_DATA_LIMIT, ScormError, build_scorm_package, count_steps
 from course.scorm_cli import register_export_commands
 from tests.conftest import MINI_COURSE
 
@@ -357,6 +358,94 @@ def chromium(request):
         owned.stop()
 
 
+# SCORM 1.2's data model formats (RTE 3.4.2: CMIDecimal, CMITime, CMITimespan, CMIIdentifier, the
+# vocabularies; 3.4.4: the response formats of each interaction type). scorm-again relaxes the
+# response formats, so every value the player sends is checked here as a strict LMS would.
+DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+TIMESPAN = re.compile(r"\d{2,4}:\d{2}:\d{2}(\.\d{1,2})?")
+TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,2})?")
+IDENTIFIER = re.compile(r"[\x21-\x7e]{1,255}")
+CODE = "[0-9a-z]"
+RESPONSE_FORMATS = {
+    "true-false": re.compile(r"[01tf]"),
+    "choice": re.compile(rf"\{{?{CODE}(,{CODE})*\}}?"),
+    "fill-in": re.compile(r".{0,255}", re.DOTALL),
+    "numeric": DECIMAL,
+    "likert": re.compile(rf"{CODE}?"),
+    "matching": re.compile(rf"\{{?{CODE}\.{CODE}(,{CODE}\.{CODE})*\}}?"),
+    "performance": re.compile(r".{0,255}", re.DOTALL),
+    "sequencing": re.compile(rf"{CODE}(,{CODE})*"),
+}
+VOCABULARY = {
+    "cmi.core.lesson_status": {"passed", "completed", "failed", "incomplete", "browsed", "not attempted"},
+    "cmi.core.exit": {"time-out", "suspend", "logout", ""},
+}
+
+
+def scorm12_problems(calls: list) -> list[str]:
+    """Every LMSSetValue whose value SCORM 1.2 does not allow for its element (empty: all fine)."""
+    problems, types = [], {}
+    for call in calls:
+        if call[0] != "LMSSetValue":
+            continue
+        element, value = call[1], call[2]
+        interaction = re.fullmatch(r"cmi\.interactions\.(\d+)\.(.+)", element)
+        if element in VOCABULARY:
+            ok = value in VOCABULARY[element]
+        elif element in ("cmi.core.score.raw", "cmi.core.score.min", "cmi.core.score.max"):
+            ok = value == "" or (DECIMAL.fullmatch(value) is not None and 0 <= float(value) <= 100)
+        elif element == "cmi.core.session_time":
+            ok = TIMESPAN.fullmatch(value) is not None
+        elif element == "cmi.core.lesson_location":
+            ok = len(value) <= 255
+        elif element == "cmi.suspend_data":
+            ok = len(value) <= 4096
+        elif interaction:
+            n, field = interaction.groups()
+            if field == "type":
+                types[n] = value
+                ok = value in RESPONSE_FORMATS
+            elif field == "id" or re.fullmatch(r"objectives\.\d+\.id", field):
+                ok = IDENTIFIER.fullmatch(value) is not None
+            elif field == "time":
+                ok = TIME.fullmatch(value) is not None
+            elif field == "weighting":
+                ok = DECIMAL.fullmatch(value) is not None
+            elif field == "latency":
+                ok = TIMESPAN.fullmatch(value) is not None
+            elif field == "result":
+                ok = value in ("correct", "wrong", "unanticipated", "neutral") or DECIMAL.fullmatch(value) is not None
+            elif field == "student_response" or re.fullmatch(r"correct_responses\.\d+\.pattern", field):
+                ok = n in types and RESPONSE_FORMATS[types[n]].fullmatch(value) is not None
+            else:
+                ok = False
+        else:
+            ok = False
+        if not ok:
+            problems.append(f"{element} = {value!r}")
+    return problems
+
+
+def test_the_scorm12_validator_refuses_what_scorm_2004_or_relaxed_runtimes_allow():
+    """The validator itself: each value a strict SCORM 1.2 LMS refuses is refused, each allowed passes."""
+    def check(type_, field, value):
+        return scorm12_problems([["LMSSetValue", "cmi.interactions.0.type", type_],
+                                 ["LMSSetValue", f"cmi.interactions.0.{field}", value]])
+    for type_, value in (("matching", "refugee.asylum"), ("matching", "p1.p1,p2.p2"), ("sequencing", "greet,ask"),
+                         ("numeric", "2[:]3"), ("numeric", "4,5"), ("choice", "ab"), ("true-false", "true"),
+                         ("choice", "")):
+        assert check(type_, "student_response", value), (type_, value)
+    for type_, value in (("matching", "a.b,b.a"), ("sequencing", "b,a,c"), ("numeric", "-2.5"), ("choice", "a,c"),
+                         ("choice", "{a,c}"), ("true-false", "t"), ("fill-in", "لاجئ")):
+        assert check(type_, "correct_responses.0.pattern", value) == [], (type_, value)
+    assert scorm12_problems([["LMSSetValue", "cmi.core.lesson_status", "complete"],
+                             ["LMSSetValue", "cmi.core.session_time", "PT1M"],
+                             ["LMSSetValue", "cmi.interactions.0.time", "25:00:00"],
+                             ["LMSSetValue", "cmi.interactions.0.id", "an id"]]) == [
+        "cmi.core.lesson_status = 'complete'", "cmi.core.session_time = 'PT1M'",
+        "cmi.interactions.0.time = '25:00:00'", "cmi.interactions.0.id = 'an id'"]
+
+
 class Lms:
     """The host page with scorm-again's SCORM 1.2 API and the SCO in an iframe."""
 
@@ -393,8 +482,10 @@ class Lms:
         return {c[1]: c[2] for c in self.calls() if c[0] == "LMSSetValue"}
 
     def check_clean(self):
+        """No error in the page or the SCO, and every value sent in SCORM 1.2's own formats."""
         errors = self.frame.evaluate("marsaSco.errors") if not self.frame.is_detached() else []
         assert not self.problems and not errors, self.problems + errors
+        assert scorm12_problems(self.calls()) == []
 
 
 @pytest.fixture
@@ -402,13 +493,17 @@ def lms_for(chromium, served):
     root, origin = served
     pages = []
 
-    def open_package(zip_path: Path) -> Lms:
+    def open_package(zip_path: Path, paused_clock: bool = False) -> Lms:
+        """``paused_clock``: the page's clock stands still until the test moves it (page.clock)."""
         target = root / zip_path.stem
         if not target.exists():
             with zipfile.ZipFile(zip_path) as archive:
                 archive.extractall(target)
         page = chromium.new_page()
         pages.append(page)
+        if paused_clock:
+            page.clock.install()
+            page.clock.pause_at(datetime.now() + timedelta(seconds=1))
         return Lms(page, origin, zip_path.stem)
 
     yield open_package
@@ -446,7 +541,8 @@ def _inputs(definition: dict, mode: str) -> list[tuple[str, str, str]]:
         return [(f"#{name}-{item['id']}", "select", str(i + 1 if mode == "correct" else len(items) - i))
                 for i, item in enumerate(items)]
     if qtype == "short":
-        return [(f"#{name}", "fill", "لَاجِئ" if mode == "correct" else ("%,|ع" * 70)[:250])]
+        right = "لَاجِئ" if "لاجئ" in definition["accept"] else definition["accept"][0]
+        return [(f"#{name}", "fill", right if mode == "correct" else ("%,|ع" * 70)[:250])]
     value = (f"{definition['range'][0]:g}" if "range" in definition else f"{definition['answer']:g}")
     return [(f"#{name}", "fill", value if mode == "correct" else "1" * 50)]
 
@@ -524,10 +620,12 @@ def test_runtime_full_run_suspend_resume_and_report(lms_for, built, package):
     assert by_id["b-q2"]["student_response"] == by_id["b-q2"]["correct_responses.0.pattern"] == "a,b,c"
     assert by_id["b-q2"]["weighting"] == "2" and by_id["b-q1"]["weighting"] == "1"
     assert by_id["b-q3"]["student_response"] == "f"
-    assert by_id["b-q4"]["student_response"] == "p1.p1,p2.p2,p3.p3"
-    assert by_id["b-q5"]["student_response"] == "greet,explain,ask,refer"
+    assert by_id["b-q4"]["student_response"] == "a.a,b.b,c.c"  # one character each, as SCORM 1.2 wants
+    assert by_id["b-q5"]["student_response"] == "a,b,c,d"  # greet, explain, ask, refer
+    assert by_id["b-q1"]["student_response"] == "a" and by_id["b-q7"]["student_response"] == "1951"
     assert by_id["b-q6"]["student_response"] == "لَاجِئ" and by_id["b-q6"]["correct_responses.1.pattern"] == "لاجئ"
-    assert by_id["b-q10"]["correct_responses.0.pattern"] == "2[:]3"
+    assert by_id["b-q10"]["correct_responses.0.pattern"] == "2.5"  # a plain CMIDecimal, not 2004's 2[:]3
+    assert not any(k.startswith("correct_responses") for k in by_id["b-q8"])  # a range: SCORM 1.2 has none
     assert by_id["b-q1"]["objectives.0.id"] == "B1.1"
     assert frame.is_visible("#question-b-q1 .explanation") is False  # graded: answers after the last attempt
     assert frame.is_visible("#question-b-q1 .verdict")
@@ -565,7 +663,8 @@ def test_runtime_partial_credit_failed_attempt_and_retry(lms_for, built, package
     assert values["cmi.core.exit"] == "suspend"  # attempts are left
     results = {values[f"cmi.interactions.{i}.id"]: values[f"cmi.interactions.{i}.result"] for i in range(10)}
     assert results["b-q8"] == "correct" and results["b-q1"] == results["b-q4"] == results["b-q7"] == "wrong"
-    assert values["cmi.interactions.9.student_response"] == ""  # b-q10 unanswered
+    assert "cmi.interactions.9.student_response" not in values  # b-q10 unanswered: nothing to say
+    assert values["cmi.interactions.7.student_response"] == "4.5"  # b-q8's "4,5" as a CMIDecimal
     assert frame.is_visible("#quiz-retry")
     frame.click("#quiz-retry")
     assert not frame.is_disabled('input[name="q-b-q1"][value="a"]')
@@ -573,6 +672,40 @@ def test_runtime_partial_credit_failed_attempt_and_retry(lms_for, built, package
     cmi = lms.close()
     assert cmi["core"]["lesson_status"] == "failed" and cmi["core"]["exit"] == "suspend"
     assert cmi["suspend_data"].endswith(f"|{expected}|o")
+    lms.check_clean()
+
+
+def test_commits_are_throttled_but_submission_and_the_end_commit_at_once(lms_for, built, package):
+    """Answers, lessons read and moving between parts commit at most once every COMMIT_INTERVAL_MS (the
+    page's clock is moved by hand here, so nothing depends on the machine's speed); the commit carries
+    the last change; submitting and leaving commit at once; an unchanged suspend_data is not sent again."""
+    definitions = _definitions(package)
+    lms = lms_for(built, paused_clock=True)
+    frame = lms.launch()
+
+    def commits():
+        return sum(1 for call in lms.calls() if call[0] == "LMSCommit")
+
+    assert commits() == 1  # at launch
+    frame.click("a[href='#quiz']")
+    answer_all(frame, definitions[:6])
+    assert commits() == 1  # a dozen changes, no commit yet
+    lms.page.clock.run_for(COMMIT_INTERVAL_MS)
+    assert commits() == 2
+    calls = lms.calls()
+    last_data = max(i for i, c in enumerate(calls) if c[:2] == ["LMSSetValue", "cmi.suspend_data"])
+    assert last_data < len(calls) - 1 and calls[-1] == ["LMSCommit"]  # the last answer went with it
+    answer_all(frame, definitions[6:])
+    lms.page.clock.run_for(COMMIT_INTERVAL_MS - 1)
+    assert commits() == 2  # not twice within the interval
+    lms.page.clock.run_for(1)
+    assert commits() == 3
+    frame.click("#quiz-submit")
+    assert commits() == 4 and lms.calls()[-1] == ["LMSCommit"]  # the result at once
+    sent = [c[2] for c in lms.calls() if c[:2] == ["LMSSetValue", "cmi.suspend_data"]]
+    assert all(a != b for a, b in zip(sent, sent[1:]))  # never the same data twice in a row
+    lms.close()
+    assert [c[0] for c in lms.calls()[-2:]] == ["LMSCommit", "LMSFinish"]
     lms.check_clean()
 
 
