@@ -485,6 +485,42 @@ def test_export_round_trips_moodle_short_and_numeric_answers(course_copy):
     assert [q.definition for q in after.questions] == [q.definition for q in quiz.questions]
 
 
+def test_an_arabic_overlay_translates_answer_feedback_and_adds_accepted_answers(course_copy):
+    quiz = mini_quiz(course_copy, QUIZ_HEAD + """
+  - id: b-q1
+    type: short
+    objectives: [B1.1]
+    stem: Which animal croaks?
+    accept:
+      - {text: "Fro*", feedback: "A frog, yes."}
+      - {text: "*", credit: 0, feedback: "No."}
+    explanation: Frogs.
+  - id: b-q2
+    type: numeric
+    objectives: [B1.1]
+    stem: Which year?
+    answers:
+      - {answer: 2000}
+      - {answer: "*", feedback: Completely wrong.}
+    explanation: 2000.
+""", overlay="""questions:
+  b-q1:
+    accept: [ضفدع]
+    answer_feedback: [نعم، الضفدع., لا.]
+  b-q2:
+    answer_feedback: [null, خطأ تماما.]
+""")
+    short, numeric = (q.definition for q in quiz.questions)
+    assert [a["feedback"] for a in short["answers"]] == [{"en": "A frog, yes.", "ar": "نعم، الضفدع."},
+                                                         {"en": "No.", "ar": "لا."}]
+    assert score_response(short, "الضفدع") == 0 and score_response(short, "ضفدع") == 1  # before the catch-all
+    assert numeric["answers"][1]["feedback"] == {"en": "Completely wrong.", "ar": "خطأ تماما."}
+    (course_copy / "quizzes" / "basics.ar.yaml").write_text(
+        "questions:\n  b-q1:\n    accept: [{text: ضفدع, credit: 0.5}]\n", encoding="utf-8")
+    problems = [str(p) for p in read_package(course_copy).errors]
+    assert any("basics.ar.yaml:3: b-q1.accept: translated accepted answers are texts" in p for p in problems)
+
+
 def test_export_leaves_out_ordering_and_arabic_and_says_so_once(course_copy):
     quiz = mini_quiz(course_copy, QUIZ_HEAD + """
   - {id: b-q1, type: truefalse, objectives: [B1.1], stem: A refugee has a treaty definition., answer: true,
