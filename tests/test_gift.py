@@ -487,14 +487,8 @@ def test_export_round_trips_moodle_short_and_numeric_answers(course_copy):
 
 def test_an_arabic_overlay_translates_answer_feedback_and_adds_accepted_answers(course_copy):
     quiz = mini_quiz(course_copy, QUIZ_HEAD + """
-  - id: b-q1
-    type: short
-    objectives: [B1.1]
-    stem: Which animal croaks?
-    accept:
-      - {text: "Fro*", feedback: "A frog, yes."}
-      - {text: "*", credit: 0, feedback: "No."}
-    explanation: Frogs.
+  - {id: b-q1, type: short, objectives: [B1.1], stem: "Which animal croaks?", explanation: Frogs.,
+     accept: [{text: "Fro*", feedback: "A frog, yes."}, {text: "*", credit: 0, feedback: "No."}]}
   - id: b-q2
     type: numeric
     objectives: [B1.1]
