@@ -257,6 +257,10 @@ class _Importer:
         self.category: list[str] | None = None
         self.count = 0
         self.result = GiftResult()
+        #: The description the questions after it are grouped under: (text, line, group id), and
+        #: whether a question has joined it yet.
+        self.description: tuple[str, int, str] | None = None
+        self.described = False
 
     # -- problems ----------------------------------------------------------------------------
     def report(self, line: int, field_name: str, message: str, level: str = "error") -> None:
@@ -276,10 +280,45 @@ class _Importer:
                 self.read_question(item)
             else:
                 self.set_category(*item)
+        self.end_description()
         return self.result
+
+    # -- descriptions ------------------------------------------------------------------------------
+    def start_description(self, draft: _Draft, text: str) -> None:
+        """Moodle's description (text between questions, no answer): Marsa shows it as the case of a
+        group holding the questions after it, up to the next description, $CATEGORY or a question
+        with a case of its own."""
+        self.end_description()
+        if not text:
+            return
+        if draft.html:
+            self.warn(draft, draft.line, "", "holds HTML ([html] or tags), which Marsa does not render: rewrite "
+                      "it in Markdown")
+        self.warn(draft, draft.line, "", "a description: imported as the case (scenario text) of a group "
+                  "holding the questions after it, up to the next description or $CATEGORY")
+        self.description, self.described = (text, draft.line, draft.label), False
+
+    def end_description(self) -> None:
+        if self.description and not self.described:
+            text, line, label = self.description
+            self.report(line, label, "a description with no question after it to show it with (or only "
+                        "questions with a case of their own); left out", "warning")
+        self.description, self.described = None, False
+
+    def add_described(self, question: dict) -> None:
+        """The question joins the group of the description before it."""
+        text, _, group_id = self.description
+        last = self.result.questions[-1] if self.result.questions else None
+        if self.described and last and last.get("type") == "group" and last["id"] == group_id:
+            last["questions"].append(question)
+        else:
+            self.taken.add(group_id)
+            self.result.questions.append({"id": group_id, "type": "group", "case": text, "questions": [question]})
+        self.described = True
 
     def set_category(self, line: int, path: str) -> None:
         """Questions after ``$CATEGORY: a/b/M1.2`` test M1.2 (``M1.2+M1.3`` for two)."""
+        self.end_description()
         segments = [s.strip() for s in path.split("/") if s.strip()]
         if not segments:
             self.report(line, "$CATEGORY", "is empty; the questions after it get the default objective", "warning")
@@ -343,6 +382,9 @@ class _Importer:
             text = text.cut(end + 2).strip()
         question_id, id_note = self.choose_id(name, text)
         draft = _Draft(question_id, block.text.line)
+        if text.find("{") < 0 and text.find("}") < 0:
+            self.start_description(draft, self.formatted(draft, text.chars))
+            return
         metadata = self.read_metadata(draft, block.metadata)
         parts = self.locate_answers(draft, text)
         question = self.build_question(draft, *parts, metadata) if parts is not None else None
@@ -413,15 +455,15 @@ class _Importer:
         if self.category is None:
             self.result.defaulted.append(draft.label)
         self.taken.add(draft.label)
+        if self.description and not group and "case" not in question:
+            self.add_described(question)
+            return
+        self.end_description()  # a question with a case or group of its own ends the description's group
         self.add(question, group[1] if group else None)
 
     def locate_answers(self, draft: _Draft, text: _Text) -> tuple[_Text, _Text, _Text] | None:
         """The text before the answer block, the block's inside, and the text after it."""
         opening, closing = text.find("{"), text.find("}")
-        if opening < 0 and closing < 0:
-            self.error(draft, draft.line, "", "a description (text without an answer block {...}) cannot be "
-                       "imported: a Marsa quiz has only questions")
-            return None
         if closing < 0:
             self.error(draft, text.cut(opening).line, "", "unclosed '{': the answer block has no closing '}' "
                        "(a blank line ends a question)")

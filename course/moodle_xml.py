@@ -110,6 +110,7 @@ class _XmlImporter(_Importer):
                 self.set_category(self.line(element), self.text_of(_Draft("$CATEGORY", 1), element.find("category")))
             else:
                 self.read_xml_question(element, kind)
+        self.end_description()
         return self.result
 
     def read_xml_question(self, element: Element, kind: str) -> None:
@@ -122,9 +123,11 @@ class _XmlImporter(_Importer):
         draft = _Draft(question_id, line)
         stem = self.text_of(draft, question_text)
         question = None
+        if kind == "description":
+            self.start_description(draft, stem)
+            return
         if kind not in SUPPORTED:
-            reason = {"essay": "an essay question cannot be imported: Marsa grades every answer automatically",
-                      "description": "a description cannot be imported: a Marsa quiz has only questions"}
+            reason = {"essay": "an essay question cannot be imported: Marsa grades every answer automatically"}
             self.error(draft, line, "", reason.get(kind, f"the question type {kind!r} cannot be imported"))
         else:
             built = getattr(self, f"xml_{kind}")(draft, element)
@@ -231,11 +234,11 @@ class _XmlImporter(_Importer):
         found: list[dict] = []
         for index, (answer, fraction, text, feedback) in enumerate(self.answers(draft, element), start=1):
             credit = max(0.0, fraction)
-            extra = {**({"credit": round(credit, 6)} if credit < 1 else {}), **({"feedback": feedback} if feedback else {})}
+            said = {"feedback": feedback} if feedback else {}
             if text == "*":
-                found.append({"answer": "*", **({"credit": round(credit, 6)} if credit else {}),
-                              **({"feedback": feedback} if feedback else {})})
+                found.append({"answer": "*", **({"credit": round(credit, 6)} if credit else {}), **said})
                 continue
+            extra = {**({"credit": round(credit, 6)} if credit < 1 else {}), **said}
             tolerance = (answer.findtext("tolerance") or "0").strip() or "0"
             parsed = self.numeric_answer(draft, self.line(answer), f"{text}:{tolerance}")
             if parsed is not None:

@@ -526,8 +526,10 @@ class Numeric(QuestionType):
                                 "feedback": i18n(entry.get("feedback"))})
         _check_full_credit(answers, "answers", report)
         best = next((a for a in answers if a["credit"] >= 1 and not a.get("any")), None)
-        head = ({"range": best["range"]} if "range" in best else
-                {"answer": best["answer"], "tolerance": best["tolerance"]}) if best else {"answer": 0.0, "tolerance": 0.0}
+        if best is None:
+            head = {"answer": 0.0, "tolerance": 0.0}
+        else:
+            head = {"range": best["range"]} if "range" in best else {k: best[k] for k in ("answer", "tolerance")}
         return {**head, "answers": answers}
 
     def check_response(self, definition, response):

@@ -839,7 +839,9 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     var list = [], found = null;
     if (q.type === "short") {
       var listed = (q.answers || []).map(function (a) { return a.text; });
-      q.accept.forEach(function (a) { if (!q.answers || listed.indexOf(a) === -1) { list.push({ text: a, credit: 1, index: -1 }); } });
+      q.accept.forEach(function (a) {
+        if (!q.answers || listed.indexOf(a) === -1) { list.push({ text: a, credit: 1, index: -1 }); }
+      });
       (q.answers || []).forEach(function (a, n) { list.push({ text: a.text, credit: a.credit, index: n }); });
       list.some(function (a) { if (answerMatches(a.text, response)) { found = a; } return found !== null; });
       return found;
@@ -1084,7 +1086,8 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
 
   function pattern(q) {
     if (q.type === "single" || q.type === "multiple") {
-      var right = codes(q.codes, q.options.filter(function (o) { return o.correct; }).map(function (o) { return o.id; }));
+      var keys = q.options.filter(function (o) { return o.correct; }).map(function (o) { return o.id; });
+      var right = codes(q.codes, keys);
       return right === null ? [] : [right];
     }
     if (q.type === "truefalse") { return [q.answer ? "t" : "f"]; }
