@@ -134,6 +134,8 @@ questions:
       - {text: "Traffick* Protocol", feedback: Right.}
       - {text: "Palermo*", credit: 0.5, feedback: "Palermo has three protocols: which one?"}
       - {text: '2\\*3', credit: 0.25}
+      - {text: "a.b (c)+?", credit: 0.75}
+      - {text: "لاجئ*", credit: 0.2}
       - {text: "*", credit: 0, feedback: "Think of the Palermo Protocols."}
     explanation: The Trafficking in Persons Protocol.
   - id: b-q12
@@ -724,7 +726,8 @@ SCORING_CASES = [
     ("b-q10", "2"), ("b-q10", "3"), ("b-q10", "3.1"), ("b-q10", " 2٫5 "),
     ("b-q11", "trafficking protocol"), ("b-q11", "Trafficking in Persons Protocol"), ("b-q11", "TRAFFICK PROTOCOL."),
     ("b-q11", "Palermo"), ("b-q11", "palermo protocol"), ("b-q11", "the Palermo protocol"), ("b-q11", "2*3"),
-    ("b-q11", "223"), ("b-q11", "smuggling"),
+    ("b-q11", "223"), ("b-q11", "smuggling"), ("b-q11", "A.B (C)+?"), ("b-q11", "axb (c)+?"), ("b-q11", "a.b (c)"),
+    ("b-q11", "لَاجِئون"), ("b-q11", "اللاجئ"),
     ("b-q12", "2000"), ("b-q12", "2001"), ("b-q12", "1999"), ("b-q12", "1995"), ("b-q12", "1989"), ("b-q12", "x"),
 ]
 
