@@ -13,7 +13,9 @@ whose results must be trusted.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import random
 import re
@@ -267,7 +269,34 @@ class _Builder:
             "sco.css": SCO_CSS.encode("utf-8"),
             "player.js": PLAYER_JS.encode("utf-8"),
         }
+        if quiz_data is not None:
+            files["interactions.csv"] = self.interaction_codes(quiz_data).encode("utf-8")
         return _Built(files=files, manifest=self.manifest(list(files)))
+
+    def interaction_codes(self, quiz_data: dict) -> str:
+        """The legend of the one-character identifiers in the LMS's interaction reports: question,
+        what the character stands for (option, prompt, match or item), the character, Marsa's id and
+        the text, so a report like ``a.b,b.a`` can be read."""
+        by_id = {q.definition["id"]: q.definition for q in self.quiz.questions}
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["question", "kind", "code", "id", "text"])
+        for data in quiz_data["questions"]:
+            definition = by_id[data["id"]]
+            texts: dict[str, tuple[str, dict[str, str]]] = {}
+            if data["type"] in ("single", "multiple"):
+                texts = {"option": (data.get("codes"), {o["id"]: o["text"] for o in definition["options"]})}
+            elif data["type"] == "matching":
+                matches = {p["id"]: p["match"] for p in definition["pairs"]}
+                matches.update({d["id"]: d["text"] for d in definition["distractors"]})
+                texts = {"prompt": (data.get("sourceCodes"), {p["id"]: p["prompt"] for p in definition["pairs"]}),
+                         "match": (data.get("codes"), matches)}
+            elif data["type"] == "ordering":
+                texts = {"item": (data.get("codes"), {i["id"]: i["text"] for i in definition["items"]})}
+            for kind, (codes, names) in texts.items():
+                for item_id, code in (codes or {}).items():
+                    writer.writerow([data["id"], kind, code, item_id, _text(names[item_id], self.lang)])
+        return out.getvalue()
 
     def page(self, lessons_html: str, quiz_html: str, data: dict) -> str:
         module, lang = self.module, self.lang

@@ -247,6 +247,17 @@ def test_no_file_references_an_external_url(which, built, longest):
         assert "example.org/raw" in index
 
 
+def test_the_package_explains_its_one_character_interaction_codes(built):
+    """SCORM 1.2 responses use one character per option, pair or item: interactions.csv says which."""
+    with zipfile.ZipFile(built) as archive:
+        rows = archive.read("interactions.csv").decode("utf-8").splitlines()
+    assert rows[0] == "question,kind,code,id,text"
+    assert "b-q4,prompt,a,p1,Refugee" in rows and "b-q4,match,d,x1,UDHR" in rows
+    assert "b-q5,item,a,greet,Greet and introduce yourself" in rows and "b-q5,item,d,refer,Refer as needed" in rows
+    assert "b-q1,option,a,a,A refugee" in rows  # ids already one character are kept
+    assert not any(row.startswith(("b-q6,", "b-q7,")) for row in rows)  # fill-in and numeric need none
+
+
 def test_lessons_are_sanitised_markdown_and_the_page_has_no_inline_handlers(built):
     index = zipfile.ZipFile(built).read("index.html").decode()
     assert '<div class="box box-key-terms" role="note">' in index and "<table>" in index
