@@ -773,6 +773,23 @@ def test_suspend_data_fits_for_the_longest_quiz_with_every_question_answered(lms
     lms.check_clean()
 
 
+def test_every_value_sent_for_each_real_module_is_in_scorm12_format(lms_for, real_course, tmp_path_factory):
+    """Each shipped module quiz answered with the longest, mostly wrong answers (distractors included)
+    and submitted: every value the player sends, interactions included, passes the SCORM 1.2 validator
+    (right answers are checked on the all-types quiz in the full run)."""
+    zips = tmp_path_factory.mktemp("strict")
+    for quiz in (q for q in real_course.quizzes if q.module_key):
+        path = build_scorm_package(real_course, quiz.module_key, zips / f"{quiz.module_key}-strict.zip")
+        lms = lms_for(path)
+        frame = lms.launch()
+        frame.click("a[href='#quiz']")
+        answer_all(frame, [q.definition for q in quiz.questions], mode="max")
+        frame.click("#quiz-submit")
+        reported = [k for k in lms.set_values() if re.fullmatch(r"cmi\.interactions\.\d+\.id", k)]
+        assert len(reported) == len(quiz.questions)  # every question's interaction went through the check
+        lms.check_clean()
+
+
 def test_suspend_data_never_exceeds_4096_even_with_long_free_text(lms_for, tmp_path_factory):
     questions = "".join(f"""
   - id: s-q{n}
