@@ -18,6 +18,7 @@ the stem; the importer splits the text there again.
 """
 from __future__ import annotations
 
+import hashlib
 import math
 import re
 import unicodedata
@@ -68,6 +69,8 @@ class GiftResult:
     problems: list[Problem] = field(default_factory=list)
     #: ids of the questions that got the default objective (no objective in their $CATEGORY)
     defaulted: list[str] = field(default_factory=list)
+    #: (label, line) of each question left out because of an error (``--skip-unsupported`` lists them)
+    skipped: list[tuple[str, int]] = field(default_factory=list)
 
     @property
     def errors(self) -> list[Problem]:
@@ -227,6 +230,16 @@ def _number(text: str) -> int | float | None:
     return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
 
 
+def _text_id(module: str, text: str) -> str:
+    """``<module>-<first words>-<hash>`` for an unnamed question: the same text always gives the same id."""
+    stem = re.sub(r"\{[^{}]*\}", " _ ", text)
+    stem = FORMAT_MARKER.sub("", stem.strip())
+    folded = re.sub(r"\s+", " ", unicodedata.normalize("NFKC", stem)).strip().casefold()
+    digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:6]
+    words = "-".join(slugify(folded).split("-")[:5])[:40].strip("-")
+    return f"{module}-{words}-{digest}" if words else f"{module}-{digest}"
+
+
 def _percent(fraction: float) -> str:
     return f"{fraction * 100:.5f}".rstrip("0").rstrip(".")
 
@@ -244,6 +257,10 @@ class _Importer:
         self.category: list[str] | None = None
         self.count = 0
         self.result = GiftResult()
+        #: The description the questions after it are grouped under: (text, line, group id), and
+        #: whether a question has joined it yet.
+        self.description: tuple[str, int, str] | None = None
+        self.described = False
 
     # -- problems ----------------------------------------------------------------------------
     def report(self, line: int, field_name: str, message: str, level: str = "error") -> None:
@@ -263,10 +280,45 @@ class _Importer:
                 self.read_question(item)
             else:
                 self.set_category(*item)
+        self.end_description()
         return self.result
+
+    # -- descriptions ------------------------------------------------------------------------------
+    def start_description(self, draft: _Draft, text: str) -> None:
+        """Moodle's description (text between questions, no answer): Marsa shows it as the case of a
+        group holding the questions after it, up to the next description, $CATEGORY or a question
+        with a case of its own."""
+        self.end_description()
+        if not text:
+            return
+        if draft.html:
+            self.warn(draft, draft.line, "", "holds HTML ([html] or tags), which Marsa does not render: rewrite "
+                      "it in Markdown")
+        self.warn(draft, draft.line, "", "a description: imported as the case (scenario text) of a group "
+                  "holding the questions after it, up to the next description or $CATEGORY")
+        self.description, self.described = (text, draft.line, draft.label), False
+
+    def end_description(self) -> None:
+        if self.description and not self.described:
+            text, line, label = self.description
+            self.report(line, label, "a description with no question after it to show it with (or only "
+                        "questions with a case of their own); left out", "warning")
+        self.description, self.described = None, False
+
+    def add_described(self, question: dict) -> None:
+        """The question joins the group of the description before it."""
+        text, _, group_id = self.description
+        last = self.result.questions[-1] if self.result.questions else None
+        if self.described and last and last.get("type") == "group" and last["id"] == group_id:
+            last["questions"].append(question)
+        else:
+            self.taken.add(group_id)
+            self.result.questions.append({"id": group_id, "type": "group", "case": text, "questions": [question]})
+        self.described = True
 
     def set_category(self, line: int, path: str) -> None:
         """Questions after ``$CATEGORY: a/b/M1.2`` test M1.2 (``M1.2+M1.3`` for two)."""
+        self.end_description()
         segments = [s.strip() for s in path.split("/") if s.strip()]
         if not segments:
             self.report(line, "$CATEGORY", "is empty; the questions after it get the default objective", "warning")
@@ -287,14 +339,18 @@ class _Importer:
                 self.report(line, "$CATEGORY", f"{', '.join(strangers)} {verb} of module {self.module!r}; "
                             f"the questions after it get the default objective ({fallback})", "warning")
 
-    def choose_id(self, name: str | None) -> tuple[str, str | None]:
-        """The question's id, and a note when it is not simply its name made into an id."""
-        fallback = f"{self.module}-gift-{self.count}"
+    def choose_id(self, name: str | None, text: _Text) -> tuple[str, str | None]:
+        """The question's id, and a note when it is not simply its name made into an id.
+
+        A question without a usable name gets an id made of its text (its first words and a short
+        hash of the whole text without the answer block), not of its position: inserting a question
+        in the file and importing again leaves the other ids as they were."""
+        fallback = _text_id(self.module, text.chars.translate(_UNESCAPE))
         slug = slugify(name) if name else ""
         if name is None:
             wanted, note = fallback, None
         elif not slug:
-            wanted, note = fallback, f"the name {name!r} has no letters or digits to make an id"
+            wanted, note = fallback, f"the name {name!r} has no Latin letters or digits to make an id"
         elif slug in self.taken:
             wanted, note = f"{self.module}-{slug}", f"the id {slug!r} is already used"
         else:
@@ -320,18 +376,22 @@ class _Importer:
             end = text.find("::", 2)
             if end < 0:
                 self.report(text.line, f"question {self.count}", "the question name has no closing '::'")
+                self.result.skipped.append((f"question {self.count}", text.line))
                 return
             name = text.cut(2, end).plain()
             text = text.cut(end + 2).strip()
-        question_id, id_note = self.choose_id(name)
+        question_id, id_note = self.choose_id(name, text)
         draft = _Draft(question_id, block.text.line)
+        if text.find("{") < 0 and text.find("}") < 0:
+            self.start_description(draft, self.formatted(draft, text.chars))
+            return
         metadata = self.read_metadata(draft, block.metadata)
         parts = self.locate_answers(draft, text)
-        if parts is None:
-            return
-        question = self.build_question(draft, *parts, metadata)
+        question = self.build_question(draft, *parts, metadata) if parts is not None else None
         if question is not None:
             self.accept(draft, question, metadata, id_note)
+        if draft.failed:
+            self.result.skipped.append((draft.label, draft.line))
 
     def build_question(self, draft: _Draft, before: _Text, answers: _Text, after: _Text,
                        metadata: dict) -> dict | None:
@@ -395,15 +455,15 @@ class _Importer:
         if self.category is None:
             self.result.defaulted.append(draft.label)
         self.taken.add(draft.label)
+        if self.description and not group and "case" not in question:
+            self.add_described(question)
+            return
+        self.end_description()  # a question with a case or group of its own ends the description's group
         self.add(question, group[1] if group else None)
 
     def locate_answers(self, draft: _Draft, text: _Text) -> tuple[_Text, _Text, _Text] | None:
         """The text before the answer block, the block's inside, and the text after it."""
         opening, closing = text.find("{"), text.find("}")
-        if opening < 0 and closing < 0:
-            self.error(draft, draft.line, "", "a description (text without an answer block {...}) cannot be "
-                       "imported: a Marsa quiz has only questions")
-            return None
         if closing < 0:
             self.error(draft, text.cut(opening).line, "", "unclosed '{': the answer block has no closing '}' "
                        "(a blank line ends a question)")
@@ -493,6 +553,10 @@ class _Importer:
                 option["correct"] = True
             if single and weight not in (None, 0) and weight < 1:
                 option["weight"] = weight
+                if weight < 0:
+                    self.warn(draft, piece.line, part, f"a weight of {_percent(weight)}% on a single-choice option "
+                              "takes points off in Moodle; Marsa scores a wrong choice 0 (a question never "
+                              "scores below zero), so choosing it earns 0 here")
             options.append(option)
             fractions.append(fraction)
             feedback_parts.append(feedback_part)
@@ -527,23 +591,28 @@ class _Importer:
         return "truefalse", {"answer": answer, **({"feedback": feedback} if feedback else {})}
 
     def read_short(self, draft: _Draft, answers: _Text) -> tuple[str, dict]:
+        """``=answer``, ``=%50%answer#feedback``, ``=%0%*#feedback``: Moodle's short answers, whose
+        ``*`` wildcard Marsa reads as Moodle does. Plain full-credit answers stay a plain list."""
         head, pieces = answers.split_before("=")
         entries = ([head] if head.chars.strip() else []) + [piece.cut(1) for piece in pieces]
-        accept = []
+        accept: list[Any] = []
         for index, entry in enumerate(entries, start=1):
             part = f"accept[{index}]"
             weight, body = self.read_weight(draft, entry, part)
-            if weight is not None and weight != 1:
-                self.error(draft, entry.line, part, f"partial credit ({_percent(weight)}%) for a short answer is "
-                           "not supported: Marsa accepts an answer fully or not at all")
-            value_part, feedback = body.partition("#")
-            if feedback is not None and feedback.plain():
-                self.error(draft, feedback.line, part, "feedback on a short answer is not supported: Marsa "
-                           "shows the explanation (####) instead")
+            if weight is not None and weight < 0:
+                self.error(draft, entry.line, part, f"a negative weight ({_percent(weight)}%) on a short answer "
+                           "is not possible in Moodle or Marsa (0% to 100%)")
+            value_part, feedback_part = body.partition("#")
             value = value_part.plain()
             if not value:
                 self.error(draft, entry.line, part, "an accepted answer is empty")
-            accept.append(value)
+            feedback = self.formatted(draft, feedback_part.chars) if feedback_part is not None else ""
+            credit = 1.0 if weight is None else max(0.0, weight)
+            if credit >= 1 and not feedback:
+                accept.append(value)
+            else:
+                accept.append({"text": value, **({"credit": round(credit, 6)} if credit < 1 else {}),
+                               **({"feedback": feedback} if feedback else {})})
         return "short", {"accept": accept}
 
     def read_matching(self, draft: _Draft, answers: _Text, metadata: dict) -> tuple[str, dict]:
@@ -572,39 +641,47 @@ class _Importer:
         return "matching", specific
 
     def read_numeric(self, draft: _Draft, answers: _Text) -> tuple[str, dict] | None:
-        """``{#5:0.5}``, ``{#1..5}`` or ``{#5}``; Marsa keeps one correct answer, so partial-credit
-        extras (``=%50%5:2``) and feedback are reported where they stand."""
+        """``{#5:0.5}``, ``{#1..5}`` or ``{#5}``; or Moodle's list ``{#=5:0#right =%50%5:2#close ~#wrong}``:
+        each answer with its credit and feedback, ``~#feedback`` for any other number."""
         body = answers.cut(1)
+        otherwise = None
         tilde = body.find("~")
         if tilde >= 0:
             wrong = body.cut(tilde + 1)
-            if wrong.chars.replace("#", "").strip():
-                self.error(draft, wrong.line, "answer", "feedback for wrong numeric answers (~#...) is not "
-                           "supported: Marsa shows the explanation (####) instead")
+            text_part, feedback_part = wrong.partition("#")
+            if text_part.chars.strip():
+                self.error(draft, wrong.line, "answers", f"a wrong numeric answer ({text_part.plain()!r}) is not "
+                           "needed: anything that no answer holds scores 0; write only its feedback (~#...)")
+            otherwise = self.formatted(draft, feedback_part.chars) if feedback_part is not None else ""
             body = body.cut(0, tilde)
         head, pieces = body.split_before("=")
         entries = ([head] if head.chars.strip() else []) + [piece.cut(1) for piece in pieces]
         if not entries:
             self.error(draft, answers.line, "answer", "no number after '#'")
             return None
-        chosen = None
-        for entry in entries:
-            weight, rest = self.read_weight(draft, entry, "answer")
-            value_part, feedback = rest.partition("#")
+        found: list[dict] = []
+        for index, entry in enumerate(entries, start=1):
+            part = f"answers[{index}]"
+            weight, rest = self.read_weight(draft, entry, part)
+            value_part, feedback_part = rest.partition("#")
             value = value_part.plain()
-            if weight is not None and weight != 1:
-                self.error(draft, entry.line, "answer", f"partial credit ({_percent(weight)}%) for the numeric "
-                           f"answer {value!r} is not supported: Marsa numeric questions have one correct answer")
-                continue
-            if feedback is not None and feedback.plain():
-                self.error(draft, feedback.line, "answer", "feedback on a numeric answer is not supported: Marsa "
-                           "shows the explanation (####) instead")
+            if weight is not None and weight < 0:
+                self.error(draft, entry.line, part, f"a negative weight ({_percent(weight)}%) on a numeric "
+                           "answer is not possible in Moodle or Marsa (0% to 100%)")
             parsed = self.numeric_answer(draft, entry.line, value)
-            if parsed is not None and chosen is not None:
-                self.error(draft, entry.line, "answer", f"a second correct numeric answer ({value!r}) is not "
-                           "supported: give one answer with a tolerance, or a range MIN..MAX")
-            chosen = chosen or parsed
-        return ("numeric", chosen) if chosen else None
+            if parsed is None:
+                continue
+            feedback = self.formatted(draft, feedback_part.chars) if feedback_part is not None else ""
+            credit = 1.0 if weight is None else max(0.0, weight)
+            found.append({**parsed, **({"credit": round(credit, 6)} if credit < 1 else {}),
+                          **({"feedback": feedback} if feedback else {})})
+        if not found:
+            return None
+        if len(found) == 1 and set(found[0]) <= {"answer", "tolerance", "range"} and not otherwise:
+            return "numeric", found[0]
+        if otherwise:
+            found.append({"answer": "*", "feedback": otherwise})
+        return "numeric", {"answers": found}
 
     def numeric_answer(self, draft: _Draft, line: int, value: str) -> dict | None:
         if ".." in value:
@@ -733,7 +810,8 @@ _QuizDumper.add_representer(_FlowList, lambda dumper, value: dumper.represent_se
 
 def _flow_short_lists(value: Any) -> Any:
     if isinstance(value, dict):
-        return {k: _FlowList(v) if k in ("objectives", "accept") else _flow_short_lists(v) for k, v in value.items()}
+        return {k: _FlowList(v) if k in ("objectives", "accept") and all(isinstance(i, str) for i in v)
+                else _flow_short_lists(v) for k, v in value.items()}
     if isinstance(value, list):
         return [_flow_short_lists(v) for v in value]
     return value
@@ -776,7 +854,9 @@ def _number_text(value: float) -> str:
 def _answer_block(lines: list[str], explanation: str, multiline: bool) -> str:
     general = f"####{_escape(explanation)}" if explanation else ""
     if multiline:
-        return "{\n" + "".join(f"\t{line}\n" for line in lines + ([general] if general else [])) + "}"
+        opening = "{#\n" if lines[:1] == ["#"] else "{\n"  # a numeric list, as Moodle writes it: {#\n\t=%100%5...
+        lines = lines[1:] if lines[:1] == ["#"] else lines
+        return opening + "".join(f"\t{line}\n" for line in lines + ([general] if general else [])) + "}"
     return "{" + " ".join(lines) + general + "}"
 
 
@@ -827,22 +907,46 @@ def _write_truefalse(d: dict) -> tuple[list[str], list[str], bool]:
     return [text], [], False
 
 
+def _weighted(credit: float) -> str:
+    return "=" if credit >= 1 else f"=%{_percent(credit)}%"
+
+
 def _write_short(d: dict) -> tuple[list[str], list[str], bool]:
-    accept = [a for a in d["accept"] if not ARABIC_SCRIPT.search(a)]
-    if not accept:
+    answers = d.get("answers") or [{"text": a, "credit": 1.0, "feedback": None} for a in d["accept"]]
+    answers = [a for a in answers if not ARABIC_SCRIPT.search(a["text"])]
+    if not any(a["credit"] >= 1 for a in answers):
         raise _CannotExport("it has no English accepted answer")
-    if any("->" in a for a in accept):
+    if any("->" in a["text"] for a in answers):
         raise _CannotExport("an accepted answer contains '->', which GIFT would read as a matching pair")
-    return [f"={_escape(a)}" for a in accept], [], False
+    lines = [_weighted(a["credit"]) + _with_feedback(a["text"], a.get("feedback")) for a in answers]
+    return lines, [], bool(d.get("answers"))
+
+
+def _numeric_value(answer: dict) -> str:
+    if "range" in answer:
+        low, high = answer["range"]
+        return f"{_number_text(low)}..{_number_text(high)}"
+    tolerance = answer.get("tolerance") or 0
+    return _number_text(answer["answer"]) + (f":{_number_text(tolerance)}" if tolerance else "")
 
 
 def _write_numeric(d: dict) -> tuple[list[str], list[str], bool]:
-    if "range" in d:
-        low, high = d["range"]
-        return [f"#{_number_text(low)}..{_number_text(high)}"], [], False
-    tolerance = d.get("tolerance") or 0
-    answer = f"#{_number_text(d['answer'])}" + (f":{_number_text(tolerance)}" if tolerance else "")
-    return [answer], [], False
+    """One answer as ``#5:0.5``; a list as Moodle writes it: ``=%50%5:2#feedback``, and ``~#feedback``
+    for the answer that holds any other number."""
+    if not d.get("answers"):
+        return ["#" + _numeric_value(d)], [], False
+    lines = ["#"]
+    for answer in d["answers"]:
+        if answer.get("any"):
+            lines.append("~#" + _escape(_english(answer.get("feedback"))))
+        else:
+            feedback = _english(answer.get("feedback"))
+            lines.append(f"=%{_percent(answer['credit'])}%{_numeric_value(answer)}"
+                         + (f"#{_escape(feedback)}" if feedback else ""))
+    notes = []
+    if any(a.get("any") and a["credit"] > 0 for a in d["answers"]):
+        notes.append("credit for any other number ('*') is written as 0%: GIFT's ~# gives none")
+    return lines, notes, True
 
 
 def _write_matching(d: dict) -> tuple[list[str], list[str], bool]:

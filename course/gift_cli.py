@@ -17,6 +17,7 @@ from flask import Flask, current_app
 
 from course.cli import print_problems
 from course.gift import dump_quiz_yaml, export_gift, parse_gift
+from course.moodle_xml import parse_moodle_xml
 from course.package import read_package
 from course.package.reader import ModuleData, Package, QuizData
 
@@ -102,60 +103,89 @@ def _note_dropped_questions(package: Package, module: ModuleData, questions: lis
                f"retired when the course is loaded: {', '.join(dropped)}{hint}", err=True)
 
 
+def _import(file: str, module_slug: str, objective: str | None, output: str | None, force: bool,
+            skip_unsupported: bool, xml: bool) -> None:
+    """Read a GIFT or Moodle XML file into a module quiz YAML (see docs/COURSE_FORMAT.md)."""
+    root = _course_dir()
+    package = read_package(root)
+    module = _find_module(package, module_slug)
+    objective_ids = [key for key, _ in module.objectives]
+    if objective is not None and objective not in objective_ids:
+        _fail(f"{objective!r} is not an objective of module {module.key!r} ({', '.join(objective_ids)})")
+    default_objective = objective or (objective_ids[0] if objective_ids else None)
+    if xml:  # bytes: the XML declaration names the encoding
+        parse, text = parse_moodle_xml, Path(file).read_bytes()
+    else:
+        try:
+            parse, text = parse_gift, Path(file).read_text(encoding="utf-8")
+        except UnicodeDecodeError:
+            click.echo(f"{file}:1: file: is not UTF-8 text (save it as UTF-8 and try again)", err=True)
+            sys.exit(1)
+    result = parse(text, source=file, module=module.slug, objectives=objective_ids,
+                   default_objective=default_objective, taken_ids=_ids_in_use(package, module))
+    print_problems(result)
+    if result.errors and not skip_unsupported:
+        _fail(f"nothing written: {len(result.errors)} error(s) in {file} (--skip-unsupported writes the "
+              "questions without errors and lists the others)")
+    if not result.questions:
+        _fail(f"nothing written: no questions in {file}")
+    quiz_file = root / "quizzes" / f"{module.slug}.yaml"
+    target = Path(output) if output else quiz_file
+    if target.exists() and not force:
+        _fail(f"{target} exists; use --force to replace it, or -o to write elsewhere")
+    command = "import-moodle-xml" if xml else "import-gift"
+    comment = (f"Imported from {Path(file).name} by `flask --app app quiz {command}` on {date.today()}.\n"
+               "Check it with `flask --app app course check` before loading.")
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(dump_quiz_yaml(_quiz_header(quiz_file, module), result.questions, comment),
+                      encoding="utf-8")
+    if target.resolve() == quiz_file.resolve():
+        _note_dropped_questions(package, module, result.questions, quiz_file)
+    counts = _count_questions(result.questions)
+    kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
+    click.echo(f"Wrote {sum(counts.values())} questions ({kinds}) to {target}; "
+               f"{len(result.warnings)} warning(s) to address before loading.")
+    if result.skipped:
+        click.echo(f"Skipped {len(result.skipped)} question(s) with errors (listed above): "
+                   + ", ".join(f"{label} ({file}:{line})" for label, line in result.skipped))
+    if result.defaulted and objective is None:
+        click.echo(f"{len(result.defaulted)} question(s) had no objective in their $CATEGORY and got "
+                   f"{default_objective}, the module's first objective (choose another with --objective).")
+
+
 def register_quiz_commands(app: Flask) -> None:
     """Add the ``quiz`` command group to ``app``'s CLI."""
 
     @app.cli.group("quiz")
     def quiz_group():
-        """Exchange module quizzes with Moodle (GIFT format)."""
+        """Exchange module quizzes with Moodle (GIFT; Moodle XML import)."""
+
+    def import_options(command):
+        for option in reversed((
+                click.argument("file", type=click.Path(exists=True, dir_okay=False)),
+                click.option("--module", "module_slug", required=True, help="Module slug (e.g. terminology)."),
+                click.option("--objective", default=None,
+                             help="Objective for questions whose category names none (default: the module's first)."),
+                click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
+                             help="Quiz YAML to write (default: quizzes/<slug>.yaml in COURSE_DIR)."),
+                click.option("--force", is_flag=True, help="Replace the output file if it exists."),
+                click.option("--skip-unsupported", is_flag=True,
+                             help="Write the questions that can be imported and list the ones left out (default: "
+                                  "write nothing while any question has an error)."))):
+            command = option(command)
+        return command
 
     @quiz_group.command("import-gift")
-    @click.argument("file", type=click.Path(exists=True, dir_okay=False))
-    @click.option("--module", "module_slug", required=True, help="Module slug (e.g. terminology).")
-    @click.option("--objective", default=None,
-                  help="Objective for questions whose $CATEGORY names none (default: the module's first).")
-    @click.option("-o", "--output", default=None, type=click.Path(dir_okay=False),
-                  help="Quiz YAML to write (default: quizzes/<slug>.yaml in COURSE_DIR).")
-    @click.option("--force", is_flag=True, help="Replace the output file if it exists.")
-    def import_gift(file, module_slug, objective, output, force):
+    @import_options
+    def import_gift(file, module_slug, objective, output, force, skip_unsupported):
         """Read a GIFT file into a module quiz YAML; print every problem as FILE:line: field: message."""
-        root = _course_dir()
-        package = read_package(root)
-        module = _find_module(package, module_slug)
-        objective_ids = [key for key, _ in module.objectives]
-        if objective is not None and objective not in objective_ids:
-            _fail(f"{objective!r} is not an objective of module {module.key!r} ({', '.join(objective_ids)})")
-        default_objective = objective or (objective_ids[0] if objective_ids else None)
-        try:
-            text = Path(file).read_text(encoding="utf-8")
-        except UnicodeDecodeError:
-            click.echo(f"{file}:1: file: is not UTF-8 text (save it as UTF-8 and try again)", err=True)
-            sys.exit(1)
-        result = parse_gift(text, source=file, module=module.slug, objectives=objective_ids,
-                            default_objective=default_objective, taken_ids=_ids_in_use(package, module))
-        print_problems(result)
-        if result.errors:
-            _fail(f"nothing written: {len(result.errors)} error(s) in {file}")
-        if not result.questions:
-            _fail(f"nothing written: no questions in {file}")
-        quiz_file = root / "quizzes" / f"{module.slug}.yaml"
-        target = Path(output) if output else quiz_file
-        if target.exists() and not force:
-            _fail(f"{target} exists; use --force to replace it, or -o to write elsewhere")
-        comment = (f"Imported from {Path(file).name} by `flask --app app quiz import-gift` on {date.today()}.\n"
-                   "Check it with `flask --app app course check` before loading.")
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(dump_quiz_yaml(_quiz_header(quiz_file, module), result.questions, comment),
-                          encoding="utf-8")
-        if target.resolve() == quiz_file.resolve():
-            _note_dropped_questions(package, module, result.questions, quiz_file)
-        counts = _count_questions(result.questions)
-        kinds = ", ".join(f"{n} {kind}" for kind, n in sorted(counts.items()))
-        click.echo(f"Wrote {sum(counts.values())} questions ({kinds}) to {target}; "
-                   f"{len(result.warnings)} warning(s) to address before loading.")
-        if result.defaulted and objective is None:
-            click.echo(f"{len(result.defaulted)} question(s) had no objective in their $CATEGORY and got "
-                       f"{default_objective}, the module's first objective (choose another with --objective).")
+        _import(file, module_slug, objective, output, force, skip_unsupported, xml=False)
+
+    @quiz_group.command("import-moodle-xml")
+    @import_options
+    def import_moodle_xml(file, module_slug, objective, output, force, skip_unsupported):
+        """Read a Moodle XML question bank export into a module quiz YAML, reporting as import-gift does."""
+        _import(file, module_slug, objective, output, force, skip_unsupported, xml=True)
 
     @quiz_group.command("export-gift")
     @click.argument("slug")

@@ -339,22 +339,77 @@ def normalize_answer_text(value: str) -> str:
     return value.strip(" .،,؛;")
 
 
+_WILDCARDS = re.compile(r"(?<!\\)\*+")
+
+
+def answer_matches(pattern: str, response: str) -> bool:
+    """Whether ``response`` matches an accepted answer, with Moodle's short-answer semantics: ``*``
+    stands for any run of characters (``\\*`` for a literal asterisk) and the pattern must cover
+    the whole response; both sides are folded by ``normalize_answer_text`` first."""
+    text = normalize_answer_text(pattern)
+    given = normalize_answer_text(response)
+    bits = _WILDCARDS.split(text)
+    if len(bits) == 1:
+        return given == text.replace("\\*", "*")
+    return re.fullmatch(".*".join(re.escape(bit.replace("\\*", "*")) for bit in bits), given, re.DOTALL) is not None
+
+
+def _credit(value: Any, default: float, field: str, report: Report) -> float:
+    if value is None:
+        return default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not 0 <= value <= 1:
+        report(field, "must be a number from 0 to 1 (the share of the points)")
+        return default
+    return float(value)
+
+
+def _check_full_credit(answers: list[dict], field: str, report: Report) -> None:
+    if answers and not any(a["credit"] >= 1 for a in answers):
+        report(field, "needs at least one answer with full credit (credit: 1)")
+
+
 @register
 class ShortAnswer(QuestionType):
+    """``accept``: texts (full credit), or mappings ``{text, credit, feedback}`` as Moodle's short
+    answers have; the first answer that matches, in the order given, counts."""
+
     name = "short"
     label = "Short answer"
 
     def normalize(self, raw, report):
         accept = raw.get("accept")
-        values: list[str] = []
+        values: list[Any] = []
         if isinstance(accept, dict):
             for lang_values in accept.values():
                 values.extend(lang_values if isinstance(lang_values, list) else [lang_values])
         elif isinstance(accept, list):
             values = accept
-        if not values or not all(isinstance(v, (str, int, float)) and str(v).strip() for v in values):
+        answers: list[dict] = []
+        detailed = False
+        for index, value in enumerate(values, start=1):
+            if isinstance(value, dict):
+                detailed = True
+                text = value.get("text")
+                if not isinstance(text, (str, int, float)) or isinstance(text, bool) or not str(text).strip():
+                    report(f"accept[{index}].text", "is required")
+                    continue
+                unknown = set(value) - {"text", "credit", "feedback"}
+                if unknown:
+                    report(f"accept[{index}]", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+                answers.append({"text": str(text).strip(),
+                                "credit": _credit(value.get("credit"), 1.0, f"accept[{index}].credit", report),
+                                "feedback": i18n(value.get("feedback"))})
+            elif isinstance(value, (str, int, float)) and not isinstance(value, bool) and str(value).strip():
+                answers.append({"text": str(value).strip(), "credit": 1.0, "feedback": None})
+            else:
+                report(f"accept[{index}]", "must be a text or {text, credit, feedback}")
+        if not values:
             report("accept", "needs a list of accepted answers")
-        return {"accept": [str(v).strip() for v in values]}
+        _check_full_credit(answers, "accept", report)
+        out: dict[str, Any] = {"accept": [a["text"] for a in answers if a["credit"] >= 1]}
+        if detailed:
+            out["answers"] = answers
+        return out
 
     def check_response(self, definition, response):
         if not isinstance(response, str) or len(response) > 500:
@@ -365,11 +420,23 @@ class ShortAnswer(QuestionType):
         value = (form.get(name) or "").strip()
         return value[:500] or None
 
-    def score(self, definition, response):
+    def matching_answer(self, definition: dict, response: Any) -> dict | None:
+        """The answer ``response`` matches, first in order: accepted texts added by a translation
+        overlay (full credit, not in ``answers``) come first, then ``answers`` as written."""
         if not isinstance(response, str):
-            return 0.0
-        given = normalize_answer_text(response)
-        return 1.0 if any(given == normalize_answer_text(a) for a in definition["accept"]) else 0.0
+            return None
+        answers = definition.get("answers")
+        if answers is None:
+            answers = [{"text": a, "credit": 1.0, "feedback": None} for a in definition["accept"]]
+        else:
+            listed = {a["text"] for a in answers}
+            answers = [{"text": a, "credit": 1.0, "feedback": None}
+                       for a in definition["accept"] if a not in listed] + answers
+        return next((a for a in answers if answer_matches(a["text"], response)), None)
+
+    def score(self, definition, response):
+        answer = self.matching_answer(definition, response)
+        return answer["credit"] if answer else 0.0
 
     def correct_response(self, definition):
         return definition["accept"][0] if definition["accept"] else ""
@@ -391,28 +458,79 @@ def parse_number(value: Any) -> float | None:
     return None
 
 
+def _numeric_target(raw: dict, field: str, report: Report) -> dict | None:
+    """``{answer, tolerance}`` or ``{range}`` of one numeric answer, checked; None when wrong."""
+    if "range" in raw:
+        bounds = raw.get("range")
+        if (not isinstance(bounds, list) or len(bounds) != 2
+                or any(parse_number(b) is None for b in bounds) or parse_number(bounds[0]) > parse_number(bounds[1])):
+            report(f"{field}range", "must be [MIN, MAX] with MIN <= MAX")
+            return None
+        return {"range": [parse_number(bounds[0]), parse_number(bounds[1])]}
+    answer = parse_number(raw.get("answer"))
+    if answer is None:
+        report(f"{field}answer", "must be a number")
+        return None
+    tolerance = parse_number(raw.get("tolerance", 0))
+    if tolerance is None or tolerance < 0:
+        report(f"{field}tolerance", "must be a number >= 0")
+        return None
+    return {"answer": answer, "tolerance": tolerance}
+
+
+def _numeric_matches(answer: dict, number: float) -> bool:
+    if answer.get("any"):
+        return True
+    if "range" in answer:
+        low, high = answer["range"]
+    else:
+        low, high = answer["answer"] - answer["tolerance"], answer["answer"] + answer["tolerance"]
+    return low - 1e-9 <= number <= high + 1e-9
+
+
 @register
 class Numeric(QuestionType):
+    """``answer``/``tolerance`` or ``range``; or ``answers``: a list of those with their own
+    ``credit`` and ``feedback`` (``answer: "*"`` for any other number), as Moodle's numerical
+    questions have. The first answer that holds the number, in the order given, counts."""
+
     name = "numeric"
     label = "Numeric"
 
     def normalize(self, raw, report):
-        if "range" in raw:
-            bounds = raw.get("range")
-            if (not isinstance(bounds, list) or len(bounds) != 2
-                    or any(parse_number(b) is None for b in bounds) or bounds[0] > bounds[1]):
-                report("range", "must be [MIN, MAX] with MIN <= MAX")
-                return {"range": [0, 0]}
-            return {"range": [float(bounds[0]), float(bounds[1])]}
-        answer = parse_number(raw.get("answer"))
-        if answer is None:
-            report("answer", "must be a number")
-            answer = 0.0
-        tolerance = parse_number(raw.get("tolerance", 0))
-        if tolerance is None or tolerance < 0:
-            report("tolerance", "must be a number >= 0")
-            tolerance = 0.0
-        return {"answer": answer, "tolerance": tolerance}
+        if "answers" not in raw:
+            target = _numeric_target(raw, "", report)
+            return target or ({"range": [0, 0]} if "range" in raw else {"answer": 0.0, "tolerance": 0.0})
+        if "answer" in raw or "range" in raw:
+            report("answers", "give either answers or answer/range, not both")
+        entries = raw.get("answers")
+        if not isinstance(entries, list) or not entries:
+            report("answers", "needs a list of {answer, tolerance, credit, feedback} or {range, credit, feedback}")
+            return {"answer": 0.0, "tolerance": 0.0}
+        answers: list[dict] = []
+        for index, entry in enumerate(entries, start=1):
+            field = f"answers[{index}]."
+            if not isinstance(entry, dict):
+                report(f"answers[{index}]", "must be a mapping")
+                continue
+            unknown = set(entry) - {"answer", "tolerance", "range", "credit", "feedback"}
+            if unknown:
+                report(f"answers[{index}]", f"unknown field(s) {', '.join(sorted(map(str, unknown)))}")
+            if entry.get("answer") == "*":
+                target: dict | None = {"any": True}
+                default = 0.0
+            else:
+                target, default = _numeric_target(entry, field, report), 1.0
+            if target is not None:
+                answers.append({**target, "credit": _credit(entry.get("credit"), default, f"{field}credit", report),
+                                "feedback": i18n(entry.get("feedback"))})
+        _check_full_credit(answers, "answers", report)
+        best = next((a for a in answers if a["credit"] >= 1 and not a.get("any")), None)
+        if best is None:
+            head = {"answer": 0.0, "tolerance": 0.0}
+        else:
+            head = {"range": best["range"]} if "range" in best else {k: best[k] for k in ("answer", "tolerance")}
+        return {**head, "answers": answers}
 
     def check_response(self, definition, response):
         return None if isinstance(response, str) and len(response) <= 50 else "must be a number"
@@ -421,16 +539,17 @@ class Numeric(QuestionType):
         value = (form.get(name) or "").strip()
         return value[:50] or None
 
-    def score(self, definition, response):
+    def matching_answer(self, definition: dict, response: Any) -> dict | None:
         number = parse_number(response)
         if number is None:
-            return 0.0
-        if "range" in definition:
-            low, high = definition["range"]
-        else:
-            low = definition["answer"] - definition["tolerance"]
-            high = definition["answer"] + definition["tolerance"]
-        return 1.0 if low - 1e-9 <= number <= high + 1e-9 else 0.0
+            return None
+        answers = definition.get("answers") or [{**{k: definition[k] for k in ("range", "answer", "tolerance")
+                                                    if k in definition}, "credit": 1.0, "feedback": None}]
+        return next((a for a in answers if _numeric_matches(a, number)), None)
+
+    def score(self, definition, response):
+        answer = self.matching_answer(definition, response)
+        return answer["credit"] if answer else 0.0
 
     def correct_response(self, definition):
         if "range" in definition:
@@ -438,6 +557,15 @@ class Numeric(QuestionType):
         if definition["tolerance"]:
             return f"{definition['answer']:g} ± {definition['tolerance']:g}"
         return f"{definition['answer']:g}"
+
+
+def answer_feedback(definition: dict, response: Any) -> dict | None:
+    """The feedback of the short or numeric answer that ``response`` matched, if it has one."""
+    qtype = REGISTRY.get(definition["type"])
+    if response is None or not hasattr(qtype, "matching_answer"):
+        return None
+    answer = qtype.matching_answer(definition, response)
+    return answer.get("feedback") if answer else None
 
 
 #: Fields common to every question, checked by the package reader before the type's own.

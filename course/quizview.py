@@ -12,7 +12,7 @@ from typing import Any
 from course.answertokens import AnswerTokens, QuestionTokens
 from course.models import Attempt, AttemptAnswer
 from course.models.content import text_in
-from course.questions import get_type, score_response
+from course.questions import answer_feedback, get_type, score_response
 from course.services.attempts import PageAnswer, option_order
 from course.services.review_policy import Review
 
@@ -113,6 +113,10 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, revi
                     view["feedback"].append(text_in(option["feedback"], lang))
         elif definition["type"] == "truefalse" and isinstance(answer.response, bool):
             text = definition["feedback"].get("true" if answer.response else "false")
+            if text:
+                view["feedback"].append(text_in(text, lang))
+        elif definition["type"] in ("short", "numeric"):
+            text = answer_feedback(definition, answer.response)
             if text:
                 view["feedback"].append(text_in(text, lang))
     if review.answers:

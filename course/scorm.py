@@ -13,7 +13,9 @@ whose results must be trusted.
 """
 from __future__ import annotations
 
+import csv
 import hashlib
+import io
 import json
 import random
 import re
@@ -41,6 +43,21 @@ INTERACTION_TYPES = {
     "ordering": "sequencing", "short": "fill-in", "numeric": "numeric",
 }
 SUSPEND_DATA_LIMIT = 4096
+#: SCORM 1.2 allows one character of these per choice, matching or sequencing identifier (RTE 3.4.4).
+SCORM12_CODES = "abcdefghijklmnopqrstuvwxyz0123456789"
+#: The player commits to the LMS at most this often (ms), besides at submission and when it closes.
+COMMIT_INTERVAL_MS = 5000
+
+
+def scorm12_codes(ids: list[str]) -> dict[str, str] | None:
+    """The one-character identifier of each option, pair or item in SCORM 1.2's responses: the id
+    itself when every id is already one such character, else a, b, c ... in the order of the quiz
+    file. None when there are more than 36 (the interaction is then reported without them)."""
+    if len(set(ids)) == len(ids) and all(len(i) == 1 and i in SCORM12_CODES for i in ids):
+        return {i: i for i in ids}
+    if len(ids) > len(SCORM12_CODES):
+        return None
+    return dict(zip(ids, SCORM12_CODES))
 
 STRINGS = {
     "en": {
@@ -242,6 +259,7 @@ class _Builder:
             "quiz": quiz_data,
             "strings": {k[3:]: v for k, v in self.t.items() if k.startswith("js_")},
             "lang": self.lang,
+            "commitInterval": COMMIT_INTERVAL_MS,
         }
         data["stamp"] = hashlib.sha256(json.dumps([data["module"], data["lessons"], quiz_data],
                                                   sort_keys=True).encode()).hexdigest()[:8]
@@ -254,7 +272,34 @@ class _Builder:
             "sco.css": SCO_CSS.encode("utf-8"),
             "player.js": PLAYER_JS.encode("utf-8"),
         }
+        if quiz_data is not None:
+            files["interactions.csv"] = self.interaction_codes(quiz_data).encode("utf-8")
         return _Built(files=files, manifest=self.manifest(list(files)))
+
+    def interaction_codes(self, quiz_data: dict) -> str:
+        """The legend of the one-character identifiers in the LMS's interaction reports: question,
+        what the character stands for (option, prompt, match or item), the character, Marsa's id and
+        the text, so a report like ``a.b,b.a`` can be read."""
+        by_id = {q.definition["id"]: q.definition for q in self.quiz.questions}
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(["question", "kind", "code", "id", "text"])
+        for data in quiz_data["questions"]:
+            definition = by_id[data["id"]]
+            texts: dict[str, tuple[str, dict[str, str]]] = {}
+            if data["type"] in ("single", "multiple"):
+                texts = {"option": (data.get("codes"), {o["id"]: o["text"] for o in definition["options"]})}
+            elif data["type"] == "matching":
+                matches = {p["id"]: p["match"] for p in definition["pairs"]}
+                matches.update({d["id"]: d["text"] for d in definition["distractors"]})
+                texts = {"prompt": (data.get("sourceCodes"), {p["id"]: p["prompt"] for p in definition["pairs"]}),
+                         "match": (data.get("codes"), matches)}
+            elif data["type"] == "ordering":
+                texts = {"item": (data.get("codes"), {i["id"]: i["text"] for i in definition["items"]})}
+            for kind, (codes, names) in texts.items():
+                for item_id, code in (codes or {}).items():
+                    writer.writerow([data["id"], kind, code, item_id, _text(names[item_id], self.lang)])
+        return out.getvalue()
 
     def page(self, lessons_html: str, quiz_html: str, data: dict) -> str:
         module, lang = self.module, self.lang
@@ -423,6 +468,7 @@ class _Builder:
         if qtype in ("single", "multiple"):
             data["options"] = [{"id": o["id"], "correct": o["correct"], "weight": o.get("weight")}
                                for o in definition["options"]]
+            data["codes"] = scorm12_codes([o["id"] for o in definition["options"]])
             if qtype == "multiple":
                 data["scoring"] = definition.get("scoring", "partial")
                 inputs.append(f'<p class="hint">{escape(self.s("choose_all"))}</p>')
@@ -447,6 +493,8 @@ class _Builder:
             matches += [{"id": d["id"], "text": d["text"]} for d in definition["distractors"]]
             data["pairs"] = [p["id"] for p in definition["pairs"]]
             data["matches"] = [m["id"] for m in matches]
+            data["sourceCodes"] = scorm12_codes(data["pairs"])
+            data["codes"] = scorm12_codes(data["matches"])
             shown = self._shuffled(definition, matches, salt=":m")
             choices = "".join(f'<option value="{m["id"]}">{escape(_text(m["text"], lang))}</option>' for m in shown)
             inputs.append(f'<p class="hint">{escape(self.s("choose_match"))}</p>')
@@ -457,6 +505,7 @@ class _Builder:
                               f'<option value="">{escape(self.s("choose"))}</option>{choices}</select></div>')
         elif qtype == "ordering":
             data["items"] = [i["id"] for i in definition["items"]]
+            data["codes"] = scorm12_codes(data["items"])
             count = len(definition["items"])
             positions = "".join(f'<option value="{n}">{n}</option>' for n in range(1, count + 1))
             inputs.append(f'<p class="hint">{escape(self.s("give_position"))}</p>')
@@ -467,6 +516,9 @@ class _Builder:
                               f'<option value="">{escape(self.s("position"))}</option>{positions}</select></div>')
         elif qtype == "short":
             data["accept"] = definition["accept"]
+            if "answers" in definition:
+                data["answers"] = [{"text": a["text"], "credit": a["credit"]} for a in definition["answers"]]
+            feedback.extend(self.answer_feedback(definition))
             inputs.append(f'<label class="visually-hidden" for="{name}">{escape(self.s("your_answer"))}</label>'
                           f'<input type="text" id="{name}" name="{name}" maxlength="250" autocomplete="off">')
         elif qtype == "numeric":
@@ -474,6 +526,9 @@ class _Builder:
                 data["range"] = definition["range"]
             else:
                 data["answer"], data["tolerance"] = definition["answer"], definition["tolerance"]
+            if "answers" in definition:
+                data["answers"] = [{k: v for k, v in a.items() if k != "feedback"} for a in definition["answers"]]
+            feedback.extend(self.answer_feedback(definition))
             inputs.append(f'<label class="visually-hidden" for="{name}">{escape(self.s("your_number"))}</label>'
                           f'<input type="text" inputmode="decimal" id="{name}" name="{name}" maxlength="50" '
                           f'autocomplete="off">')
@@ -492,6 +547,12 @@ class _Builder:
 </fieldset>
 """
         return html, data
+
+    def answer_feedback(self, definition: dict) -> list[str]:
+        """Feedback of each short or numeric answer, shown when the response matched it (``ansN``:
+        the index the player's ``matchingAnswer`` returns)."""
+        return [f'<div class="feedback" data-feedback-for="ans{n}" hidden>{_md(_text(a["feedback"], self.lang))}</div>'
+                for n, a in enumerate(definition.get("answers") or []) if a.get("feedback")]
 
     def answer_text(self, definition: dict) -> str:
         lang, qtype = self.lang, definition["type"]
@@ -780,18 +841,57 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       q.items.forEach(function (id, i) { if (response[i] === id) { right += 1; } });
       return q.items.length ? right / q.items.length : 0;
     }
-    if (q.type === "short") {
-      var given = normalizeText(response);
-      return q.accept.some(function (a) { return normalizeText(a) === given; }) ? 1 : 0;
-    }
-    if (q.type === "numeric") {
-      var number = parseNumber(response);
-      if (number === null) { return 0; }
-      var low = q.range ? q.range[0] : q.answer - q.tolerance;
-      var high = q.range ? q.range[1] : q.answer + q.tolerance;
-      return low - 1e-9 <= number && number <= high + 1e-9 ? 1 : 0;
+    if (q.type === "short" || q.type === "numeric") {
+      var matched = matchingAnswer(q, response);
+      return matched ? matched.credit : 0;
     }
     return 0;
+  }
+
+  /* Moodle's short-answer wildcard: "*" is any run of characters, "\\*" a literal asterisk. */
+  function answerMatches(pattern, response) {
+    var text = normalizeText(pattern), given = normalizeText(response), bits = [""], i = 0;
+    while (i < text.length) {
+      if (text.charAt(i) === "\\" && text.charAt(i + 1) === "*") { bits[bits.length - 1] += "*"; i += 2; continue; }
+      if (text.charAt(i) === "*") {
+        while (text.charAt(i) === "*") { i += 1; }
+        bits.push("");
+        continue;
+      }
+      bits[bits.length - 1] += text.charAt(i);
+      i += 1;
+    }
+    if (bits.length === 1) { return given === bits[0]; }
+    var escaped = bits.map(function (bit) { return bit.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&"); });
+    return new RegExp("^" + escaped.join("[\\s\\S]*") + "$").test(given);
+  }
+
+  /* The answer a short or numeric response matches, first in order (as course/questions.py), with its
+     index among q.answers (-1: an accepted text that is not one of them), or null. */
+  function matchingAnswer(q, response) {
+    var list = [], found = null;
+    if (q.type === "short") {
+      var listed = (q.answers || []).map(function (a) { return a.text; });
+      q.accept.forEach(function (a) {
+        if (!q.answers || listed.indexOf(a) === -1) { list.push({ text: a, credit: 1, index: -1 }); }
+      });
+      (q.answers || []).forEach(function (a, n) { list.push({ text: a.text, credit: a.credit, index: n }); });
+      list.some(function (a) { if (answerMatches(a.text, response)) { found = a; } return found !== null; });
+      return found;
+    }
+    var number = parseNumber(response);
+    if (number === null) { return null; }
+    list = q.answers ? q.answers.map(function (a, n) {
+      return { range: a.range, answer: a.answer, tolerance: a.tolerance, any: a.any, credit: a.credit, index: n };
+    })
+      : [{ range: q.range, answer: q.answer, tolerance: q.tolerance, credit: 1, index: -1 }];
+    list.some(function (a) {
+      var low = a.range ? a.range[0] : a.answer - a.tolerance;
+      var high = a.range ? a.range[1] : a.answer + a.tolerance;
+      if (a.any || (low - 1e-9 <= number && number <= high + 1e-9)) { found = a; }
+      return found !== null;
+    });
+    return found;
   }
 
   function grade(percents) {
@@ -925,9 +1025,29 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     return true;
   }
 
-  function save(commit) {
-    lms.set("cmi.suspend_data", encodeState());
-    if (commit) { lms.commit(); }
+  /* Commits: at once on submission, at the end of the session and at launch; otherwise (answers,
+     lessons read, moving between parts) at most once every COMMIT_INTERVAL ms, the last change
+     included: an LMS whose commit is a request to its server is not sent one per click. */
+  var lastCommit = 0, commitTimer = null, lastSuspendData = null;
+
+  function commitNow() {
+    if (commitTimer) { clearTimeout(commitTimer); commitTimer = null; }
+    lastCommit = new Date().getTime();
+    lms.commit();
+  }
+
+  function commitSoon() {
+    if (commitTimer || !lms.live) { return; }
+    var wait = lastCommit + DATA.commitInterval - new Date().getTime();
+    if (wait <= 0) { commitNow(); return; }
+    commitTimer = setTimeout(function () { commitTimer = null; commitNow(); }, wait);
+  }
+
+  /* when: "now", "soon" or nothing (the LMS commits with the next commit). */
+  function save(when) {
+    var data = encodeState();
+    if (data !== lastSuspendData && lms.set("cmi.suspend_data", data)) { lastSuspendData = data; }
+    if (when === "now") { commitNow(); } else if (when === "soon") { commitSoon(); }
   }
 
   /* ---- Navigation between the overview, the lessons and the quiz ------------------------- */
@@ -953,7 +1073,10 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       window.scrollTo(0, 0);
       if (heading) { heading.focus(); }
     }
-    if (lms.live && lms.get("cmi.core.lesson_location") !== section.id) { lms.set("cmi.core.lesson_location", section.id); }
+    if (lms.live && lms.get("cmi.core.lesson_location") !== section.id) {
+      lms.set("cmi.core.lesson_location", section.id);
+      commitSoon();
+    }
   }
 
   function refreshLessons() {
@@ -974,7 +1097,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       lms.set("cmi.core.lesson_status", "completed");
       document.getElementById("sco-status").textContent = say("lessons_done");
     }
-    save(true);
+    save(!QUIZ && state.read.every(Boolean) ? "now" : "soon");
     var next = index + 1 < DATA.lessons.length ? "lesson-" + (index + 2) : (QUIZ ? "quiz" : null);
     if (next) { window.location.hash = "#" + next; }
   }
@@ -987,24 +1110,44 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     }
   }
 
+  /* SCORM 1.2 response formats (RTE 3.4.4): one character per option, pair or item (q.codes, made
+     by the export), a plain number for numeric. null: nothing SCORM 1.2 can say (the element is left out). */
+  function codes(map, ids) {
+    if (!map) { return null; }
+    return ids.map(function (id) { return map[id]; }).join(",");
+  }
+
   function pattern(q) {
-    if (q.type === "single") { return [q.options.filter(function (o) { return o.correct; })[0].id]; }
-    if (q.type === "multiple") { return [q.options.filter(function (o) { return o.correct; }).map(function (o) { return o.id; }).join(",")]; }
+    if (q.type === "single" || q.type === "multiple") {
+      var keys = q.options.filter(function (o) { return o.correct; }).map(function (o) { return o.id; });
+      var right = codes(q.codes, keys);
+      return right === null ? [] : [right];
+    }
     if (q.type === "truefalse") { return [q.answer ? "t" : "f"]; }
-    if (q.type === "matching") { return [q.pairs.map(function (id) { return id + "." + id; }).join(",")]; }
-    if (q.type === "ordering") { return [q.items.join(",")]; }
+    if (q.type === "matching") {
+      if (!q.codes || !q.sourceCodes) { return []; }
+      return [q.pairs.map(function (id) { return q.sourceCodes[id] + "." + q.codes[id]; }).join(",")];
+    }
+    if (q.type === "ordering") { return q.codes ? [codes(q.codes, q.items)] : []; }
     if (q.type === "short") { return q.accept.slice(0, 10).map(function (a) { return a.slice(0, 255); }); }
-    if (q.range) { return [q.range[0] + "[:]" + q.range[1]]; }
-    if (!q.tolerance) { return [String(q.answer)]; }
-    return [round(q.answer - q.tolerance, 6) + "[:]" + round(q.answer + q.tolerance, 6)];
+    if (q.range) { return []; }  /* SCORM 1.2 has no numeric range: the result says right or wrong */
+    return [String(q.answer)];
   }
 
   function scormResponse(q, response) {
-    if (response === null) { return ""; }
-    if (q.type === "multiple" || q.type === "ordering") { return response.join(","); }
+    if (response === null) { return null; }
+    if (q.type === "single") { return q.codes ? q.codes[response] : null; }
+    if (q.type === "multiple" || q.type === "ordering") { return codes(q.codes, response); }
     if (q.type === "truefalse") { return response ? "t" : "f"; }
     if (q.type === "matching") {
-      return q.pairs.filter(function (id) { return response[id]; }).map(function (id) { return id + "." + response[id]; }).join(",");
+      if (!q.codes || !q.sourceCodes) { return null; }
+      return q.pairs.filter(function (id) { return response[id]; }).map(function (id) {
+        return q.sourceCodes[id] + "." + q.codes[response[id]];
+      }).join(",");
+    }
+    if (q.type === "numeric") {
+      var number = parseNumber(response);
+      return number === null ? null : String(number);
     }
     return String(response).slice(0, 255);
   }
@@ -1025,7 +1168,8 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       lms.set(base + "type", r.q.scormType);
       pattern(r.q).forEach(function (p, k) { lms.set(base + "correct_responses." + k + ".pattern", p); });
       lms.set(base + "weighting", String(r.q.points));
-      lms.set(base + "student_response", scormResponse(r.q, r.response));
+      var given = scormResponse(r.q, r.response);
+      if (given !== null) { lms.set(base + "student_response", given); }
       lms.set(base + "result", r.fraction >= 1 ? "correct" : "wrong");
     });
   }
@@ -1068,7 +1212,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     lms.set("cmi.core.lesson_status", finalStatus());
     report(outcome.results);
     lms.set("cmi.core.exit", isDone() ? "" : "suspend");
-    save(true);
+    save("now");
     showResult(true);
   }
 
@@ -1106,6 +1250,10 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       verdict.className = "verdict verdict-" + (kind === "unanswered" ? "wrong" : kind);
       verdict.textContent = say(kind);
       var chosen = r.response === null ? [] : [].concat(r.q.type === "truefalse" ? String(r.response) : r.response);
+      if (r.response !== null && (r.q.type === "short" || r.q.type === "numeric")) {
+        var matched = matchingAnswer(r.q, r.response);
+        chosen = matched ? ["ans" + matched.index] : [];
+      }
       Array.prototype.forEach.call(f.querySelectorAll(".feedback"), function (el) {
         el.hidden = !feedback || chosen.indexOf(el.getAttribute("data-feedback-for")) === -1;
       });
@@ -1124,7 +1272,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     document.getElementById("quiz-unanswered").textContent = "";
     setDisabled(false);
     lms.set("cmi.core.exit", "suspend");
-    save(true);
+    save("now");
     var first = form.querySelector("input, select");
     if (first) { first.focus(); }
   }
@@ -1134,7 +1282,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     collect();
     var unanswered = state.answers.filter(function (a) { return a === null; }).length;
     document.getElementById("quiz-unanswered").textContent = unanswered ? say("unanswered_count", { n: unanswered }) : "";
-    save(event.type === "change");
+    save("soon");
   }
 
   /* ---- Start and end of the session --------------------------------------------------- */
@@ -1152,7 +1300,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
     if (QUIZ) { collect(); }
     lms.set("cmi.core.session_time", timespan((new Date().getTime() - startedAt) / 1000));
     lms.set("cmi.core.exit", isDone() ? "" : "suspend");
-    save(true);
+    save("now");
     lms.finish();
   }
 
@@ -1165,7 +1313,7 @@ PLAYER_JS = r"""/* Marsa SCORM 1.2 player: lessons, quiz and the conversation wi
       decodeState(lms.get("cmi.suspend_data"));
       if (["passed", "failed", "completed"].indexOf(status) === -1) { lms.set("cmi.core.lesson_status", "incomplete"); }
       lms.set("cmi.core.exit", isDone() ? "" : "suspend");
-      lms.commit();
+      commitNow();
     } else {
       var box = document.getElementById("sco-status");
       box.textContent = say("no_lms");

@@ -43,9 +43,14 @@ def _stamp(moment: datetime) -> str:
     return moment.astimezone(timezone.utc).isoformat(timespec="milliseconds").replace("+00:00", "Z")
 
 
+def _tag(lang: str | None) -> str:
+    """The RFC 5646 tag of one of Marsa's languages ("en" is written en-US, as in the language maps)."""
+    return {"en": "en-US"}.get(lang or "en", lang or "en")
+
+
 def _names(value) -> dict:
     """An xAPI language map (RFC 5646 tags) from Marsa's {"en": ..., "ar": ...} texts."""
-    return {{"en": "en-US"}.get(lang, lang): text for lang, text in (value or {}).items() if text}
+    return {_tag(lang): text for lang, text in (value or {}).items() if text}
 
 
 class StatementBuilder:
@@ -66,7 +71,9 @@ class StatementBuilder:
         return {"objectType": "Agent", "account": {"homePage": self.base, "name": str(user.id)}}
 
     def statement(self, event: str, verb: str, user: User, activity: dict, moment: datetime,
-                  result: dict | None = None, parent: dict | None = None, registration: str | None = None) -> dict:
+                  result: dict | None = None, parent: dict | None = None, registration: str | None = None,
+                  language: str | None = None) -> dict:
+        """One statement; ``language`` is the Marsa language the officer worked in (context.language)."""
         statement = {
             "id": str(uuid.uuid5(NAMESPACE, f"{self.base}|{event}|{verb}")),
             "actor": self.actor(user),
@@ -74,7 +81,7 @@ class StatementBuilder:
             "object": activity,
             "timestamp": _stamp(moment),
             "version": XAPI_VERSION,
-            "context": {"platform": "Marsa", "language": "en-US"},
+            "context": {"platform": "Marsa", "language": _tag(language)},
         }
         if result:
             statement["result"] = result
@@ -85,10 +92,11 @@ class StatementBuilder:
         return statement
 
     def lesson_read(self, read: LessonRead, user: User, lesson: Lesson, module: Module) -> dict:
+        # A read keeps no language of its own: the officer reads in their preferred language.
         return self.statement(f"lesson-read:{read.id}", "experienced", user,
                               self.activity("lesson", lesson.key, lesson.title), read.read_at,
                               result={"completion": True},
-                              parent=self.activity("module", module.key, module.title))
+                              parent=self.activity("module", module.key, module.title), language=user.language)
 
     def quiz_activity(self, quiz: Quiz) -> dict:
         return self.activity("assessment", quiz.key, quiz.title)
@@ -102,7 +110,7 @@ class StatementBuilder:
     def attempt_started(self, attempt: Attempt) -> list[dict]:
         activity, parent, registration = self._attempt_context(attempt)
         return [self.statement(f"attempt:{attempt.id}", "attempted", attempt.user, activity, attempt.started_at,
-                               parent=parent, registration=registration)]
+                               parent=parent, registration=registration, language=attempt.language)]
 
     def attempt_completed(self, attempt: Attempt) -> list[dict]:
         """That the officer finished the attempt, without its score (which may still be withheld)."""
@@ -111,7 +119,8 @@ class StatementBuilder:
         activity, parent, registration = self._attempt_context(attempt)
         result = {"completion": True, "duration": _duration(attempt.started_at, attempt.submitted_at)}
         return [self.statement(f"attempt-done:{attempt.id}", "completed", attempt.user, activity,
-                               attempt.submitted_at, result=result, parent=parent, registration=registration)]
+                               attempt.submitted_at, result=result, parent=parent, registration=registration,
+                               language=attempt.language)]
 
     def attempt_result(self, attempt: Attempt, event: str | None = None, moment: datetime | None = None) -> list[dict]:
         """The graded answers and the pass or fail, once the officer may see them.
@@ -134,7 +143,7 @@ class StatementBuilder:
                 score = answer.score or 0
                 out.append(self.statement(
                     f"answer:{answer.id}", "answered", user, interaction, answer.saved_at, parent=activity,
-                    registration=registration,
+                    registration=registration, language=attempt.language,
                     result={"response": _response_text(definition, answer.response),
                             "success": score >= maximum - 1e-9,
                             "score": {"raw": score, "min": 0, "max": maximum, "scaled": round(score / maximum, 4)}}))
@@ -144,7 +153,7 @@ class StatementBuilder:
                   "duration": _duration(attempt.started_at, attempt.submitted_at)}
         out.append(self.statement(event or f"attempt-result:{attempt.id}", "passed" if attempt.passed else "failed",
                                   user, activity, moment or attempt.submitted_at, result=result, parent=parent,
-                                  registration=registration))
+                                  registration=registration, language=attempt.language))
         return out
 
     def attempt_statements(self, attempt: Attempt) -> list[dict]:

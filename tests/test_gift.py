@@ -17,6 +17,9 @@ from tests.conftest import FIXTURES
 REPO = Path(__file__).resolve().parent.parent
 GIFT = FIXTURES / "gift"
 BASICS = {"module": "basics", "objectives": {"B1.1", "B1.2"}, "default_objective": "B1.1"}
+#: Ids of the fixture's questions without a (usable) name: module, first words, hash of the text.
+MISSING_WORD = "basics-the-1951-convention-the-word-37e3af"
+UNNAMED = "basics-which-word-is-an-umbrella-296060"
 MODULE_SLUGS = sorted(d.name.split("-", 1)[1] for d in (REPO / "modules").iterdir() if d.is_dir())
 
 
@@ -112,7 +115,7 @@ def test_numeric_forms(every, question_id, fields):
 
 
 def test_missing_word_form_puts_a_blank_where_the_answers_were(every):
-    question = every[1]["basics-gift-15"]
+    question = every[1][MISSING_WORD]
     assert question["stem"] == 'The 1951 Convention _____ the word "migrant".'
     assert [o["text"] for o in question["options"] if o.get("correct")] == ["does not define"]
     assert question["explanation"] == 'No treaty defines "migrant".'
@@ -128,7 +131,7 @@ def test_escaped_characters_newlines_and_multi_line_text(every):
 
 def test_format_markers_are_removed_and_html_is_kept_with_a_warning(every):
     result, questions = every
-    assert questions["basics-gift-17"]["stem"] == "Which word is an umbrella term?"
+    assert questions[UNNAMED]["stem"] == "Which word is an umbrella term?"
     assert questions["moodle-format"]["explanation"] == "Yes, under the 1951 Convention."
     assert questions["html-format"]["stem"] == "Is <b>asylum-seeker</b> a final status?"
     assert (71, "html-format", "warning") in problem_list(result)
@@ -138,10 +141,10 @@ def test_names_become_ids_and_clashes_or_empty_names_get_the_module_prefix(every
     result, questions = every
     assert "refugee-definition" in questions and "two-plus-two" in questions
     assert questions["basics-two-plus-two"]["stem"] == "Two plus two equals (again)?"
-    assert questions["basics-gift-17"]["accept"] == ["migrant", "Migrant"]  # named "!?"
-    assert questions["basics-gift-15"]["type"] == "single"  # no name: the 15th question
+    assert questions[UNNAMED]["accept"] == ["migrant", "Migrant"]  # named "!?"
+    assert questions[MISSING_WORD]["type"] == "single"  # no name: an id made of its text
     assert (75, "basics-two-plus-two.id", "warning") in problem_list(result)
-    assert (67, "basics-gift-17.id", "warning") in problem_list(result)
+    assert (67, f"{UNNAMED}.id", "warning") in problem_list(result)
 
 
 def test_categories_give_objectives_and_fall_back_to_the_default(every):
@@ -175,27 +178,75 @@ def test_comment_lines_are_ignored_even_inside_a_question():
     assert result.questions[0]["stem"] == "A question\ncontinues here."
 
 
+DESCRIPTION = "basics-the-next-two-questions-are-d9e946"
+
+
 def test_every_construct_file_reports_exactly_its_unsupported_constructs(every):
     result, questions = every
     assert problem_list(result) == [
-        (67, "basics-gift-17.id", "warning"),
+        (67, f"{UNNAMED}.id", "warning"),
         (71, "html-format", "warning"),
         (75, "basics-two-plus-two.id", "warning"),
         (77, "$CATEGORY", "warning"),
-        (105, "essay", "error"),
-        (107, "basics-gift-25", "error"),
-        (109, "partial-short.accept[2]", "error"),
-        (111, "short-feedback.accept[1]", "error"),
-        (115, "partial-numeric.answer", "error"),
-        (119, "numeric-feedback.answer", "error"),
+        (124, "negative-single.options[2]", "warning"),
+        (128, DESCRIPTION, "warning"),
+        (136, "essay", "error"),
     ]
-    for left_out in ("essay", "basics-gift-25", "partial-short", "short-feedback", "partial-numeric",
-                     "numeric-feedback"):
-        assert left_out not in questions
-    assert len(questions) == 22
-    messages = {p.field: p.message for p in result.errors}
-    assert "essay" in messages["essay"] and "description" in messages["basics-gift-25"]
-    assert "'5:2'" in messages["partial-numeric.answer"] and "50%" in messages["partial-numeric.answer"]
+    assert "essay" not in questions and len(questions) == 29
+    messages = {p.field: p.message for p in result.problems}
+    assert "essay" in messages["essay"] and "a description: imported as the case" in messages[DESCRIPTION]
+    assert "Marsa scores a wrong choice 0" in messages["negative-single.options[2]"]
+    assert result.skipped == [("essay", 136)]
+
+
+def test_a_description_is_shown_with_the_questions_after_it():
+    """Moodle shows a description between questions: Marsa makes it the case of a group holding the
+    questions after it, up to the next description or $CATEGORY (or a question with its own case)."""
+    result = parse_gift("Intro text.\n\n::a::First?{TRUE####A.}\n\n::b::Second?{FALSE####B.}\n\n"
+                        "Another text.\n\n::c::Third?{TRUE####C.}\n\n$CATEGORY: x/B1.2\n\n::d::Fourth?{TRUE####D.}"
+                        "\n\nA text with nothing after it.", **BASICS)
+    shape = [(q["id"], q.get("case"), [c["id"] for c in q.get("questions", [])]) for q in result.questions]
+    assert shape == [("basics-intro-text-e92e7b", "Intro text.", ["a", "b"]),
+                     ("basics-another-text-fc4aad", "Another text.", ["c"]), ("d", None, [])]
+    assert [(p.line, p.level) for p in result.problems] == [(1, "warning"), (7, "warning"), (15, "warning"), (15, "warning")]
+    assert "no question after it" in result.problems[-1].message
+
+
+def _scores(question: dict, responses) -> list[float]:
+    definition = {**question, **REGISTRY[question["type"]].normalize(question, lambda *_: None)}
+    return [score_response(definition, response) for response in responses]
+
+
+def test_moodle_short_answers_keep_credit_feedback_and_wildcards(every):
+    """As Moodle grades them: the first answer that matches counts, * matches any run of characters."""
+    questions = every[1]
+    assert questions["partial-short"]["accept"] == ["Refugee Convention", {"text": "Geneva Convention", "credit": 0.5}]
+    assert questions["short-feedback"]["accept"] == [{"text": "UNHCR", "feedback": "Right, the UN Refugee Agency."}]
+    assert questions["wildcard"]["accept"] == [
+        {"text": "Fro*", "feedback": "A frog, yes."},
+        {"text": "toad", "credit": 0.5, "feedback": "Toads croak too, but frogs are the answer."},
+        {"text": "*", "credit": 0.0, "feedback": "No."}]
+    assert _scores(questions["wildcard"], ["Frog", "frogs", "Toad", "a frog", "cat"]) == [1, 1, 0.5, 0, 0]
+    assert _scores(questions["partial-short"], ["refugee convention", "Geneva Convention", "Geneva"]) == [1, 0.5, 0]
+
+
+def test_moodle_numeric_answers_keep_each_tolerance_credit_and_feedback(every):
+    questions = every[1]
+    assert questions["partial-numeric"]["answers"] == [{"answer": 5}, {"answer": 5, "tolerance": 2, "credit": 0.5}]
+    assert questions["numeric-feedback"]["answers"] == [{"answer": 3}, {"answer": "*", "feedback": "Count again."}]
+    assert _scores(questions["partial-numeric"], ["5", "6.5", "7.5"]) == [1, 0.5, 0]
+    assert _scores(questions["numeric-feedback"], ["3", "4"]) == [1, 0]
+
+
+def test_unnamed_questions_keep_their_ids_when_a_question_is_inserted_before_them():
+    first = parse_gift("Is A true?{TRUE####A.}\n\nIs B true?{FALSE####B.}", **BASICS)
+    second = parse_gift("::new::Inserted?{TRUE####New.}\n\nIs A true?{TRUE####A.}\n\n// edited answers, same text\n"
+                        "Is B true?{TRUE####B again.}", **BASICS)
+    ids = [q["id"] for q in first.questions]
+    assert [q["id"] for q in second.questions] == ["new"] + ids
+    assert ids[0].startswith("basics-is-a-true-") and ids[0] != ids[1]
+    arabic = parse_gift("::سؤال عربي::هل هذا صحيح؟{TRUE####نعم.}", **BASICS)
+    assert arabic.questions[0]["id"].startswith("basics-") and "no Latin letters" in arabic.problems[0].message
 
 
 def test_malformed_input_is_reported_on_its_line_and_the_question_left_out():
@@ -236,9 +287,10 @@ def test_a_question_without_any_objective_is_an_error():
 
 
 def test_imported_ids_never_reuse_ids_of_the_course():
+    free = parse_gift("Free?{TRUE####Yes.}", **BASICS).questions[0]["id"]
     result = parse_gift("::b-q1::Taken?{TRUE####Yes.}\n\nFree?{TRUE####Yes.}", **BASICS,
-                        taken_ids={"b-q1", "basics-gift-2"})
-    assert [q["id"] for q in result.questions] == ["basics-b-q1", "basics-gift-2-2"]
+                        taken_ids={"b-q1", free})
+    assert [q["id"] for q in result.questions] == ["basics-b-q1", f"{free}-2"]
     assert [p.level for p in result.problems] == ["warning", "warning"]
 
 
@@ -249,7 +301,7 @@ def test_imported_yaml_passes_marsas_reader(every, course_copy):
     package = read_package(course_copy)
     assert [str(p) for p in package.errors] == []
     quiz = package.quizzes[0]
-    expected = [q["id"] for q in every[0].questions if q["type"] != "group"] + ["group-one", "group-two"]
+    expected = [child["id"] for q in every[0].questions for child in (q["questions"] if q["type"] == "group" else [q])]
     assert [q.key for q in quiz.questions] == expected
     definitions = {q.key: q.definition for q in quiz.questions}
     assert definitions["with-case"]["case"] == {"en": '**At Salloum.** An officer calls a traveller an '
@@ -257,6 +309,8 @@ def test_imported_yaml_passes_marsas_reader(every, course_copy):
     assert definitions["group-two"]["group"] == "border-case"
     assert definitions["numeric-range"]["range"] == [1.0, 5.0]
     assert score_response(definitions["identity-documents"], ["a", "c"]) == pytest.approx(0.35)
+    assert score_response(definitions["wildcard"], "Frogs") == 1 and score_response(definitions["wildcard"], "toad") == 0.5
+    assert score_response(definitions["partial-numeric"], "6") == 0.5
 
 
 # -- export, then import ----------------------------------------------------------------------
@@ -412,6 +466,71 @@ def test_export_round_trips_points_scoring_ids_groups_numeric_and_short(course_c
     assert [q.definition for q in after.questions] == [q.definition for q in quiz.questions]
 
 
+def test_export_round_trips_moodle_short_and_numeric_answers(course_copy):
+    """Credit, feedback, wildcards and '*' answers are written as Moodle writes them and come back."""
+    quiz = mini_quiz(course_copy, QUIZ_HEAD + """
+  - id: b-q1
+    type: short
+    objectives: [B1.1]
+    stem: Which animal croaks?
+    accept:
+      - {text: "Fro*", feedback: "A frog, yes."}
+      - {text: toad, credit: 0.5}
+      - {text: "*", credit: 0, feedback: "No."}
+    explanation: Frogs.
+  - id: b-q2
+    type: numeric
+    objectives: [B1.1]
+    stem: When was Grant born?
+    answers:
+      - {answer: 1822, feedback: "Right: 1822."}
+      - {answer: 1822, tolerance: 2, credit: 0.5, feedback: Close.}
+      - {range: [1800, 1850], credit: 0.1}
+      - {answer: "*", feedback: Completely wrong.}
+    explanation: 27 April 1822.
+""")
+    text, messages = export_gift(quiz)
+    assert messages == []
+    assert "\t=Fro*#A frog, yes.\n\t=%50%toad\n\t=%0%*#No.\n" in text
+    assert ("{#\n\t=%100%1822#Right\\: 1822.\n\t=%50%1822:2#Close.\n\t=%10%1800..1850\n"
+            "\t~#Completely wrong.\n\t####27 April 1822.\n}") in text
+    result = parse_gift(text, **BASICS)
+    assert result.problems == []
+    after = mini_quiz(course_copy, dump_quiz_yaml({"id": "basics-quiz", "module": "basics", "title": "Basics quiz"},
+                                                  result.questions))
+    assert [q.definition for q in after.questions] == [q.definition for q in quiz.questions]
+
+
+def test_an_arabic_overlay_translates_answer_feedback_and_adds_accepted_answers(course_copy):
+    quiz = mini_quiz(course_copy, QUIZ_HEAD + """
+  - {id: b-q1, type: short, objectives: [B1.1], stem: "Which animal croaks?", explanation: Frogs.,
+     accept: [{text: "Fro*", feedback: "A frog, yes."}, {text: "*", credit: 0, feedback: "No."}]}
+  - id: b-q2
+    type: numeric
+    objectives: [B1.1]
+    stem: Which year?
+    answers:
+      - {answer: 2000}
+      - {answer: "*", feedback: Completely wrong.}
+    explanation: 2000.
+""", overlay="""questions:
+  b-q1:
+    accept: [ضفدع]
+    answer_feedback: [نعم، الضفدع., لا.]
+  b-q2:
+    answer_feedback: [null, خطأ تماما.]
+""")
+    short, numeric = (q.definition for q in quiz.questions)
+    assert [a["feedback"] for a in short["answers"]] == [{"en": "A frog, yes.", "ar": "نعم، الضفدع."},
+                                                         {"en": "No.", "ar": "لا."}]
+    assert score_response(short, "الضفدع") == 0 and score_response(short, "ضفدع") == 1  # before the catch-all
+    assert numeric["answers"][1]["feedback"] == {"en": "Completely wrong.", "ar": "خطأ تماما."}
+    (course_copy / "quizzes" / "basics.ar.yaml").write_text(
+        "questions:\n  b-q1:\n    accept: [{text: ضفدع, credit: 0.5}]\n", encoding="utf-8")
+    problems = [str(p) for p in read_package(course_copy).errors]
+    assert any("basics.ar.yaml:3: b-q1.accept: translated accepted answers are texts" in p for p in problems)
+
+
 def test_export_leaves_out_ordering_and_arabic_and_says_so_once(course_copy):
     quiz = mini_quiz(course_copy, QUIZ_HEAD + """
   - {id: b-q1, type: truefalse, objectives: [B1.1], stem: A refugee has a treaty definition., answer: true,
@@ -480,6 +599,20 @@ def test_import_with_errors_prints_file_line_field_and_writes_nothing(runner, co
     assert not target.exists()
 
 
+def test_skip_unsupported_writes_the_rest_and_lists_what_it_left_out(runner, course_copy):
+    target = course_copy / "quizzes" / "new.yaml"
+    broken = str(GIFT / "broken.gift")
+    result = runner.invoke(args=["quiz", "import-gift", broken, "--module", "basics", "-o", str(target),
+                                 "--skip-unsupported"])
+    assert result.exit_code == 0, result.output
+    assert f"{broken}:3: unclosed: unclosed '{{'" in result.output  # every problem still printed
+    assert "Wrote 1 questions (1 truefalse)" in result.output
+    assert (f"Skipped 12 question(s) with errors (listed above): unclosed ({broken}:3), no-arrow ({broken}:7)"
+            in result.output)
+    assert f"question 6 ({broken}:19)" in result.output
+    assert [q["id"] for q in yaml.safe_load(target.read_text())["questions"]] == ["still-fine"]
+
+
 def test_import_checks_module_and_objective(runner, tmp_path):
     source = tmp_path / "q.gift"
     source.write_text("::q::Fine?{TRUE####Yes.}", encoding="utf-8")
@@ -512,3 +645,74 @@ def test_export_command_refuses_a_broken_package(runner, course_copy):
     result = runner.invoke(args=["quiz", "export-gift", "basics"])
     assert result.exit_code == 1 and "unknown question type 'multi'" in result.output
     assert "::b-q1::" not in result.output
+
+
+# -- Moodle XML ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def bank():
+    from course.moodle_xml import parse_moodle_xml
+    result = parse_moodle_xml((GIFT / "bank.xml").read_bytes(), "bank.xml", **BASICS)
+    return result, {q["id"]: q for q in result.questions}
+
+
+def test_moodle_xml_imports_the_same_types_as_gift_with_lines(bank):
+    result, questions = bank
+    assert problem_list(result) == [
+        (15, "colour.file", "warning"), (26, "colour.options[2]", "warning"), (9, "colour", "warning"),
+        (76, "essay", "error"), (80, "intro", "warning")]
+    assert result.skipped == [("essay", 76)]
+    assert list(questions) == ["colour", "umbrella", "tf", "frog", "grant", "match", "intro"]
+    assert questions["intro"]["case"] == "The next questions are about treaties."  # a description
+    colour = questions["colour"]
+    assert colour["objectives"] == ["B1.2"] and colour["points"] == 2  # category .../B1.2, defaultgrade 2
+    assert colour["explanation"] == "Yellow is **between** them."  # <p> and <b> become Markdown
+    assert colour["options"][0] == {"id": "a", "text": "yellow", "correct": True, "feedback": "right; good!"}
+    assert colour["options"][1]["weight"] == -0.5
+    assert [o.get("correct", False) for o in questions["umbrella"]["options"]] == [True, True, False]
+    assert questions["tf"]["answer"] is False and questions["tf"]["feedback"] == {"true": "Wrong.", "false": "Right."}
+    assert questions["frog"]["accept"] == [{"text": "Fro*", "feedback": "Yes."}, {"text": "toad", "credit": 0.5},
+                                           {"text": "*", "credit": 0.0, "feedback": "No."}]
+    assert questions["grant"]["answers"] == [{"answer": 1822, "feedback": "Right."},
+                                             {"answer": 1822, "tolerance": 2, "credit": 0.5, "feedback": "Close."},
+                                             {"answer": "*", "feedback": "Completely wrong."}]
+    assert questions["match"]["distractors"] == ["1990 Convention"]
+    assert _scores(questions["frog"], ["Frogs", "toad", "cat"]) == [1, 0.5, 0]
+
+
+def test_moodle_xml_the_same_as_gift_reads_the_same_question(bank):
+    """One question written both ways gives one question dict."""
+    gift = parse_gift("$CATEGORY: $course$/top/B1.2\n\n::Frog::Which animal croaks?{=Fro*#Yes. =%50%toad "
+                      "=%0%*#No.####Frogs croak.}", **BASICS)
+    assert gift.questions[0] == bank[1]["frog"]
+
+
+@pytest.mark.parametrize("xml, line, words", [
+    ('<?xml version="1.0"?>\n<!DOCTYPE quiz [<!ENTITY a "aaaaaaaaaa"><!ENTITY b "&a;&a;&a;&a;">]>\n<quiz>&b;</quiz>',
+     2, "refused"),
+    ('<?xml version="1.0"?>\n<!DOCTYPE quiz [<!ENTITY x SYSTEM "file:///etc/passwd">]>\n<quiz>&x;</quiz>', 2,
+     "refused"),
+    ('<?xml version="1.0"?>\n<quiz>\n<question type="truefalse">\n</quiz>', 4, "not well-formed"),
+    ('<?xml version="1.0"?>\n<questions/>', 2, "starts with <quiz>"),
+])
+def test_moodle_xml_refuses_entities_external_references_and_broken_files(xml, line, words):
+    from course.moodle_xml import parse_moodle_xml
+    result = parse_moodle_xml(xml.encode(), "bad.xml", **BASICS)
+    assert result.questions == [] and len(result.errors) == 1 and words in result.errors[0].message
+    assert (result.errors[0].line, result.errors[0].field) == (line, "xml")
+
+
+def test_import_moodle_xml_command_writes_a_quiz_the_reader_accepts(runner, course_copy):
+    target = course_copy / "quizzes" / "basics.yaml"
+    refused = runner.invoke(args=["quiz", "import-moodle-xml", str(GIFT / "bank.xml"), "--module", "basics",
+                                  "--force"])
+    assert refused.exit_code == 1 and "nothing written: 1 error(s)" in refused.output
+    done = runner.invoke(args=["quiz", "import-moodle-xml", str(GIFT / "bank.xml"), "--module", "basics",
+                               "--force", "--skip-unsupported"])
+    assert done.exit_code == 0, done.output
+    assert "Wrote 7 questions" in done.output and "Skipped 1 question(s)" in done.output
+    assert f"essay ({GIFT / 'bank.xml'}:76)" in done.output
+    assert "import-moodle-xml" in target.read_text()
+    package = read_package(course_copy)
+    assert [str(p) for p in package.errors] == []
+    assert [q.key for q in package.quizzes[0].questions][:2] == ["colour", "umbrella"]

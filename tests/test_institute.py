@@ -193,8 +193,8 @@ def test_gradebook_item_analysis_and_exports(app, login, mini_course, two_cohort
     rows = list(csv.reader(io.StringIO(exported.get_data(as_text=True).lstrip("\ufeff"))))
     by_key = {r[0]: r for r in rows[1:]}
     assert by_key["b-q1"][3] == "2" and by_key["b-q1"][4] == "0.5"
-    assert by_key["b-q3"][4] == "1.0" and "too few answers" in by_key["b-q3"][7]
-    assert "b: 1" in by_key["b-q1"][6] and "a: 1" in by_key["b-q1"][6]
+    assert by_key["b-q3"][4] == "1.0" and "too few answers" in by_key["b-q3"][8]
+    assert "b: 1" in by_key["b-q1"][7] and "a: 1" in by_key["b-q1"][7]
 
     csv_response = client.get(f"/trainer/cohorts/{a.id}/gradebook.csv")
     assert re.search(r"filename=\"marsa-gradebook-cohort-a-\d{4}-\d{2}-\d{2}\.csv\"", csv_response.headers["Content-Disposition"])
@@ -385,6 +385,12 @@ def test_people_list_pages(admin_client, make_user):
     assert second.status_code == 200 and "Page 2 of 2" in second.get_data(as_text=True)
 
 
+def item_csv(client, cohort_id: int, query: str) -> list[list[str]]:
+    """The rows of the basics quiz's item analysis CSV, with ``query`` (the filters)."""
+    response = client.get(f"/trainer/cohorts/{cohort_id}/items.csv?quiz=basics-quiz&{query}")
+    return list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+
+
 def test_item_analysis_splits_by_the_language_answered_in(app, login, mini_course, two_cohorts, session):
     a, _b, people = two_cohorts
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
@@ -397,13 +403,82 @@ def test_item_analysis_splits_by_the_language_answered_in(app, login, mini_cours
     login(client, "ta")
 
     def facility(language):
-        rows = list(csv.reader(io.StringIO(client.get(
-            f"/trainer/cohorts/{a.id}/items.csv?quiz=basics-quiz&answered_in={language}")
-            .get_data(as_text=True).lstrip("\ufeff"))))
+        rows = item_csv(client, a.id, f"answered_in={language}")
         return {r[0]: (r[3], r[4]) for r in rows[1:]}["b-q1"]
 
     assert facility("en") == ("1", "1.0") and facility("ar") == ("1", "0.0") and facility("") == ("2", "0.5")
     assert "Answered in" in client.get(f"/trainer/cohorts/{a.id}/items?answered_in=ar").get_data(as_text=True)
+
+
+def test_item_analysis_matches_moodles_formulas_worked_by_hand(app, login, mini_course, make_user, session):
+    """Moodle's statistics report (Discrimination index, Discriminative efficiency): with x the item's
+    mark and r the rest of the attempt (total minus x), index = 100 * cov(x, r) / sqrt(var x * var r)
+    and efficiency = 100 * cov(x, r) / covmax, covmax being cov(x, r) with both lists sorted and paired
+    in order. The n or n-1 divisors cancel, so with S(u, v) = sum(u * v) - sum(u) * sum(v) / n:
+
+    first attempts, (b-q1, b-q2, b-q3) marks and totals per officer:
+      o1 (1, 1, 1) 3   o2 (1, .5, 0) 1.5   o3 (0, 1, 1) 2   o4 (0, .5, 1) 1.5   o5 (1, 0, 0) 1
+    b-q1: x = 1 1 0 0 1, r = 2 .5 2 1.5 0; S(x,r) = 2.5 - 3*6/5 = -1.1; sorted x 0 0 1 1 1 with sorted
+      r 0 .5 1.5 2 2: 5.5 - 3.6 = 1.9; efficiency -1.1/1.9 = -0.579; S(x,x) = 3 - 9/5 = 1.2,
+      S(r,r) = 10.5 - 36/5 = 3.3; index -1.1/sqrt(1.2*3.3) = -0.553.
+    b-q2: x = 1 .5 1 .5 0, r = 2 1 1 1 1; S(x,r) = 4 - 3.6 = .4; sorted: 4 - 3.6 = .4, efficiency 1.0;
+      S(x,x) = 2.5 - 1.8 = .7, S(r,r) = 8 - 7.2 = .8, index .4/sqrt(.56) = 0.535.
+    b-q3: x = 1 0 1 1 0, r = 2 1.5 1 .5 1; S(x,r) = 3.5 - 3.6 = -.1; sorted r .5 1 1 1.5 2: 4.5 - 3.6 = .9,
+      efficiency -0.111; S(r,r) = 8.5 - 7.2 = 1.3, index -.1/sqrt(1.2*1.3) = -0.080.
+    o5 tries again and gets all three right (total 3).
+    last attempts, b-q1: r = 2 .5 2 1.5 2; S(x,r) = 4.5 - 3*8/5 = -.3; sorted r .5 1.5 2 2 2: 6 - 4.8 = 1.2,
+      efficiency -0.25; S(r,r) = 14.5 - 12.8 = 1.7, index -.3/sqrt(1.2*1.7) = -0.210.
+    all attempts (n = 6), b-q1: x = 1 1 0 0 1 1, r = 2 .5 2 1.5 0 2; S(x,r) = 4.5 - 4*8/6 = -.8333;
+      sorted x 0 0 1 1 1 1, r 0 .5 1.5 2 2 2: 7.5 - 5.3333 = 2.1667, efficiency -0.385; facility 4/6;
+      S(x,x) = 4 - 16/6 = 1.3333, S(r,r) = 14.5 - 64/6 = 3.8333, index -.8333/sqrt(5.1111) = -0.369.
+    """
+    from course.services.attempts import save_answer
+    trainer = make_user(Role.TRAINER, username="trainer")
+    officers = [make_user(username=f"o{n}", full_name=f"Officer {n}") for n in range(1, 6)]
+    cohort = make_cohort(session, "Safaga — January", officers, [trainer])
+    quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
+    now = datetime.now(timezone.utc).replace(microsecond=0)
+    answers = [("a", ["a", "b"], False), ("a", ["a"], True), ("b", ["a", "b"], False), ("b", ["a"], False),
+               ("a", None, True)]
+
+    def take(officer, responses, minutes):
+        attempt = start_attempt(session, officer, quiz, now + timedelta(minutes=minutes))
+        for answer, response in zip(attempt.answers, responses):
+            if response is not None:
+                save_answer(session, attempt, answer.question_version_id, response, 1,
+                            now + timedelta(minutes=minutes + 1), 30)
+        submit_attempt(session, attempt, now + timedelta(minutes=minutes + 2), 30)
+        session.commit()
+        return attempt
+
+    totals = [take(officer, responses, 0).score for officer, responses in zip(officers, answers)]
+    assert totals == [3, 1.5, 2, 1.5, 1]  # the marks the hand computation starts from
+    take(officers[4], ("a", ["a", "b"], False), 10)
+    client = app.test_client()
+    login(client, "trainer")
+
+    def table(attempts):
+        rows = item_csv(client, cohort.id, f"attempts={attempts}")
+        assert rows[0][3:7] == ["answers", "facility", "discrimination", "discriminative efficiency"]
+        return {row[0]: tuple(float(v) for v in row[3:7]) for row in rows[1:]}
+
+    first = table("first")
+    assert first["b-q1"] == (5, 0.6, -0.553, -0.579)
+    assert first["b-q2"] == (5, 0.6, 0.535, 1.0)
+    assert first["b-q3"] == (5, 0.6, -0.08, -0.111)
+    assert table("") == first and table("best-of-three") == first  # anything else means first attempts
+    assert table("last")["b-q1"] == (5, 0.6, -0.21, -0.25)
+    assert table("all")["b-q1"] == (6, 0.667, -0.369, -0.385)
+
+    page = client.get(f"/trainer/cohorts/{cohort.id}/items?quiz=basics-quiz&attempts=all").get_data(as_text=True)
+    flat = re.sub(r">\s+<", "><", page)
+    assert "Efficiency" in page and "<td>6</td><td>67%</td><td>-0.37</td><td>-0.39</td>" in flat
+    assert '<option value="all" selected>' in page
+    assert "From every finished attempt" in page and "attempts=all" in page  # the exports keep the choice
+    client.post("/language", data={"lang": "ar", "next": "/"})
+    arabic = client.get(f"/trainer/cohorts/{cohort.id}/items?quiz=basics-quiz&attempts=last").get_data(as_text=True)
+    assert "الكفاءة التمييزية" in arabic and "آخر محاولة لكل ضابط" in arabic
+    assert "<td>5</td><td>60%</td><td>-0.21</td><td>-0.25</td>" in re.sub(r">\s+<", "><", arabic)
 
 
 def test_cohort_page_lists_members_a_page_at_a_time(admin_client, session, make_user):

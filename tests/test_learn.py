@@ -242,3 +242,59 @@ def test_lesson_page_answers_304_when_nothing_changed(client, officer, login):
     client.post("/language", data={"lang": "ar"})
     arabic = client.get(url, headers={"If-None-Match": changed.headers["ETag"]})
     assert arabic.status_code == 200 and 'lang="ar"' in arabic.get_data(as_text=True)
+
+
+MOODLE_STYLE_QUIZ = """\
+id: basics-quiz
+module: basics
+title: Basics quiz
+preset: practice
+pass_mark: 60
+shuffle_questions: false
+questions:
+  - id: b-q1
+    type: short
+    objectives: [B1.1]
+    stem: Which animal croaks?
+    accept:
+      - {text: "Fro*", feedback: {en: "A frog, yes.", ar: "نعم، الضفدع."}}
+      - {text: toad, credit: 0.5, feedback: "Toads croak too, but frogs are the answer."}
+      - {text: "*", credit: 0, feedback: "No: think of ponds."}
+    explanation: Frogs croak.
+  - id: b-q2
+    type: numeric
+    objectives: [B1.2]
+    stem: In which year was the Palermo Convention adopted?
+    answers:
+      - {answer: 2000, feedback: "Right: November 2000."}
+      - {answer: 2000, tolerance: 1, credit: 0.5, feedback: Close.}
+      - {answer: "*", feedback: It is a recent instrument.}
+    explanation: 15 November 2000.
+"""
+
+
+@pytest.mark.parametrize("responses, percent, shown, hidden", [
+    (("Frogs", "2000"), "100%", ["A frog, yes.", "Right: November 2000."], ["Close.", "No: think of ponds."]),
+    (("toad", "2001"), "50%", ["Toads croak too", "Close."], ["A frog, yes.", "Right: November 2000."]),
+    (("a frog", "1990"), "0%", ["No: think of ponds.", "It is a recent instrument."], ["A frog, yes.", "Close."]),
+])
+def test_short_and_numeric_answers_show_the_feedback_of_the_answer_matched(
+        app, client, make_user, login, session, course_copy, responses, percent, shown, hidden):
+    from tests.conftest import load_package
+    (course_copy / "quizzes" / "basics.yaml").write_text(MOODLE_STYLE_QUIZ, encoding="utf-8")
+    load_package(app, course_copy)
+    make_user(username="amal")
+    login(client, "amal")
+    attempt_id = start(client)
+    by_key = versions(session, attempt_id)
+    fields = [f"q{by_key[k].question_version_id}" for k in ("b-q1", "b-q2")]
+    client.post(f"/attempts/{attempt_id}/submit", data=dict(zip(fields, responses)))
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    assert session.get(Attempt, attempt_id).percent == float(percent.rstrip("%"))
+    for text in shown:
+        assert text in result
+    for text in hidden:
+        assert text not in result
+    if percent == "100%":  # the feedback in the officer's language
+        client.post("/language", data={"lang": "ar", "next": "/"})
+        assert "نعم، الضفدع." in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)

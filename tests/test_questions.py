@@ -126,3 +126,62 @@ def test_single_choice_weighted_option_earns_partial_credit():
         {"id": "c", "text": "C", "weight": -1}]})
     assert score_response(definition, "b") == 0.5
     assert score_response(definition, "c") == 0.0
+
+
+SHORT_MOODLE = normalized({"type": "short", "accept": [
+    {"text": "Fro*", "feedback": "Yes."}, {"text": "Ca*", "credit": 0.5, "feedback": "A cat is not an amphibian."},
+    "toad", {"text": "حَ*", "credit": 0.25}, {"text": "*", "credit": 0, "feedback": {"en": "No.", "ar": "لا."}}]})
+
+
+@pytest.mark.parametrize("given, credit, feedback", [
+    ("Frog", 1.0, "Yes."), ("fro", 1.0, "Yes."), ("FROGS ", 1.0, "Yes."), ("a frog", 0.0, "No."),
+    ("Cat", 0.5, "A cat is not an amphibian."), ("TOAD.", 1.0, None), ("حمار", 0.25, None),
+    ("حِمار", 0.25, None), ("dog", 0.0, "No.")])
+def test_short_answer_wildcards_credit_and_feedback_follow_moodle(given, credit, feedback):
+    """Moodle's short answer: the first answer that matches counts; * is any run of characters and the
+    pattern covers the whole answer; case, spacing and Arabic spelling are folded as before."""
+    from course.questions import answer_feedback
+    assert score_response(SHORT_MOODLE, given) == credit
+    assert (answer_feedback(SHORT_MOODLE, given) or {}).get("en") == feedback
+    assert SHORT_MOODLE["accept"] == ["Fro*", "toad"]  # full-credit answers, for the answer key
+
+
+def test_short_answer_escaped_asterisk_is_literal():
+    definition = normalized({"type": "short", "accept": ["5 \\* 3"]})
+    assert score_response(definition, "5 * 3") == 1.0 and score_response(definition, "5 x 3") == 0.0
+
+
+def test_short_answer_translation_answers_are_not_hidden_by_a_catch_all():
+    """An Arabic overlay adds full-credit texts to accept: they count before '*' (credit 0)."""
+    definition = {**SHORT_MOODLE, "accept": SHORT_MOODLE["accept"] + ["ضفدع"]}
+    assert score_response(definition, "ضفدع") == 1.0
+
+
+NUMERIC_MOODLE = normalized({"type": "numeric", "answers": [
+    {"answer": 3, "tolerance": 0, "feedback": "Exactly."}, {"answer": 3, "tolerance": 2, "credit": 0.5},
+    {"range": [10, 20], "credit": 0.2, "feedback": "Far."}, {"answer": "*", "feedback": "Completely wrong"}]})
+
+
+@pytest.mark.parametrize("given, credit, feedback", [
+    ("3", 1.0, "Exactly."), ("4.5", 0.5, None), ("1", 0.5, None), ("15", 0.2, "Far."), ("9", 0.0, "Completely wrong"),
+    ("abc", 0.0, None)])
+def test_numeric_answers_each_with_tolerance_credit_and_feedback(given, credit, feedback):
+    from course.questions import answer_feedback
+    assert score_response(NUMERIC_MOODLE, given) == credit
+    assert (answer_feedback(NUMERIC_MOODLE, given) or {}).get("en") == feedback
+    assert (NUMERIC_MOODLE["answer"], NUMERIC_MOODLE["tolerance"]) == (3, 0)  # the key shown to officers
+
+
+@pytest.mark.parametrize("raw, message", [
+    ({"type": "short", "accept": [{"text": "x", "credit": 0.5}]}, "at least one answer with full credit"),
+    ({"type": "short", "accept": [{"text": "x", "credit": 2}]}, "from 0 to 1"),
+    ({"type": "short", "accept": [{"credit": 1}]}, "is required"),
+    ({"type": "numeric", "answers": [{"answer": 1, "credit": 0.5}]}, "at least one answer with full credit"),
+    ({"type": "numeric", "answers": [{"answer": "one"}]}, "must be a number"),
+    ({"type": "numeric", "answer": 1, "answers": [{"answer": 1}]}, "not both"),
+    ({"type": "numeric", "answers": [{"range": [5, 1]}]}, "MIN <= MAX"),
+])
+def test_moodle_style_answers_are_checked(raw, message):
+    problems = []
+    get_type(raw["type"]).normalize(raw, lambda field, msg: problems.append(msg))
+    assert any(message in p for p in problems), problems

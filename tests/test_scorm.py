@@ -4,6 +4,7 @@ Chromium against a real SCORM 1.2 runtime (the npm package scorm-again, installe
 from __future__ import annotations
 
 import functools
+from datetime import datetime, timedelta
 import re
 import shutil
 import threading
@@ -18,7 +19,7 @@ from playwright.sync_api import expect, sync_playwright
 
 from course.package.reader import read_package
 from course.questions import score_response
-from course.scorm import SUSPEND_DATA_LIMIT, ScormError, build_scorm_package, count_steps
+from course.scorm import COMMIT_INTERVAL_MS, SUSPEND_DATA_LIMIT, ScormError, build_scorm_package, count_steps
 from course.scorm_cli import register_export_commands
 from tests.conftest import MINI_COURSE
 
@@ -125,6 +126,28 @@ questions:
         answer: 2.5
         tolerance: 0.5
         explanation: About two and a half hours.
+  - id: b-q11
+    type: short
+    objectives: [B1.1]
+    stem: Which protocol to the Palermo Convention covers trafficking in persons?
+    accept:
+      - {text: "Traffick* Protocol", feedback: Right.}
+      - {text: "Palermo*", credit: 0.5, feedback: "Palermo has three protocols: which one?"}
+      - {text: '2\\*3', credit: 0.25}
+      - {text: "a.b (c)+?", credit: 0.75}
+      - {text: "لاجئ*", credit: 0.2}
+      - {text: "*", credit: 0, feedback: "Think of the Palermo Protocols."}
+    explanation: The Trafficking in Persons Protocol.
+  - id: b-q12
+    type: numeric
+    objectives: [B1.1]
+    stem: In which year was the Palermo Convention adopted?
+    answers:
+      - {answer: 2000, feedback: Right - November 2000.}
+      - {answer: 2000, tolerance: 1, credit: 0.5, feedback: Close.}
+      - {range: [1990, 1999], credit: 0.1}
+      - {answer: "*", feedback: It is a recent instrument.}
+    explanation: 15 November 2000.
 """
 EXTRA_LESSON_TEXT = "\n\nSee the [IOM glossary](https://example.org/glossary) and <https://example.org/raw>.\n"
 
@@ -222,6 +245,17 @@ def test_no_file_references_an_external_url(which, built, longest):
         index = zipfile.ZipFile(path).read("index.html").decode()
         assert "IOM glossary <span class=\"link-text\">(example.org/glossary)</span>" in index
         assert "example.org/raw" in index
+
+
+def test_the_package_explains_its_one_character_interaction_codes(built):
+    """SCORM 1.2 responses use one character per option, pair or item: interactions.csv says which."""
+    with zipfile.ZipFile(built) as archive:
+        rows = archive.read("interactions.csv").decode("utf-8").splitlines()
+    assert rows[0] == "question,kind,code,id,text"
+    assert "b-q4,prompt,a,p1,Refugee" in rows and "b-q4,match,d,x1,UDHR" in rows
+    assert "b-q5,item,a,greet,Greet and introduce yourself" in rows and "b-q5,item,d,refer,Refer as needed" in rows
+    assert "b-q1,option,a,a,A refugee" in rows  # ids already one character are kept
+    assert not any(row.startswith(("b-q6,", "b-q7,")) for row in rows)  # fill-in and numeric need none
 
 
 def test_lessons_are_sanitised_markdown_and_the_page_has_no_inline_handlers(built):
@@ -337,6 +371,94 @@ def chromium(request):
         owned.stop()
 
 
+# SCORM 1.2's data model formats (RTE 3.4.2: CMIDecimal, CMITime, CMITimespan, CMIIdentifier, the
+# vocabularies; 3.4.4: the response formats of each interaction type). scorm-again relaxes the
+# response formats, so every value the player sends is checked here as a strict LMS would.
+DECIMAL = re.compile(r"-?\d+(\.\d+)?")
+TIMESPAN = re.compile(r"\d{2,4}:\d{2}:\d{2}(\.\d{1,2})?")
+TIME = re.compile(r"([01]\d|2[0-3]):[0-5]\d:[0-5]\d(\.\d{1,2})?")
+IDENTIFIER = re.compile(r"[\x21-\x7e]{1,255}")
+CODE = "[0-9a-z]"
+RESPONSE_FORMATS = {
+    "true-false": re.compile(r"[01tf]"),
+    "choice": re.compile(rf"\{{?{CODE}(,{CODE})*\}}?"),
+    "fill-in": re.compile(r".{0,255}", re.DOTALL),
+    "numeric": DECIMAL,
+    "likert": re.compile(rf"{CODE}?"),
+    "matching": re.compile(rf"\{{?{CODE}\.{CODE}(,{CODE}\.{CODE})*\}}?"),
+    "performance": re.compile(r".{0,255}", re.DOTALL),
+    "sequencing": re.compile(rf"{CODE}(,{CODE})*"),
+}
+VOCABULARY = {
+    "cmi.core.lesson_status": {"passed", "completed", "failed", "incomplete", "browsed", "not attempted"},
+    "cmi.core.exit": {"time-out", "suspend", "logout", ""},
+}
+
+
+def scorm12_problems(calls: list) -> list[str]:
+    """Every LMSSetValue whose value SCORM 1.2 does not allow for its element (empty: all fine)."""
+    problems, types = [], {}
+    for call in calls:
+        if call[0] != "LMSSetValue":
+            continue
+        element, value = call[1], call[2]
+        interaction = re.fullmatch(r"cmi\.interactions\.(\d+)\.(.+)", element)
+        if element in VOCABULARY:
+            ok = value in VOCABULARY[element]
+        elif element in ("cmi.core.score.raw", "cmi.core.score.min", "cmi.core.score.max"):
+            ok = value == "" or (DECIMAL.fullmatch(value) is not None and 0 <= float(value) <= 100)
+        elif element == "cmi.core.session_time":
+            ok = TIMESPAN.fullmatch(value) is not None
+        elif element == "cmi.core.lesson_location":
+            ok = len(value) <= 255
+        elif element == "cmi.suspend_data":
+            ok = len(value) <= 4096
+        elif interaction:
+            n, field = interaction.groups()
+            if field == "type":
+                types[n] = value
+                ok = value in RESPONSE_FORMATS
+            elif field == "id" or re.fullmatch(r"objectives\.\d+\.id", field):
+                ok = IDENTIFIER.fullmatch(value) is not None
+            elif field == "time":
+                ok = TIME.fullmatch(value) is not None
+            elif field == "weighting":
+                ok = DECIMAL.fullmatch(value) is not None
+            elif field == "latency":
+                ok = TIMESPAN.fullmatch(value) is not None
+            elif field == "result":
+                ok = value in ("correct", "wrong", "unanticipated", "neutral") or DECIMAL.fullmatch(value) is not None
+            elif field == "student_response" or re.fullmatch(r"correct_responses\.\d+\.pattern", field):
+                ok = n in types and RESPONSE_FORMATS[types[n]].fullmatch(value) is not None
+            else:
+                ok = False
+        else:
+            ok = False
+        if not ok:
+            problems.append(f"{element} = {value!r}")
+    return problems
+
+
+def test_the_scorm12_validator_refuses_what_scorm_2004_or_relaxed_runtimes_allow():
+    """The validator itself: each value a strict SCORM 1.2 LMS refuses is refused, each allowed passes."""
+    def check(type_, field, value):
+        return scorm12_problems([["LMSSetValue", "cmi.interactions.0.type", type_],
+                                 ["LMSSetValue", f"cmi.interactions.0.{field}", value]])
+    for type_, value in (("matching", "refugee.asylum"), ("matching", "p1.p1,p2.p2"), ("sequencing", "greet,ask"),
+                         ("numeric", "2[:]3"), ("numeric", "4,5"), ("choice", "ab"), ("true-false", "true"),
+                         ("choice", "")):
+        assert check(type_, "student_response", value), (type_, value)
+    for type_, value in (("matching", "a.b,b.a"), ("sequencing", "b,a,c"), ("numeric", "-2.5"), ("choice", "a,c"),
+                         ("choice", "{a,c}"), ("true-false", "t"), ("fill-in", "لاجئ")):
+        assert check(type_, "correct_responses.0.pattern", value) == [], (type_, value)
+    assert scorm12_problems([["LMSSetValue", "cmi.core.lesson_status", "complete"],
+                             ["LMSSetValue", "cmi.core.session_time", "PT1M"],
+                             ["LMSSetValue", "cmi.interactions.0.time", "25:00:00"],
+                             ["LMSSetValue", "cmi.interactions.0.id", "an id"]]) == [
+        "cmi.core.lesson_status = 'complete'", "cmi.core.session_time = 'PT1M'",
+        "cmi.interactions.0.time = '25:00:00'", "cmi.interactions.0.id = 'an id'"]
+
+
 class Lms:
     """The host page with scorm-again's SCORM 1.2 API and the SCO in an iframe."""
 
@@ -373,8 +495,10 @@ class Lms:
         return {c[1]: c[2] for c in self.calls() if c[0] == "LMSSetValue"}
 
     def check_clean(self):
+        """No error in the page or the SCO, and every value sent in SCORM 1.2's own formats."""
         errors = self.frame.evaluate("marsaSco.errors") if not self.frame.is_detached() else []
         assert not self.problems and not errors, self.problems + errors
+        assert scorm12_problems(self.calls()) == []
 
 
 @pytest.fixture
@@ -382,13 +506,17 @@ def lms_for(chromium, served):
     root, origin = served
     pages = []
 
-    def open_package(zip_path: Path) -> Lms:
+    def open_package(zip_path: Path, paused_clock: bool = False) -> Lms:
+        """``paused_clock``: the page's clock stands still until the test moves it (page.clock)."""
         target = root / zip_path.stem
         if not target.exists():
             with zipfile.ZipFile(zip_path) as archive:
                 archive.extractall(target)
         page = chromium.new_page()
         pages.append(page)
+        if paused_clock:
+            page.clock.install()
+            page.clock.pause_at(datetime.now() + timedelta(seconds=1))
         return Lms(page, origin, zip_path.stem)
 
     yield open_package
@@ -426,7 +554,8 @@ def _inputs(definition: dict, mode: str) -> list[tuple[str, str, str]]:
         return [(f"#{name}-{item['id']}", "select", str(i + 1 if mode == "correct" else len(items) - i))
                 for i, item in enumerate(items)]
     if qtype == "short":
-        return [(f"#{name}", "fill", "لَاجِئ" if mode == "correct" else ("%,|ع" * 70)[:250])]
+        right = "لَاجِئ" if "لاجئ" in definition["accept"] else definition["accept"][0]
+        return [(f"#{name}", "fill", right if mode == "correct" else ("%,|ع" * 70)[:250])]
     value = (f"{definition['range'][0]:g}" if "range" in definition else f"{definition['answer']:g}")
     return [(f"#{name}", "fill", value if mode == "correct" else "1" * 50)]
 
@@ -504,10 +633,12 @@ def test_runtime_full_run_suspend_resume_and_report(lms_for, built, package):
     assert by_id["b-q2"]["student_response"] == by_id["b-q2"]["correct_responses.0.pattern"] == "a,b,c"
     assert by_id["b-q2"]["weighting"] == "2" and by_id["b-q1"]["weighting"] == "1"
     assert by_id["b-q3"]["student_response"] == "f"
-    assert by_id["b-q4"]["student_response"] == "p1.p1,p2.p2,p3.p3"
-    assert by_id["b-q5"]["student_response"] == "greet,explain,ask,refer"
+    assert by_id["b-q4"]["student_response"] == "a.a,b.b,c.c"  # one character each, as SCORM 1.2 wants
+    assert by_id["b-q5"]["student_response"] == "a,b,c,d"  # greet, explain, ask, refer
+    assert by_id["b-q1"]["student_response"] == "a" and by_id["b-q7"]["student_response"] == "1951"
     assert by_id["b-q6"]["student_response"] == "لَاجِئ" and by_id["b-q6"]["correct_responses.1.pattern"] == "لاجئ"
-    assert by_id["b-q10"]["correct_responses.0.pattern"] == "2[:]3"
+    assert by_id["b-q10"]["correct_responses.0.pattern"] == "2.5"  # a plain CMIDecimal, not 2004's 2[:]3
+    assert not any(k.startswith("correct_responses") for k in by_id["b-q8"])  # a range: SCORM 1.2 has none
     assert by_id["b-q1"]["objectives.0.id"] == "B1.1"
     assert frame.is_visible("#question-b-q1 .explanation") is False  # graded: answers after the last attempt
     assert frame.is_visible("#question-b-q1 .verdict")
@@ -545,7 +676,8 @@ def test_runtime_partial_credit_failed_attempt_and_retry(lms_for, built, package
     assert values["cmi.core.exit"] == "suspend"  # attempts are left
     results = {values[f"cmi.interactions.{i}.id"]: values[f"cmi.interactions.{i}.result"] for i in range(10)}
     assert results["b-q8"] == "correct" and results["b-q1"] == results["b-q4"] == results["b-q7"] == "wrong"
-    assert values["cmi.interactions.9.student_response"] == ""  # b-q10 unanswered
+    assert "cmi.interactions.9.student_response" not in values  # b-q10 unanswered: nothing to say
+    assert values["cmi.interactions.7.student_response"] == "4.5"  # b-q8's "4,5" as a CMIDecimal
     assert frame.is_visible("#quiz-retry")
     frame.click("#quiz-retry")
     assert not frame.is_disabled('input[name="q-b-q1"][value="a"]')
@@ -553,6 +685,40 @@ def test_runtime_partial_credit_failed_attempt_and_retry(lms_for, built, package
     cmi = lms.close()
     assert cmi["core"]["lesson_status"] == "failed" and cmi["core"]["exit"] == "suspend"
     assert cmi["suspend_data"].endswith(f"|{expected}|o")
+    lms.check_clean()
+
+
+def test_commits_are_throttled_but_submission_and_the_end_commit_at_once(lms_for, built, package):
+    """Answers, lessons read and moving between parts commit at most once every COMMIT_INTERVAL_MS (the
+    page's clock is moved by hand here, so nothing depends on the machine's speed); the commit carries
+    the last change; submitting and leaving commit at once; an unchanged suspend_data is not sent again."""
+    definitions = _definitions(package)
+    lms = lms_for(built, paused_clock=True)
+    frame = lms.launch()
+
+    def commits():
+        return sum(1 for call in lms.calls() if call[0] == "LMSCommit")
+
+    assert commits() == 1  # at launch
+    frame.click("a[href='#quiz']")
+    answer_all(frame, definitions[:6])
+    assert commits() == 1  # a dozen changes, no commit yet
+    lms.page.clock.run_for(COMMIT_INTERVAL_MS)
+    assert commits() == 2
+    calls = lms.calls()
+    last_data = max(i for i, c in enumerate(calls) if c[:2] == ["LMSSetValue", "cmi.suspend_data"])
+    assert last_data < len(calls) - 1 and calls[-1] == ["LMSCommit"]  # the last answer went with it
+    answer_all(frame, definitions[6:])
+    lms.page.clock.run_for(COMMIT_INTERVAL_MS - 1)
+    assert commits() == 2  # not twice within the interval
+    lms.page.clock.run_for(1)
+    assert commits() == 3
+    frame.click("#quiz-submit")
+    assert commits() == 4 and lms.calls()[-1] == ["LMSCommit"]  # the result at once
+    sent = [c[2] for c in lms.calls() if c[:2] == ["LMSSetValue", "cmi.suspend_data"]]
+    assert all(a != b for a, b in zip(sent, sent[1:]))  # never the same data twice in a row
+    lms.close()
+    assert [c[0] for c in lms.calls()[-2:]] == ["LMSCommit", "LMSFinish"]
     lms.check_clean()
 
 
@@ -569,6 +735,11 @@ SCORING_CASES = [
     ("b-q7", "1951"), ("b-q7", "١٩٥١"), ("b-q7", "1951.0"), ("b-q7", "1,951"), ("b-q7", "1950"), ("b-q7", "abc"),
     ("b-q8", "4"), ("b-q8", "4,5"), ("b-q8", "5.0000000001"), ("b-q8", "6"), ("b-q8", "2.99"),
     ("b-q10", "2"), ("b-q10", "3"), ("b-q10", "3.1"), ("b-q10", " 2٫5 "),
+    ("b-q11", "trafficking protocol"), ("b-q11", "Trafficking in Persons Protocol"), ("b-q11", "TRAFFICK PROTOCOL."),
+    ("b-q11", "Palermo"), ("b-q11", "palermo protocol"), ("b-q11", "the Palermo protocol"), ("b-q11", "2*3"),
+    ("b-q11", "223"), ("b-q11", "smuggling"), ("b-q11", "A.B (C)+?"), ("b-q11", "axb (c)+?"), ("b-q11", "a.b (c)"),
+    ("b-q11", "لَاجِئون"), ("b-q11", "اللاجئ"),
+    ("b-q12", "2000"), ("b-q12", "2001"), ("b-q12", "1999"), ("b-q12", "1995"), ("b-q12", "1989"), ("b-q12", "x"),
 ]
 
 
@@ -600,6 +771,23 @@ def test_suspend_data_fits_for_the_longest_quiz_with_every_question_answered(lms
     frame = lms.launch(resume_data(cmi))
     assert_answers_shown(frame, definitions, mode="max")
     lms.check_clean()
+
+
+def test_every_value_sent_for_each_real_module_is_in_scorm12_format(lms_for, real_course, tmp_path_factory):
+    """Each shipped module quiz answered with the longest, mostly wrong answers (distractors included)
+    and submitted: every value the player sends, interactions included, passes the SCORM 1.2 validator
+    (right answers are checked on the all-types quiz in the full run)."""
+    zips = tmp_path_factory.mktemp("strict")
+    for quiz in (q for q in real_course.quizzes if q.module_key):
+        path = build_scorm_package(real_course, quiz.module_key, zips / f"{quiz.module_key}-strict.zip")
+        lms = lms_for(path)
+        frame = lms.launch()
+        frame.click("a[href='#quiz']")
+        answer_all(frame, [q.definition for q in quiz.questions], mode="max")
+        frame.click("#quiz-submit")
+        reported = [k for k in lms.set_values() if re.fullmatch(r"cmi\.interactions\.\d+\.id", k)]
+        assert len(reported) == len(quiz.questions)  # every question's interaction went through the check
+        lms.check_clean()
 
 
 def test_suspend_data_never_exceeds_4096_even_with_long_free_text(lms_for, tmp_path_factory):

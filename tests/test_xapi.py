@@ -354,3 +354,33 @@ def test_installations_without_a_public_address_never_share_statement_ids(app, m
         assert_valid_statement(statement)
     published = list(statements_since(session, site.xapi_base(session, "https://marsa.example.org")))
     assert published[0]["object"]["id"].startswith("https://marsa.example.org/xapi/activities/")
+
+
+def test_statements_carry_the_language_the_attempt_was_taken_in(lrs_app, fake_lrs, mini_course, make_user, session):
+    """An attempt answered in Arabic is reported as Arabic (context.language), whatever the officer's
+    interface preference; an English attempt as en-US; a lesson read in the officer's language."""
+    quiz = session.scalar(select(Quiz))
+    arabic = make_user(username="amal", language="en")
+    english = make_user(username="omar", language="ar")
+    mark_read(session, english, session.scalars(select(Lesson)).first(), NOW)
+    for officer, language in ((arabic, "ar"), (english, "en")):
+        attempt = start_attempt(session, officer, quiz, NOW, language=language)
+        for answer, response in zip(attempt.answers, ("a", ["a", "b"], False)):
+            save_answer(session, attempt, answer.question_version_id, response, 1, NOW + timedelta(minutes=1), 30)
+        submit_attempt(session, attempt, NOW + timedelta(minutes=2), 30)
+    session.commit()
+    _send(lrs_app.test_cli_runner())
+    exported = list(statements_since(session, "https://marsa.example.org"))
+    for statements in (fake_lrs.received, exported):
+        by_actor = {}
+        for statement in statements:
+            assert_valid_statement(statement)
+            key = (statement["actor"]["account"]["name"], statement["verb"]["id"].rsplit("/", 1)[1])
+            by_actor.setdefault(key, set()).add(statement["context"]["language"])
+        assert by_actor[(str(arabic.id), "attempted")] == {"ar"}
+        assert by_actor[(str(arabic.id), "completed")] == {"ar"}
+        assert by_actor[(str(english.id), "attempted")] == {"en-US"}
+        assert by_actor[(str(english.id), "experienced")] == {"ar"}
+        assert by_actor[(str(arabic.id), "answered")] == {"ar"}
+        results = {k[0]: v for k, v in by_actor.items() if k[1] in ("passed", "failed")}
+        assert results == {str(arabic.id): {"ar"}, str(english.id): {"en-US"}}

@@ -753,7 +753,17 @@ def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report:
                 if isinstance(text, str):
                     item["text"] = {**item["text"], lang: text.strip()}
         if isinstance(entry.get("accept"), list) and definition["type"] == "short":
-            definition["accept"] = definition["accept"] + [str(a).strip() for a in entry["accept"]]
+            extra = [a for a in entry["accept"] if isinstance(a, (str, int, float)) and str(a).strip()]
+            if len(extra) != len(entry["accept"]):
+                report(path, entry.line_of("accept"), f"{key}.accept", "translated accepted answers are texts (full "
+                       "credit); credit and feedback belong in the quiz file")
+            definition["accept"] = definition["accept"] + [str(a).strip() for a in extra]
+        answer_feedback = entry.get("answer_feedback")
+        if isinstance(answer_feedback, list) and definition["type"] in ("short", "numeric"):
+            # In the order of the quiz file's answers (short: accept entries; numeric: answers).
+            for answer, text in zip(definition.get("answers") or [], answer_feedback):
+                if isinstance(text, str) and text.strip() and answer.get("feedback"):
+                    answer["feedback"] = {**answer["feedback"], lang: text.strip()}
     for question in questions:
         if question.key not in entries:
             report(path, 1, question.key, f"translation missing ({lang})", "warning")

@@ -63,12 +63,13 @@ def transcript_table(session: Session, officer: User, lang: str = "en"):
 
 
 def item_table(stats: list, lang: str = "en"):
-    header = ["question", "type", "objectives", "answers", "facility", "discrimination", "options chosen", "flags"]
+    header = ["question", "type", "objectives", "answers", "facility", "discrimination", "discriminative efficiency",
+              "options chosen", "flags"]
     rows = []
     for item in stats:
         chosen = "; ".join(f"{k}: {v}" for k, v in sorted(item.option_counts.items()))
         rows.append([item.question.key, item.definition["type"], " ".join(item.definition["objectives"]), item.n,
-                     item.facility, item.discrimination, chosen, _english(item.flags)])
+                     item.facility, item.discrimination, item.efficiency, chosen, _english(item.flags)])
     return header, rows
 
 

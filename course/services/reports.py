@@ -96,18 +96,34 @@ def gradebook(session: Session, cohort: Cohort, *, search: str = "", station: st
     return GradebookPage(shown, modules, {o.id: statuses[o.id] for o in shown}, total, page, pages)
 
 
-def first_closed_attempts(cohort: Cohort, quiz_id: int, language: str | None = None):
-    """A subquery of each cohort member's first finished attempt at the quiz: classical item
-    statistics use first attempts, before officers have seen the questions. With ``language``,
-    only attempts answered in that language (to spot an item that a translation made harder)."""
+#: Which finished attempts item statistics read, as Moodle's statistics report offers them: each
+#: officer's first (before they have seen the questions: the default), each officer's last, or all.
+ATTEMPT_CHOICES = ("first", "last", "all")
+
+
+def closed_attempts(cohort: Cohort, quiz_id: int, language: str | None = None, which: str = "first"):
+    """A subquery of the cohort members' finished attempts at the quiz: each one's first, each one's
+    last, or ``all`` of them (``which``). With ``language``, only attempts answered in that language
+    (to spot an item that a translation made harder)."""
+    if which not in ATTEMPT_CHOICES:
+        raise ValueError(f"unknown attempt choice {which!r}")
+    order = Attempt.number.desc() if which == "last" else Attempt.number
     ranked = (select(Attempt.id.label("attempt_id"), Attempt.user_id, Attempt.score, Attempt.max_score,
                      Attempt.percent, Attempt.language,
-                     func.row_number().over(partition_by=Attempt.user_id, order_by=Attempt.number).label("rank"))
+                     func.row_number().over(partition_by=Attempt.user_id, order_by=order).label("rank"))
               .join(CohortMember, and_(CohortMember.user_id == Attempt.user_id, CohortMember.cohort_id == cohort.id))
               .where(Attempt.quiz_id == quiz_id, Attempt.state.in_(CLOSED))).subquery()
+    query = select(ranked)
+    if which != "all":
+        query = query.where(ranked.c.rank == 1)
     if language:
-        return select(ranked).where(ranked.c.rank == 1, ranked.c.language == language).subquery()
-    return select(ranked).where(ranked.c.rank == 1).subquery()
+        query = query.where(ranked.c.language == language)
+    return query.subquery()
+
+
+def first_closed_attempts(cohort: Cohort, quiz_id: int, language: str | None = None):
+    """Each cohort member's first finished attempt (see ``closed_attempts``)."""
+    return closed_attempts(cohort, quiz_id, language, "first")
 
 
 @dataclass
@@ -116,7 +132,11 @@ class ItemStats:
     definition: dict
     n: int
     facility: float | None
+    #: The corrected item-total (item-rest) correlation, -1..1 (Moodle's discrimination index / 100).
     discrimination: float | None
+    #: Moodle's discriminative efficiency / 100: the item-rest covariance over the largest covariance
+    #: these same marks could have (item marks and rest-of-test marks paired in sorted order), -1..1.
+    efficiency: float | None = None
     option_counts: dict[str, int] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
 
@@ -129,9 +149,44 @@ def _pearson(n, sx, sy, sxx, syy, sxy) -> float | None:
     return round(numerator / math.sqrt(denominator), 3)
 
 
+def _sorted_products(session: Session, closed) -> dict[int, float]:
+    """Per question, the sum of item mark times rest-of-test mark with both lists sorted and paired in
+    order: what the covariance would be if the ranks agreed perfectly (Moodle's covariance maximum).
+    Ranked in SQL with window functions, so the cost stays a fixed number of queries."""
+    mark = func.coalesce(AttemptAnswer.score, 0)
+    marks = (select(QuestionVersion.question_id.label("question_id"), mark.label("mark"),
+                    (func.coalesce(closed.c.score, 0) - mark).label("rest"))
+             .select_from(closed)
+             .join(AttemptAnswer, AttemptAnswer.attempt_id == closed.c.attempt_id)
+             .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)).subquery()
+    by_mark = select(marks.c.question_id, marks.c.mark, func.row_number().over(
+        partition_by=marks.c.question_id, order_by=marks.c.mark).label("rank")).subquery()
+    by_rest = select(marks.c.question_id, marks.c.rest, func.row_number().over(
+        partition_by=marks.c.question_id, order_by=marks.c.rest).label("rank")).subquery()
+    rows = session.execute(
+        select(by_mark.c.question_id, func.sum(by_mark.c.mark * by_rest.c.rest))
+        .join(by_rest, and_(by_rest.c.question_id == by_mark.c.question_id, by_rest.c.rank == by_mark.c.rank))
+        .group_by(by_mark.c.question_id)).all()
+    return {question_id: float(total or 0) for question_id, total in rows}
+
+
+def _efficiency(n: int, sa: float, sr: float, sar: float, sorted_sum: float | None) -> float | None:
+    """Moodle's discriminative efficiency (as a fraction): covariance(item, rest) / its maximum.
+    Both covariances share the divisor, so sums of products minus n times the means' product suffice."""
+    if n < 3 or sorted_sum is None:
+        return None
+    covariance = sar - sa * sr / n
+    maximum = sorted_sum - sa * sr / n
+    if maximum <= 1e-9:
+        return None
+    return round(covariance / maximum, 3)
+
+
 def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en",
-                  answered_in: str | None = None) -> list[ItemStats]:
-    firsts = first_closed_attempts(cohort, quiz.id, answered_in)
+                  answered_in: str | None = None, attempts: str = "first") -> list[ItemStats]:
+    """Facility, discrimination and discriminative efficiency of each question, over the cohort's
+    finished attempts chosen by ``attempts`` (see ``ATTEMPT_CHOICES``)."""
+    firsts = closed_attempts(cohort, quiz.id, answered_in, attempts)
     fraction = cast(AttemptAnswer.score, Float) / func.nullif(AttemptAnswer.max_score, 0)
     sums = session.execute(
         select(QuestionVersion.question_id, func.count(), func.sum(fraction),
@@ -159,6 +214,7 @@ def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en"
             key = str(option).lower() if isinstance(option, bool) else str(option)
             bucket[key] = bucket.get(key, 0) + n
     by_question = {row[0]: row for row in sums}
+    sorted_sums = _sorted_products(session, firsts) if sums else {}
     out = []
     questions = session.scalars(select(Question).where(Question.quiz_id == quiz.id, Question.retired.is_(False))
                                 .options(selectinload(Question.current_version)).order_by(Question.position))
@@ -177,7 +233,8 @@ def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en"
         srr = (syy or 0) - 2 * (say or 0) + (saa or 0)
         sar = (say or 0) - (saa or 0)
         discrimination = _pearson(n, sa or 0, sr, saa or 0, srr, sar)
-        stats = ItemStats(question, definition, n, facility, discrimination, counts.get(question.id, {}))
+        efficiency = _efficiency(n, float(sa or 0), float(sr), float(sar), sorted_sums.get(question.id))
+        stats = ItemStats(question, definition, n, facility, discrimination, efficiency, counts.get(question.id, {}))
         stats.flags = _flags(stats)
         out.append(stats)
     return out
@@ -330,9 +387,10 @@ def _gain_by_module(session, cohort, pre_quiz, post_quiz):
     return [(m, pre.get(m.key), post.get(m.key)) for m in progress.active_modules(session)]
 
 
-def score_distribution(session: Session, cohort: Cohort, quiz: Quiz, answered_in: str | None = None) -> list[int]:
-    """How many officers' first attempts fall in each 10-point band (0-9, ..., 90-100)."""
-    firsts = first_closed_attempts(cohort, quiz.id, answered_in)
+def score_distribution(session: Session, cohort: Cohort, quiz: Quiz, answered_in: str | None = None,
+                       attempts: str = "first") -> list[int]:
+    """How many of the chosen attempts (see ``ATTEMPT_CHOICES``) fall in each 10-point band (0-9, ..., 90-100)."""
+    firsts = closed_attempts(cohort, quiz.id, answered_in, attempts)
     band = case((firsts.c.percent >= 100, 9), else_=func.floor(firsts.c.percent / 10))
     rows = session.execute(select(band, func.count()).select_from(firsts).group_by(band)).all()
     bands = [0] * 10

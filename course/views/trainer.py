@@ -96,10 +96,10 @@ def items(cohort_id: int):
     quiz = exports.quiz_for_items(db.session, request.args.get("quiz"))
     if quiz is None:
         abort(404)
-    answered_in = request.args.get("answered_in") if request.args.get("answered_in") in ("en", "ar") else None
-    stats = reports.item_analysis(db.session, cohort, quiz, current_language(), answered_in)
+    answered_in, attempts = _item_filters()
+    stats = reports.item_analysis(db.session, cohort, quiz, current_language(), answered_in, attempts)
     mastery = reports.objective_mastery(db.session, stats)
-    distribution = reports.score_distribution(db.session, cohort, quiz, answered_in)
+    distribution = reports.score_distribution(db.session, cohort, quiz, answered_in, attempts)
     mastery_rows = [(m.objective.key, m.questions, None if m.mastery is None else round(100 * m.mastery))
                      for m in mastery]
     revised = set(db.session.scalars(  # questions corrected since first published: they can be regraded
@@ -108,7 +108,15 @@ def items(cohort_id: int):
         .having(func.count() > 1)))
     return render_template("trainer/items.html", cohort=cohort, quiz=quiz, quizzes=quizzes, stats=stats,
                            mastery_rows=mastery_rows, distribution=distribution, answered_in=answered_in,
-                           revised=revised)
+                           attempts=attempts, revised=revised)
+
+
+def _item_filters() -> tuple[str | None, str]:
+    """The item analysis's language and attempts filters; anything unknown means both languages and
+    first attempts (the form offers nothing else)."""
+    answered_in = request.args.get("answered_in") if request.args.get("answered_in") in ("en", "ar") else None
+    attempts = request.args.get("attempts")
+    return answered_in, attempts if attempts in reports.ATTEMPT_CHOICES else "first"
 
 
 @bp.get("/cohorts/<int:cohort_id>/items.<fmt>")
@@ -116,8 +124,9 @@ def items(cohort_id: int):
 def items_export(cohort_id: int, fmt: str):
     cohort = _cohort_for(cohort_id)
     quiz = exports.quiz_for_items(db.session, request.args.get("quiz")) or abort(404)
-    answered_in = request.args.get("answered_in") if request.args.get("answered_in") in ("en", "ar") else None
-    header, rows = exports.item_table(reports.item_analysis(db.session, cohort, quiz, answered_in=answered_in))
+    answered_in, attempts = _item_filters()
+    header, rows = exports.item_table(reports.item_analysis(db.session, cohort, quiz, answered_in=answered_in,
+                                                            attempts=attempts))
     return _download(header, rows, fmt, f"items-{quiz.key}", cohort.name)
 
 
