@@ -250,3 +250,10 @@ def test_a_balanced_key_is_not_reported(course_copy):
     quiz = course_copy / "quizzes" / "basics.yaml"
     quiz.write_text(_keyed_quiz([True, False] * 5, [True, False] * 4))
     assert not [str(w) for w in read_package(course_copy).warnings if "key" in str(w)]
+
+
+def test_a_question_type_written_as_a_mapping_is_a_problem_with_its_line(course_copy):
+    """Found by the fuzzer: ``type:`` followed by an indented block made the reader crash."""
+    edit(course_copy / "quizzes/basics.yaml", "    type: single\n", "    type:\n      single: yes\n")
+    [error] = [e for e in errors_of(course_copy) if ".type" in e]
+    assert error.startswith("quizzes/basics.yaml:") and "unknown question type" in error

@@ -517,7 +517,7 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
             out.extend(_read_question(child, path, report, claim, objectives, f"{label}.questions[{index}]",
                                       group=key, case=group_case, judgement=bool(group_judgement)))
         return out
-    if qtype not in REGISTRY:
+    if not isinstance(qtype, str) or qtype not in REGISTRY:
         report(path, raw.line_of("type"), f"{label}.type",
                f"unknown question type {qtype!r}; use one of {', '.join(sorted(REGISTRY))} or group")
         return []
