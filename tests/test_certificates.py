@@ -3,9 +3,7 @@ offline and public verification, who may see a certificate, revoking."""
 import base64
 import re
 import shutil
-import subprocess
 import sys
-import threading
 from datetime import datetime, timedelta, timezone
 from io import BytesIO
 from pathlib import Path
@@ -24,6 +22,7 @@ from course.services import certificates as service
 from course.services.attempts import start_attempt, submit_attempt
 from course.services.progress import mark_read
 from tests.conftest import MINI_COURSE, PASSWORD, load_package
+from tests.support.processes import run_bounded
 
 ROOT = Path(__file__).resolve().parent.parent
 SIGNER = service.Signer.from_seed(base64.b64encode(bytes(range(32))).decode())
@@ -321,17 +320,7 @@ def test_offline_verification_script_and_command(app, certificate, tmp_path):
     shutil.copy(ROOT / "tools" / "verify_certificate.py", script)
 
     def run(*args):
-        # A timer, not subprocess's timeout: its timed wait sleeps in small steps, which libfaketime
-        # (the suite run a year ahead) breaks with EINVAL.
-        process = subprocess.Popen([sys.executable, str(script), *args], stdout=subprocess.PIPE,
-                                   stderr=subprocess.PIPE, text=True, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
-        watchdog = threading.Timer(60, process.kill)
-        watchdog.start()
-        try:
-            out, err = process.communicate()
-        finally:
-            watchdog.cancel()
-        return subprocess.CompletedProcess(process.args, process.returncode, out, err)
+        return run_bounded([sys.executable, str(script), *args], 60, cwd=tmp_path, env={"PATH": "/usr/bin:/bin"})
 
     valid = run(token, "--public-key", SIGNER.public_key, "--at", SOON.isoformat())
     assert valid.returncode == 0 and f"VALID at {SOON}" in valid.stdout and "Amal Hassan" in valid.stdout

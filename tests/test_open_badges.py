@@ -6,7 +6,6 @@ import base64
 import gzip
 import json
 import shutil
-import subprocess
 import threading
 import time
 from datetime import datetime, timedelta, timezone
@@ -23,6 +22,7 @@ from course.services import badges
 from course.services import certificates as service
 from course.services.privacy import anonymise, personal_data
 from tests.test_certificates import OTHER_SIGNER, SIGNER, T1, complete_course
+from tests.support.processes import run_bounded
 
 ROOT = Path(__file__).resolve().parent.parent
 VERIFIER = ROOT / "tests" / "verifier" / "verify_open_badge.mjs"
@@ -53,8 +53,7 @@ def node_verify(tmp_path, client, *credentials, now=None):
     source = tmp_path / "input.json"
     source.write_text(json.dumps({"credentials": credentials, "documents": documents,
                                   **({"now": now.isoformat()} if now else {})}), encoding="utf-8")
-    run = subprocess.run([node, str(VERIFIER), str(source)], capture_output=True, text=True, timeout=120,
-                         cwd=ROOT)
+    run = run_bounded([node, str(VERIFIER), str(source)], 120, cwd=ROOT)
     assert run.returncode == 0, run.stderr
     results = json.loads(run.stdout)
     assert len(results) == len(credentials)

@@ -2,9 +2,9 @@
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 from pathlib import Path
+from tests.support.processes import run_bounded
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -28,8 +28,7 @@ def run_apt(tmp_path: Path, locked_times: int, tries: int = 3):
     env = {**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}", "COUNTER": str(tmp_path / "count"),
            "LOCKED_TIMES": str(locked_times)}
     code = f"import tasks; tasks.apt_get('install', '-y', 'chromium', tries={tries}, pause=0)"
-    done = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=60)
+    done = run_bounded([sys.executable, "-c", code], 60, cwd=ROOT, env=env)
     return done, int((tmp_path / "count").read_text())
 
 
