@@ -31,6 +31,7 @@ from course.extensions import db  # noqa: E402
 from course.models import Cohort, Module, Quiz, User  # noqa: E402
 
 PROFILES = benchlib.OUT / "profiles"
+REPO = Path(__file__).resolve().parent.parent
 BUCKETS = [
     ("sqlite3 / psycopg (driver and database)", re.compile(r"sqlite3|psycopg|\{method 'execute'|\{method 'fetch")),
     ("SQLAlchemy", re.compile(r"sqlalchemy")),
@@ -39,7 +40,8 @@ BUCKETS = [
     ("MarkupSafe", re.compile(r"markupsafe")),
     ("Flask-Login / Babel / Limiter", re.compile(r"flask_login|flask_babel|babel/|flask_limiter|limits/")),
     ("Flask / Werkzeug (incl. test client)", re.compile(r"/flask/|werkzeug")),
-    ("Marsa code (course/, app.py)", re.compile(r"/work/main/course/|/app\.py")),
+    # This checkout's own files, wherever it is cloned (site-packages holds no course/ of ours).
+    ("Marsa code (course/, app.py)", re.compile(re.escape(str(REPO / "course")) + "/|" + re.escape(str(REPO / "app.py")))),
     ("json", re.compile(r"json")),
 ]
 
