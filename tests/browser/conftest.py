@@ -537,8 +537,9 @@ class Ui:
             return
         if request.url in self.downloads and "ERR_ABORTED" in failure:
             return  # Chromium ends a navigation that turned into a download this way
-        if request.resource_type in ("image", "media", "other") and failure == "net::ERR_ABORTED":
-            return  # the favicon of a page left before it arrived: cancelled, not failed
+        if request.resource_type in ("image", "media", "font", "other") and failure == "net::ERR_ABORTED":
+            return  # the favicon or web font of a page left before it arrived: cancelled, not failed
+            # (a missing one still shows: it answers 404, which _response reports)
         self.problems.append(f"request failed: {request.method} {request.url}: {failure}")
 
     def _response(self, response):
