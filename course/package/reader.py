@@ -863,7 +863,9 @@ def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report:
         return
     if title is not None and isinstance(data.get("title"), str):
         title[lang] = data["title"].strip()
-    entries = data.get("questions") or {}
+    entries = data.get("questions")
+    if entries is None:
+        entries = LineDict()  # a title only: a quiz whose questions all come from its bank
     if not isinstance(entries, LineDict):
         report(path, data.line_of("questions"), "questions", "must map question ids to their translations")
         return
