@@ -22,6 +22,8 @@ MODULE_DIR_RE = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)$")
 LESSON_FILE_RE = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.([a-z]{2})\.md$")
 LANGUAGES = ("en", "ar")
 COURSE_KINDS = ("pre-test", "post-test")
+#: The folders a course package is read from (with course.yaml): an upload keeps these and nothing else.
+PACKAGE_FOLDERS = ("modules", "quizzes", "banks")
 
 
 @dataclass(frozen=True)
