@@ -240,3 +240,24 @@ def test_questions_moved_into_a_bank_keep_their_history(app, course_copy, sessio
     assert (moved.id, moved.bank, moved.quiz_id) == (before["p1-item-1"], "entry", None)
     post = paper(session, sit(session, officer, "post-test", seed=2, at=NOW + timedelta(hours=1)))
     assert per_pool(post) == {"p1": 2, "p2": 2} and not set(post) & set(old_pre), post
+
+
+def test_a_course_zip_brings_its_banks_and_the_fingerprint_covers_them(course_copy):
+    import io
+    import zipfile
+
+    from course.services.publishing import source_fingerprint, unpacked
+    write_course(course_copy)
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as archive:
+        for path in sorted(course_copy.rglob("*")):
+            if path.is_file():
+                archive.write(path, f"course/{path.relative_to(course_copy)}")
+    with unpacked(out.getvalue()) as root:
+        package = read_package(root)
+        assert package.errors == [] and [b.key for b in package.banks] == ["entry"]
+        assert source_fingerprint(root) == source_fingerprint(course_copy)
+    before = source_fingerprint(course_copy)
+    bank = course_copy / "banks" / "entry.yaml"
+    bank.write_text(bank.read_text().replace("Statement 1 of pool p1.", "Statement one of pool p1."))
+    assert source_fingerprint(course_copy) != before
