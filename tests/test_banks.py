@@ -261,3 +261,12 @@ def test_a_course_zip_brings_its_banks_and_the_fingerprint_covers_them(course_co
     bank = course_copy / "banks" / "entry.yaml"
     bank.write_text(bank.read_text().replace("Statement 1 of pool p1.", "Statement one of pool p1."))
     assert source_fingerprint(course_copy) != before
+
+
+@pytest.mark.parametrize("value", ["[entry]", "{id: entry}", "7"])
+def test_a_bank_field_that_is_not_a_name_is_an_error(course_copy, value):
+    write_course(course_copy)
+    quiz_file = course_copy / "quizzes" / "post-test.yaml"
+    quiz_file.write_text(quiz_file.read_text().replace("bank: entry", f"bank: {value}"))
+    errors = [str(p) for p in read_package(course_copy).errors]
+    assert any(e.startswith("quizzes/post-test.yaml:7: bank: no question bank with id") for e in errors), errors

@@ -738,7 +738,7 @@ def _read_bank_field(data: LineDict, banks: dict[str, BankData], path: Path, rep
     name = data.get("bank")
     if name is None:
         return None
-    if name not in banks:
+    if not isinstance(name, str) or name not in banks:
         report(path, data.line_of("bank"), "bank",
                f"no question bank with id {name!r} (banks are read from banks/<id>.yaml)")
         return None
