@@ -156,6 +156,9 @@ def register(app: Flask) -> None:
         for quiz in package.quizzes:
             for question in quiz.questions:
                 click.echo(f"question {question.key}: {question_source_hash(question.definition)}")
+        for bank in package.banks:
+            for question in bank.questions:
+                click.echo(f"question {question.key}: {question_source_hash(question.definition)}")
 
     @app.cli.group("db")
     def db_group():

@@ -60,6 +60,9 @@ def _ids_in_use(package: Package, module: ModuleData) -> set[str]:
             ids.add(question.key)
             if question.definition.get("group"):
                 ids.add(question.definition["group"])
+    for bank in package.banks:
+        ids.add(bank.key)
+        ids |= {question.key for question in bank.questions}
     return ids - (replaced - {None})
 
 

@@ -5,6 +5,7 @@ sequence number, so answers replayed after a dropped connection never overwrite 
 """
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -15,10 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, attributes, joinedload, object_session, selectinload
 
 from course.models import Attempt, AttemptAnswer, AttemptState, Question, QuestionVersion, Quiz, User
+from course.models.content import questions_of
 from course.questions import get_type, score_response
 from course.services import xapi_events
 from course.services.errors import ServiceError
 from course.services.review_policy import attempts_left_for
+
+logger = logging.getLogger(__name__)
 
 #: The largest sequence number an answer row holds (an integer column).
 MAX_SEQ = 2**31 - 1
@@ -38,33 +42,67 @@ def question_count(session: Session, quiz: Quiz) -> int:
     """How many questions an attempt at ``quiz`` has (counted, not loaded: the quiz page shows only this)."""
     if not quiz.settings.get("draw"):
         return session.scalar(select(func.count()).select_from(Question)
-                              .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
+                              .where(questions_of(quiz), Question.retired.is_(False))) or 0
     versions = _current_versions(session, quiz)
-    definitions = _definitions_for(session, versions)
-    return len(draw_questions([(v, definitions[v]) for v, _hash in versions], quiz.settings["draw"],
+    definitions = _definitions_for(session, [(v.version_id, v.content_hash) for v in versions])
+    return len(draw_questions([(v.version_id, definitions[v.version_id]) for v in versions], quiz.settings["draw"],
                               random.Random(0)))
 
 
-def _current_versions(session: Session, quiz: Quiz) -> list[tuple[int, str]]:
-    """(version id, content hash) of the quiz's questions in authored order."""
-    return list(session.execute(
-        select(QuestionVersion.id, QuestionVersion.content_hash)
+class _Current(NamedTuple):
+    version_id: int
+    content_hash: str
+    question_id: int
+
+
+def _current_versions(session: Session, quiz: Quiz) -> list[_Current]:
+    """The current version of each question an attempt at ``quiz`` may hold: the quiz's own in
+    authored order, then its bank's."""
+    return [_Current(*row) for row in session.execute(
+        select(QuestionVersion.id, QuestionVersion.content_hash, Question.id)
         .join(Question, Question.current_version_id == QuestionVersion.id)
-        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all())
+        .where(questions_of(quiz), Question.retired.is_(False))
+        .order_by(Question.bank.is_not(None), Question.position)).all()]
 
 
-def draw_questions(questions: list[tuple[int, dict]], draw: dict | None,
-                   rng: random.Random) -> list[tuple[int, dict]]:
+def bank_items_given(session: Session, user: User, bank: str) -> dict[int, int]:
+    """question id -> the id of the latest of the officer's attempts (at any quiz) that held this
+    question of ``bank``: what they have been given, and how recently (attempt ids grow in order)."""
+    return dict(session.execute(
+        select(QuestionVersion.question_id, func.max(Attempt.id))
+        .select_from(AttemptAnswer)
+        .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
+        .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
+        .join(Question, Question.id == QuestionVersion.question_id)
+        .where(Attempt.user_id == user.id, Question.bank == bank)
+        .group_by(QuestionVersion.question_id)).all())
+
+
+def draw_questions(questions: list[tuple[int, dict]], draw: dict | None, rng: random.Random,
+                   given: dict[int, int] | None = None) -> list[tuple[int, dict]]:
     """One officer's paper: every question outside a pool, and from each pool as many questions as
-    ``draw`` says, at random (all of them if the pool shrank below that); authored order is kept."""
+    ``draw`` says, at random (all of them if the pool shrank below that); authored order is kept.
+
+    ``given`` (version id -> how recently the officer was given it, larger is later) keeps a bank's
+    items from coming back: a pool's draw is made among the items not given yet while enough remain;
+    otherwise it takes them all and adds the least recently given. A pool missing from ``draw`` is
+    not drawn (a quiz takes only the pools of its bank it names)."""
     if not draw:
         return questions
+    given = given or {}
     pools: dict[str, list[int]] = {}
     for version_id, definition in questions:
         if definition.get("pool"):
             pools.setdefault(definition["pool"], []).append(version_id)
-    drawn = {version_id for name, members in sorted(pools.items())
-             for version_id in rng.sample(members, min(draw.get(name, len(members)), len(members)))}
+    drawn: set[int] = set()
+    for name, members in sorted(pools.items()):
+        wanted = min(draw.get(name, 0), len(members))
+        fresh = [v for v in members if v not in given]
+        if len(fresh) >= wanted:
+            drawn.update(rng.sample(fresh, wanted))
+        else:
+            again = sorted((v for v in members if v in given), key=lambda v: (given[v], members.index(v)))
+            drawn.update(fresh + again[:wanted - len(fresh)])
     return [(v, d) for v, d in questions if not d.get("pool") or v in drawn]
 
 
@@ -104,9 +142,20 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                       started_at=now, seed=seed, language=language,
                       deadline_at=now + timedelta(minutes=limit) if limit else None)
     rng = random.Random(seed)
-    definitions = _definitions_for(session, versions)
-    paper = draw_questions([(version_id, definitions[version_id]) for version_id, _hash in versions],
-                           quiz.settings.get("draw"), rng)
+    definitions = _definitions_for(session, [(v.version_id, v.content_hash) for v in versions])
+    given: dict[int, int] = {}
+    if quiz.bank:
+        # The bank items this officer was given on any earlier attempt (a pre-test, say) stay out of
+        # this paper while their pools have others: read once here, the paper is then stored, so a
+        # resumed or reloaded attempt keeps it.
+        by_question = bank_items_given(session, user, quiz.bank)
+        given = {v.version_id: by_question[v.question_id] for v in versions if v.question_id in by_question}
+    paper = draw_questions([(v.version_id, definitions[v.version_id]) for v in versions],
+                           quiz.settings.get("draw"), rng, given)
+    repeated = [definitions[version_id]["id"] for version_id, _definition in paper if version_id in given]
+    if repeated:
+        logger.warning("bank %s is too small for officer %s's attempt at %s: given again %s",
+                       quiz.bank, user.id, quiz.key, ", ".join(repeated))
     ordered = _ordered_questions(paper, bool(quiz.settings.get("shuffle_questions")), rng)
     try:
         # The attempt is added inside the savepoint: added before it, it would be flushed by the

@@ -18,6 +18,7 @@ from course.extensions import db
 from course.forms import EmptyForm, GrantAttemptForm, OverrideForm
 from course.i18n import current_language
 from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, QuestionVersion, Quiz, Role
+from course.models.content import questions_of
 from course.models._types import utcnow
 from course.services import cohorts, exports, grants, progress, releases, reports, review_policy
 from course.services import certificates as certificate_service
@@ -104,7 +105,7 @@ def items(cohort_id: int):
                      for m in mastery]
     revised = set(db.session.scalars(  # questions corrected since first published: they can be regraded
         select(QuestionVersion.question_id).join(Question, Question.id == QuestionVersion.question_id)
-        .where(Question.quiz_id == quiz.id).group_by(QuestionVersion.question_id)
+        .where(questions_of(quiz)).group_by(QuestionVersion.question_id)
         .having(func.count() > 1)))
     return render_template("trainer/items.html", cohort=cohort, quiz=quiz, quizzes=quizzes, stats=stats,
                            mastery_rows=mastery_rows, distribution=distribution, answered_in=answered_in,
