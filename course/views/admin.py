@@ -489,7 +489,8 @@ def audit_log():
         query = query.where(AuditEntry.action.like(f"{action}%"))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     entries = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return render_template("admin/audit.html", entries=entries, page=page, pages=max(1, -(-total // PER_PAGE)),
+    return render_template("admin/audit.html", entries=zip(entries, audit.sentences(db.session, entries)),
+                           page=page, pages=max(1, -(-total // PER_PAGE)),
                            action=action)
 
 
