@@ -3,6 +3,7 @@ script under static/ (a syntax error there is otherwise found only by the browse
 from __future__ import annotations
 
 import shutil
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -32,3 +33,30 @@ def test_a_syntax_error_is_caught(tmp_path):
     broken.write_text("(function () { var x = ; }());\n", encoding="utf-8")
     result = run_bounded([shutil.which("node") or "node", "--check", str(broken)], 60)
     assert result.returncode != 0 and "SyntaxError" in result.stderr
+
+
+REPO = STATIC.parent
+
+
+def _eslint(*paths: str):
+    eslint = REPO / "node_modules" / ".bin" / "eslint"
+    assert eslint.exists(), "run `npm ci` (tasks.py test does) for the lint"
+    return run_bounded([str(eslint), "--no-warn-ignored", "--max-warnings", "0", *paths], 120, cwd=REPO)
+
+
+def test_the_served_scripts_pass_the_lint():
+    """ESLint's recommended rules and eslint.config.js over static/ (the vendored Chart.js aside):
+    undefined names, unused variables, accidental globals, loose equality."""
+    result = _eslint("static")
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_the_lint_catches_an_undefined_name_and_an_accidental_global():
+    """The lint itself: a script under static/ that uses an undeclared name fails it (given on
+    standard input under a static/ name, so no file appears that a parallel lint run could see)."""
+    eslint = REPO / "node_modules" / ".bin" / "eslint"
+    process = subprocess.run([str(eslint), "--stdin", "--stdin-filename", "static/js/probe.js"], cwd=REPO,
+                             input="function leaked() { return undeclaredThing == 1; }\n",
+                             capture_output=True, text=True, timeout=None)
+    assert process.returncode != 0
+    assert "no-undef" in process.stdout and "no-implicit-globals" in process.stdout and "eqeqeq" in process.stdout

@@ -240,7 +240,7 @@
       i += 1;
     }
     if (bits.length === 1) { return given === bits[0]; }
-    var escaped = bits.map(function (bit) { return bit.replace(/[.*+?^${}()|[\]\\\/]/g, "\\$&"); });
+    var escaped = bits.map(function (bit) { return bit.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&"); });
     return new RegExp("^" + escaped.join("[\\s\\S]*") + "$").test(given);
   }
 
