@@ -20,7 +20,7 @@ from playwright.sync_api import expect, sync_playwright
 from course.package.reader import read_package
 from course.questions import score_response
 from course.scorm import COMMIT_INTERVAL_MS, SUSPEND_DATA_LIMIT, ScormError, build_scorm_package, count_steps
-from course.scorm_cli import register_export_commands
+from course.cli import export as export_commands
 from tests.conftest import MINI_COURSE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -292,7 +292,7 @@ def test_progress_steps_and_unknown_module(package, tmp_path):
 def test_cli_exports_a_module_and_rejects_an_unknown_slug(course_dir, tmp_path):
     app = Flask("scorm-cli-test")
     app.config["COURSE_DIR"] = str(course_dir)
-    register_export_commands(app)
+    export_commands.register(app)
     runner = app.test_cli_runner()
     out = tmp_path / "basics.zip"
     result = runner.invoke(args=["export", "scorm", "basics", "-o", str(out)])
