@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from course.models import Lesson, Quiz
 from course.services.attempts import save_answer, start_attempt, submit_attempt
-from course.services.progress import mark_read
+from course.services.reading import mark_read
 
 # Events are dated relative to this run, so the tests mean the same on any day.
 NOW = datetime.now(timezone.utc).replace(microsecond=0)

@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, attributes, joinedload, object_session, sele
 from course.models import Attempt, AttemptAnswer, AttemptState, Question, QuestionVersion, Quiz, User
 from course.models.content import questions_of
 from course.questions import get_type, score_response
-from course.services import xapi_events
+from course.quizsettings import combine_grades
+from course.services import certificates, xapi_events
 from course.services.errors import ServiceError
 from course.services.review_policy import attempts_left_for
 
@@ -216,11 +217,19 @@ def close_if_overdue(session: Session, attempt: Attempt, now: datetime, grace_se
     """Expire and grade an attempt whose time ran out; True if it did."""
     if attempt.is_open and is_overdue(attempt, now, grace_seconds):
         attempt.expire(now)
-        grade(attempt)
-        xapi_events.attempt_closed(session, attempt, now)
-        session.flush()
+        _graded_and_closed(session, attempt, now)
         return True
     return False
+
+
+def _graded_and_closed(session: Session, attempt: Attempt, now: datetime) -> None:
+    """What follows every close of an attempt, submitted or expired: its grade, its xAPI statement,
+    and the completions (and certificates) it may bring. Recorded here, not by the callers: a path
+    that closed an attempt and forgot would silently lose the officer's certificate."""
+    grade(attempt)
+    xapi_events.attempt_closed(session, attempt, now)
+    session.flush()
+    certificates.record_completions(session, attempt.user, now)
 
 
 def find_answer(session: Session, attempt: Attempt, question_version_id: int) -> AttemptAnswer | None:
@@ -458,23 +467,8 @@ def submit_attempt(session: Session, attempt: Attempt, now: datetime, grace_seco
         return attempt
     _store_form(session, attempt, final_answers or {}, now)
     attempt.submit(now)
-    grade(attempt)
-    xapi_events.attempt_closed(session, attempt, now)
-    session.flush()
+    _graded_and_closed(session, attempt, now)
     return attempt
-
-
-def combine_grades(percents: list[float], rule: str) -> float | None:
-    """One grade from the percents of closed attempts (oldest first), by the quiz's grading rule."""
-    if not percents:
-        return None
-    if rule == "latest":
-        return percents[-1]
-    if rule == "first":
-        return percents[0]
-    if rule == "average":
-        return round(sum(percents) / len(percents), 2)
-    return max(percents)
 
 
 def overall_grade(attempts: list[Attempt], rule: str) -> float | None:
