@@ -16,7 +16,8 @@ import yaml
 from flask import Flask, current_app
 
 from course.cli import print_problems
-from course.gift import dump_quiz_yaml, export_gift, parse_gift
+from course.gift import parse_gift
+from course.gift_write import dump_quiz_yaml, export_gift
 from course.moodle_xml import parse_moodle_xml
 from course.package import read_package
 from course.package.reader import ModuleData, Package, QuizData

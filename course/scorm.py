@@ -31,33 +31,17 @@ from markupsafe import Markup, escape
 from course.markdown import render_markdown
 from course.services.referrals import MARKER as REFERRAL_BOX
 from course.questions import get_type
+from course.questions.scorm12 import SCORM12_CODES, scorm12_codes  # noqa: F401 (the package's codes)
 
 STYLESHEET = Path(__file__).resolve().parent.parent / "static" / "css" / "marsa.css"
 #: The web fonts marsa.css loads (``url(../fonts/...)``), shipped inside every package.
 WEB_FONTS = sorted((STYLESHEET.parent.parent / "fonts").glob("*.woff2"))
 LANGUAGES = ("en", "ar")
 RTL = ("ar",)
-#: SCORM 1.2 interaction types (cmi.interactions.n.type) of Marsa's question types.
-INTERACTION_TYPES = {
-    "single": "choice", "multiple": "choice", "truefalse": "true-false", "matching": "matching",
-    "ordering": "sequencing", "short": "fill-in", "numeric": "numeric",
-}
 SUSPEND_DATA_LIMIT = 4096
-#: SCORM 1.2 allows one character of these per choice, matching or sequencing identifier (RTE 3.4.4).
-SCORM12_CODES = "abcdefghijklmnopqrstuvwxyz0123456789"
 #: The player commits to the LMS at most this often (ms), besides at submission and when it closes.
 COMMIT_INTERVAL_MS = 5000
 
-
-def scorm12_codes(ids: list[str]) -> dict[str, str] | None:
-    """The one-character identifier of each option, pair or item in SCORM 1.2's responses: the id
-    itself when every id is already one such character, else a, b, c ... in the order of the quiz
-    file. None when there are more than 36 (the interaction is then reported without them)."""
-    if len(set(ids)) == len(ids) and all(len(i) == 1 and i in SCORM12_CODES for i in ids):
-        return {i: i for i in ids}
-    if len(ids) > len(SCORM12_CODES):
-        return None
-    return dict(zip(ids, SCORM12_CODES))
 
 STRINGS = {
     "en": {
@@ -286,16 +270,7 @@ class _Builder:
         writer.writerow(["question", "kind", "code", "id", "text"])
         for data in quiz_data["questions"]:
             definition = by_id[data["id"]]
-            texts: dict[str, tuple[str, dict[str, str]]] = {}
-            if data["type"] in ("single", "multiple"):
-                texts = {"option": (data.get("codes"), {o["id"]: o["text"] for o in definition["options"]})}
-            elif data["type"] == "matching":
-                matches = {p["id"]: p["match"] for p in definition["pairs"]}
-                matches.update({d["id"]: d["text"] for d in definition["distractors"]})
-                texts = {"prompt": (data.get("sourceCodes"), {p["id"]: p["prompt"] for p in definition["pairs"]}),
-                         "match": (data.get("codes"), matches)}
-            elif data["type"] == "ordering":
-                texts = {"item": (data.get("codes"), {i["id"]: i["text"] for i in definition["items"]})}
+            texts = get_type(data["type"]).scorm_legend(definition, data)
             for kind, (codes, names) in texts.items():
                 for item_id, code in (codes or {}).items():
                     writer.writerow([data["id"], kind, code, item_id, _text(names[item_id], self.lang)])
@@ -463,14 +438,10 @@ class _Builder:
         name = f"q-{qid}"
         points = definition["points"]
         data = {"id": qid, "type": qtype, "points": points, "objectives": definition["objectives"],
-                "scormType": INTERACTION_TYPES[qtype]}
+                "scormType": get_type(qtype).scorm_interaction, **get_type(qtype).scorm_data(definition)}
         inputs, feedback = [], []
         if qtype in ("single", "multiple"):
-            data["options"] = [{"id": o["id"], "correct": o["correct"], "weight": o.get("weight")}
-                               for o in definition["options"]]
-            data["codes"] = scorm12_codes([o["id"] for o in definition["options"]])
             if qtype == "multiple":
-                data["scoring"] = definition.get("scoring", "partial")
                 inputs.append(f'<p class="hint">{escape(self.s("choose_all"))}</p>')
             kind = "radio" if qtype == "single" else "checkbox"
             for option in self._shuffled(definition, definition["options"]):
@@ -480,7 +451,6 @@ class _Builder:
                     feedback.append(f'<div class="feedback" data-feedback-for="{option["id"]}" hidden>'
                                     f'{_md(_text(option["feedback"], lang))}</div>')
         elif qtype == "truefalse":
-            data["answer"] = definition["answer"]
             for value in ("true", "false"):
                 inputs.append(f'<label class="choice"><input type="radio" name="{name}" value="{value}"> '
                               f'<span>{escape(self.s(value))}</span></label>')
@@ -491,10 +461,6 @@ class _Builder:
         elif qtype == "matching":
             matches = [{"id": p["id"], "text": p["match"]} for p in definition["pairs"]]
             matches += [{"id": d["id"], "text": d["text"]} for d in definition["distractors"]]
-            data["pairs"] = [p["id"] for p in definition["pairs"]]
-            data["matches"] = [m["id"] for m in matches]
-            data["sourceCodes"] = scorm12_codes(data["pairs"])
-            data["codes"] = scorm12_codes(data["matches"])
             shown = self._shuffled(definition, matches, salt=":m")
             choices = "".join(f'<option value="{m["id"]}">{escape(_text(m["text"], lang))}</option>' for m in shown)
             inputs.append(f'<p class="hint">{escape(self.s("choose_match"))}</p>')
@@ -504,8 +470,6 @@ class _Builder:
                               f'</label><select id="{field}" name="{field}" data-part="{pair["id"]}">'
                               f'<option value="">{escape(self.s("choose"))}</option>{choices}</select></div>')
         elif qtype == "ordering":
-            data["items"] = [i["id"] for i in definition["items"]]
-            data["codes"] = scorm12_codes(data["items"])
             count = len(definition["items"])
             positions = "".join(f'<option value="{n}">{n}</option>' for n in range(1, count + 1))
             inputs.append(f'<p class="hint">{escape(self.s("give_position"))}</p>')
@@ -515,19 +479,10 @@ class _Builder:
                               f'</label><select id="{field}" name="{field}" data-part="{item["id"]}">'
                               f'<option value="">{escape(self.s("position"))}</option>{positions}</select></div>')
         elif qtype == "short":
-            data["accept"] = definition["accept"]
-            if "answers" in definition:
-                data["answers"] = [{"text": a["text"], "credit": a["credit"]} for a in definition["answers"]]
             feedback.extend(self.answer_feedback(definition))
             inputs.append(f'<label class="visually-hidden" for="{name}">{escape(self.s("your_answer"))}</label>'
                           f'<input type="text" id="{name}" name="{name}" maxlength="250" autocomplete="off">')
         elif qtype == "numeric":
-            if "range" in definition:
-                data["range"] = definition["range"]
-            else:
-                data["answer"], data["tolerance"] = definition["answer"], definition["tolerance"]
-            if "answers" in definition:
-                data["answers"] = [{k: v for k, v in a.items() if k != "feedback"} for a in definition["answers"]]
             feedback.extend(self.answer_feedback(definition))
             inputs.append(f'<label class="visually-hidden" for="{name}">{escape(self.s("your_number"))}</label>'
                           f'<input type="text" inputmode="decimal" id="{name}" name="{name}" maxlength="50" '

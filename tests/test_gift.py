@@ -8,7 +8,9 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course.gift import CASE_MARKER, dump_quiz_yaml, export_gift, parse_gift
+from course.gift import parse_gift
+from course.gift_write import dump_quiz_yaml, export_gift
+from course.giftsyntax import CASE_MARKER
 from course.gift_cli import register_quiz_commands
 from course.package import read_package
 from course.questions import REGISTRY, score_response

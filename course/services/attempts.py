@@ -131,11 +131,11 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
 
 
 def option_order(attempt: Attempt, definition: dict, items: list[dict]) -> list[dict]:
-    """The order of a question's options in this attempt: stable for the attempt's life. Ordering
-    items and matching's matches are shuffled whatever the quiz says: in authoring order they would
-    be the key itself."""
+    """The order of a question's options in this attempt: stable for the attempt's life. Some types
+    (ordering's items, matching's matches) are shuffled whatever the quiz says: in authoring order
+    they would be the key itself."""
     shuffled = list(items)
-    if attempt.quiz.settings.get("shuffle_options", True) or definition["type"] in ("ordering", "matching"):
+    if attempt.quiz.settings.get("shuffle_options", True) or get_type(definition["type"]).shuffle_always:
         random.Random(f"{attempt.seed}:{definition['id']}").shuffle(shuffled)
     return shuffled
 
