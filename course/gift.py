@@ -35,6 +35,8 @@ from course.questions import REGISTRY, get_type, gift_types
 #: Comment lines that carry Marsa details Moodle has no place for.
 METADATA_PREFIX = re.compile(r"^//\s*marsa:", re.IGNORECASE)
 METADATA_KEYS = ("options", "pairs", "points", "scoring", "judgement", "group")
+#: Settings that take the rest of their line (and may repeat): the question types'.
+LINE_KEYS = tuple(key for qtype in REGISTRY.values() for key in qtype.gift_line_settings)
 TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
 FORMAT_MARKER = re.compile(rf"^\[({'|'.join(TEXT_FORMATS)})\]")
 WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
@@ -462,8 +464,7 @@ class _Importer:
         for qtype in gift_types():
             if qtype.gift_claims(answers.chars):
                 return qtype.gift_read(self, draft, answers, metadata)
-        self.error(draft, answers.line, "", "an essay question ({}) cannot be imported: Marsa grades "
-                   "every answer automatically")
+        self.error(draft, answers.line, "", "no question type reads this answer block")
         return None
 
     def formatted(self, draft: _Draft, chars: str) -> str:
@@ -493,9 +494,14 @@ class _Importer:
 
     # -- Marsa details ----------------------------------------------------------------------------
     def read_metadata(self, draft: _Draft, entries: list[tuple[int, str]]) -> dict[str, tuple[int, Any]]:
-        """``// marsa: options=a,b points=2 ...`` as {key: (line, value)}."""
-        found: dict[str, tuple[int, Any]] = {}
+        """``// marsa: options=a,b points=2 ...`` as {key: (line, value)}; a question type's line
+        setting (``criterion=...``) as {key: [(line, rest of the line), ...]}."""
+        found: dict[str, Any] = {}
         for line, body in entries:
+            key, _, value = body.partition("=")
+            if key in LINE_KEYS:
+                found.setdefault(key, []).append((line, value.strip()))
+                continue
             for token in body.split():
                 key, _, value = token.partition("=")
                 if key not in METADATA_KEYS:

@@ -130,6 +130,7 @@ def export_gift(quiz: QuizData) -> tuple[str, list[str]]:
         metadata = _metadata_line(d)
         if metadata:
             out.append(metadata)
+        out += get_type(d["type"]).gift_comments(d)
         block = _answer_block(lines, english(d.get("explanation")), multiline)
         out += [f"::{question.key}::[markdown]{_question_text(d)}{block}", ""]
     if _has_arabic(quiz.title) or any(_has_arabic(q.definition) for q in quiz.questions):

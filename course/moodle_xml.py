@@ -129,8 +129,7 @@ class _XmlImporter(_Importer):
             return
         qtype = next((t for t in moodle_xml_types(kind) if t.xml_claims(element)), None)
         if qtype is None:
-            reason = {"essay": "an essay question cannot be imported: Marsa grades every answer automatically"}
-            self.error(draft, line, "", reason.get(kind, f"the question type {kind!r} cannot be imported"))
+            self.error(draft, line, "", f"the question type {kind!r} cannot be imported")
         else:
             built = qtype.xml_read(self, draft, element)
             if built is not None and not draft.failed:

@@ -80,6 +80,7 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, revi
     if review.feedback:
         view["explanation"] = text_in(definition.get("explanation"), lang)
         view["feedback"] = qtype.feedback(definition, answer.response, lang)
+    view.update(qtype.review_view(definition, answer, lang, review))
     if review.answers:
         view["correct_answer"] = describe_response(definition, qtype.correct_response(definition), lang)
     return view

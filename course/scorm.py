@@ -377,7 +377,9 @@ class _Builder:
         attempts = settings.get("attempts")
         questions_html, questions_data = [], []
         previous_group = None
-        for index, question in enumerate(quiz.questions):
+        # A question a trainer must grade cannot be scored inside a package: it is left out.
+        questions = [q for q in quiz.questions if get_type(q.definition["type"]).scorm_interaction]
+        for index, question in enumerate(questions):
             definition = question.definition
             case = _text(definition.get("case"), lang) if definition.get("case") else ""
             group = definition.get("group")
@@ -388,7 +390,7 @@ class _Builder:
             html, data = self.question(index, definition)
             questions_html.append(html)
             questions_data.append(data)
-        facts = (f'<dl class="facts"><div><dt>{escape(self.s("questions"))}</dt><dd>{len(quiz.questions)}</dd></div>'
+        facts = (f'<dl class="facts"><div><dt>{escape(self.s("questions"))}</dt><dd>{len(questions)}</dd></div>'
                  f'<div><dt>{escape(self.s("pass_mark"))}</dt><dd>{_number(settings["pass_mark"])}%</dd></div>'
                  f'<div><dt>{escape(self.s("attempts"))}</dt>'
                  f'<dd>{attempts if attempts else escape(self.s("unlimited"))}</dd></div></dl>')

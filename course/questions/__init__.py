@@ -13,6 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from course.questions.base import I18N_LANGS, QuestionType, Report, i18n
+from course.questions.essay import Essay
 from course.questions.matching import Matching
 from course.questions.multiple_response import MultipleResponse
 from course.questions.numeric import Numeric, parse_number
@@ -26,7 +27,7 @@ __all__ = ["COMMON_TEXT_FIELDS", "I18N_LANGS", "REGISTRY", "QuestionType", "Repo
 
 #: The registry: a new type is one more class here.
 REGISTRY: dict[str, QuestionType] = {cls.name: cls() for cls in (
-    SingleChoice, MultipleResponse, TrueFalse, Matching, Ordering, ShortAnswer, Numeric,
+    SingleChoice, MultipleResponse, TrueFalse, Matching, Ordering, ShortAnswer, Numeric, Essay,
 )}
 
 #: Fields common to every question, checked by the package reader before the type's own.

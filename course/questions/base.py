@@ -53,6 +53,8 @@ class QuestionType(abc.ABC):
     gift_order: int = 100
     #: The ``// marsa:`` settings of this type beyond those every question has.
     gift_settings: tuple[str, ...] = ()
+    #: ``// marsa:`` settings that take the rest of their line and may repeat (``criterion=...``).
+    gift_line_settings: tuple[str, ...] = ()
     #: Moodle XML ``<question type="...">`` names this type reads.
     moodle_xml_names: tuple[str, ...] = ()
 
@@ -82,6 +84,10 @@ class QuestionType(abc.ABC):
     @abc.abstractmethod
     def correct_response(self, definition: dict) -> Any:
         """A response that earns full marks, for review pages and exports."""
+
+    def score_marks(self, definition: dict, marks: dict[str, float]) -> float:
+        """The share of the points a trainer's ``marks`` earn (types ``graded_by_trainer``)."""
+        raise NotImplementedError(f"{self.name} answers are scored automatically")
 
     def matching_answer(self, definition: dict, response: Any) -> dict | None:
         """The authored answer ``response`` matched (with its credit and feedback), for types that list them."""
@@ -124,6 +130,10 @@ class QuestionType(abc.ABC):
         from course.questions import score_response
         return score_response(definition, response)
 
+    def review_view(self, definition: dict, answer, lang: str, review) -> dict:
+        """More of a closed attempt's answer for its review (a trainer's marks, say), as ``review`` allows."""
+        return {}
+
     # --- GIFT (course/gift.py) and Moodle XML (course/moodle_xml.py) ------------------------------
 
     def gift_claims(self, answers: str) -> bool:
@@ -137,6 +147,10 @@ class QuestionType(abc.ABC):
     def gift_write(self, definition: dict) -> tuple[list[str], list[str], bool]:
         """(answer lines, notes on what GIFT loses, whether the block is written one line per answer)."""
         raise CannotExport(f"{self.name} questions cannot be written in GIFT")
+
+    def gift_comments(self, definition: dict) -> list[str]:
+        """``// marsa:`` lines of this type, written before the question (what GIFT cannot hold)."""
+        return []
 
     def xml_claims(self, element) -> bool:
         """Whether a Moodle XML ``<question>`` of one of ``moodle_xml_names`` is of this type."""

@@ -115,7 +115,8 @@ def closed_attempts(cohort: Cohort, quiz_id: int, language: str | None = None, w
                      func.row_number().over(partition_by=Attempt.user_id, order_by=order).label("rank"))
               .join(CohortMember, and_(CohortMember.user_id == Attempt.user_id, CohortMember.cohort_id == cohort.id))
               .where(Attempt.quiz_id == quiz_id, Attempt.state.in_(CLOSED))).subquery()
-    query = select(ranked)
+    # An attempt awaiting a trainer's grading has no score to analyse yet (it keeps its rank).
+    query = select(ranked).where(ranked.c.percent.is_not(None))
     if which != "all":
         query = query.where(ranked.c.rank == 1)
     if language:
