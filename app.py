@@ -88,12 +88,13 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from course.views import admin, auth, certificates, learn, offline, trainer
+    from course.views import admin, auth, certificates, grading, learn, offline, trainer
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(trainer.bp)
+    app.register_blueprint(grading.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(offline.bp)
 

@@ -13,7 +13,7 @@ from flask_login import current_user, login_required
 from sqlalchemy import select
 
 from course.extensions import db
-from course.models import Attempt, Role, User
+from course.models import Attempt, Cohort, Role, User
 from course.services import cohorts
 
 
@@ -38,6 +38,13 @@ def get_attempt_for(viewer: User, attempt_id: int) -> Attempt:
     if attempt is None or not cohorts.can_see_user(db.session, viewer, attempt.user):
         abort(404)
     return attempt
+
+
+def get_cohort_for(viewer: User, cohort_id: int) -> Cohort:
+    cohort = db.session.get(Cohort, cohort_id)
+    if cohort is None or not cohorts.can_see_cohort(db.session, viewer, cohort):
+        abort(404)
+    return cohort
 
 
 def get_person_for(viewer: User, user_id: int) -> User:

@@ -58,6 +58,12 @@ MATRIX = {
     "trainer.grant_attempt": ("POST", "/trainer/officers/{officer}/grant-attempt",
                               (L, FORBIDDEN, FORBIDDEN, L, HIDDEN, L)),
     "trainer.release": ("POST", "/trainer/cohorts/{cohort_a}/release", (L, FORBIDDEN, FORBIDDEN, 400, HIDDEN, 400)),
+    "grading.queue": ("GET", "/trainer/cohorts/{cohort_a}/grading", STAFF_A),
+    # No essay in the mini course: the answer routes are tested with one in tests/test_grading.py.
+    "grading.answer": ("GET", "/trainer/cohorts/{cohort_a}/grading/999999",
+                       (L, FORBIDDEN, FORBIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    "grading.grade": ("POST", "/trainer/cohorts/{cohort_a}/grading/999999",
+                      (L, FORBIDDEN, FORBIDDEN, HIDDEN, HIDDEN, HIDDEN)),
     "trainer.regrade": ("GET", "/trainer/questions/b-q1/regrade", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),
     "admin.index": ("GET", "/admin/", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
     "admin.people": ("GET", "/admin/people", ADMIN),
