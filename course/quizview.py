@@ -64,26 +64,32 @@ def _use_tokens(view: dict[str, Any], tokens: QuestionTokens) -> None:
     view["response"] = tokens.encode_response(view["response"])
 
 
-def describe_response(definition: dict, response: Any, lang: str) -> str:
-    """The officer's answer as plain text, for review pages and transcripts."""
+def response_parts(definition: dict, response: Any, lang: str) -> list[str]:
+    """The officer's answer as lines of plain text: each option chosen, each pair matched, each item in
+    the order given. A review page shows them one per line; texts join them (``describe_response``)."""
     if response is None:
-        return ""
+        return []
     qtype = definition["type"]
     if qtype in ("single", "multiple"):
         chosen = [response] if isinstance(response, str) else list(response)
         names = {o["id"]: text_in(o["text"], lang) for o in definition["options"]}
-        return "; ".join(names.get(c, c) for c in chosen)
+        return [names.get(c, c) for c in chosen]
     if qtype == "truefalse":
-        return {True: "True", False: "False"}.get(response, "")
+        return [{True: "True", False: "False"}.get(response, "")]
     if qtype == "matching":
         matches = {p["id"]: text_in(p["match"], lang) for p in definition["pairs"]}
         matches.update({d["id"]: text_in(d["text"], lang) for d in definition["distractors"]})
         prompts = {p["id"]: text_in(p["prompt"], lang) for p in definition["pairs"]}
-        return "; ".join(f"{prompts.get(k, k)} → {matches.get(v, v)}" for k, v in response.items())
+        return [f"{prompts.get(k, k)} → {matches.get(v, v)}" for k, v in response.items()]
     if qtype == "ordering":
         names = {i["id"]: text_in(i["text"], lang) for i in definition["items"]}
-        return " → ".join(names.get(i, i) for i in response)
-    return str(response)
+        return [names.get(i, i) for i in response]
+    return [str(response)]
+
+
+def describe_response(definition: dict, response: Any, lang: str) -> str:
+    """The officer's answer as one line of plain text, for transcripts and the own-data download."""
+    return (" → " if definition["type"] == "ordering" else "; ").join(response_parts(definition, response, lang))
 
 
 def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, review: Review) -> dict[str, Any]:
@@ -93,12 +99,14 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, revi
     view = question_for_page(attempt, answer, definition, lang)
     view.update({
         "answered": answer.response is not None,
-        "your_answer": describe_response(definition, answer.response, lang),
+        "your_answer": response_parts(definition, answer.response, lang),
         "score": None,
         "verdict": None,
         "feedback": [],
         "explanation": "",
-        "correct_answer": "",
+        "correct_answer": [],
+        #: The answer's lines are a sequence (an ordering question): shown as a numbered list.
+        "ordered": definition["type"] == "ordering",
     })
     if review.verdicts:
         fraction = score_response(definition, answer.response)
@@ -120,7 +128,7 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, revi
             if text:
                 view["feedback"].append(text_in(text, lang))
     if review.answers:
-        view["correct_answer"] = describe_response(
+        view["correct_answer"] = response_parts(
             definition, get_type(definition["type"]).correct_response(definition), lang)
     return view
 

@@ -58,7 +58,7 @@ MATRIX = {
                               (L, FORBIDDEN, FORBIDDEN, L, HIDDEN, L)),
     "trainer.release": ("POST", "/trainer/cohorts/{cohort_a}/release", (L, FORBIDDEN, FORBIDDEN, 400, HIDDEN, 400)),
     "trainer.regrade": ("GET", "/trainer/questions/b-q1/regrade", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),
-    "admin.index": ("GET", "/admin/", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.index": ("GET", "/admin/", ADMIN),
     "admin.people": ("GET", "/admin/people", ADMIN),
     "admin.new_person": ("GET", "/admin/people/new", ADMIN),
     "admin.person": ("GET", "/admin/people/{officer}", ADMIN),
