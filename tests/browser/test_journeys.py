@@ -306,7 +306,7 @@ def test_trainer_gradebook_transcript_charts_and_export(ui, server):
     # Item analysis and knowledge gain, with their charts drawn.
     page.click("nav[aria-label='Main'] >> text=My cohorts")
     ui.axe(page)
-    page.click("table >> text=Item analysis")
+    page.click(f".cohort-card:has-text('{COHORT}') >> text=Item analysis")
     ui.axe(page)
     for chart in ("score-distribution", "objective-mastery"):
         page.wait_for_selector(f"#{chart}[data-drawn='true']")
@@ -628,7 +628,7 @@ def test_every_journey_page_passes_axe(ui, server, lang):
     admin = ui.new_page(locale=locale)
     ui.sign_in(admin, accounts["admin"], check_login_page=False)
     batches = {row["filename"]: row["id"] for row in server.query("SELECT id, filename FROM import_batches")}
-    for path in ("/admin/people", "/admin/import", f"/admin/import/{batches[f'sweep-bad-{lang}.csv']}",
+    for path in ("/admin/", "/admin/people", "/admin/import", f"/admin/import/{batches[f'sweep-bad-{lang}.csv']}",
                  "/admin/cohorts", f"/admin/cohorts/{cohort}", f"/admin/people/{me}",
                  "/admin/referral-contacts", PATHWAY_LESSON, f"/admin/import/{batches[f'sweep-good-{lang}.csv']}"):
         check(admin, path)
