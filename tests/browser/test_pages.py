@@ -92,15 +92,16 @@ def test_the_gradebook_of_sixty_officers_fits_an_office_screen(ui, server, lang)
         return [box.scrollWidth, box.clientWidth]; }""")
     assert scroll[0] <= scroll[1], f"the table scrolls sideways at 1366 px: {scroll}"
     # The filters on one line, each label beside its field.
-    tops = page.eval_on_selector_all("form.filters > *", "(els) => els.map((e) => e.getBoundingClientRect().top)")
-    assert max(tops) - min(tops) < 4, tops
+    boxes = page.eval_on_selector_all("form.filters > *", """(els) => els.map((e) => {
+        const r = e.getBoundingClientRect(); return [r.top, r.bottom]; })""")
+    assert max(top for top, _ in boxes) < min(bottom for _, bottom in boxes), f"the filters wrap: {boxes}"
     pairs = page.eval_on_selector_all("form.filters .filter", """(els) => els.map((e) => {
         const [l, f] = [e.querySelector('label').getBoundingClientRect(), e.querySelector('input, select').getBoundingClientRect()];
         return Math.abs((l.top + l.bottom) / 2 - (f.top + f.bottom) / 2); })""")
     assert max(pairs) < 4, pairs
 
     # On a narrower screen the table scrolls in its own box: the names column and the header stay.
-    page.set_viewport_size({"width": 800, "height": 600})
+    page.set_viewport_size({"width": 480, "height": 600})
     moved = page.evaluate("""(rtl) => { const box = document.querySelector('.gradebook-scroll');
         box.scrollLeft = rtl ? -box.scrollWidth : box.scrollWidth; box.scrollTop = 400;
         const frame = box.getBoundingClientRect();
@@ -109,7 +110,7 @@ def test_the_gradebook_of_sixty_officers_fits_an_office_screen(ui, server, lang)
         const inside = (r) => r.left >= frame.left - 1 && r.right <= frame.right + 1;
         return {scrolled: Math.abs(box.scrollLeft), nameInside: inside(name), nameTop: name.top,
                 headTop: head.top, frameTop: frame.top, frameBottom: frame.bottom}; }""", lang == "ar")
-    assert moved["scrolled"] > 100, moved
+    assert moved["scrolled"] > 50, moved
     assert moved["nameInside"] and moved["frameTop"] <= moved["nameTop"] <= moved["frameBottom"], moved
     assert abs(moved["headTop"] - moved["frameTop"]) < 3, moved
     fits(page)
@@ -124,7 +125,7 @@ def test_every_officer_page_fits_a_360_px_phone(ui, server, lang):
     page = ui.new_page(locale=LOCALES[lang])
     page.set_viewport_size(PHONE)
     account = SWEEP[lang]["officer"]
-    ui.sign_in(page, account, check_login_page=False)
+    ui.sign_in(page, account)
     fits(page)
     ui.axe(page)
     in_language(ui, page, lang)
