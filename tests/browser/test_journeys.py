@@ -333,7 +333,9 @@ def test_trainer_gradebook_transcript_charts_and_export(ui, server):
     by_name = {row[0]: dict(zip(header, row)) for row in body}
     expected = server.query("""SELECT u.full_name AS name, MAX(a.percent) AS best FROM attempts a
         JOIN users u ON u.id = a.user_id JOIN quizzes q ON q.id = a.quiz_id
-        WHERE q.key = 'terminology-quiz' AND a.submitted_at IS NOT NULL GROUP BY u.full_name""")
+        JOIN cohort_members m ON m.user_id = u.id JOIN cohorts c ON c.id = m.cohort_id
+        WHERE q.key = 'terminology-quiz' AND a.submitted_at IS NOT NULL AND c.name = :cohort
+        GROUP BY u.full_name""", cohort=COHORT)
     assert len(expected) >= 4
     for row in expected:
         assert float(by_name[row["name"]]["M1 best %"]) == round(row["best"], 1), row
