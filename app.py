@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from course.access import home_endpoint
 from course.config import REPO_ROOT, load_config
 from course.extensions import babel, compress, csrf, db, limiter, login_manager
 from course.i18n import current_language, select_locale, text_direction
@@ -114,6 +115,7 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["tr"] = text_in
     app.jinja_env.globals["zip"] = zip
+    app.jinja_env.globals["home_endpoint"] = home_endpoint
     app.jinja_env.filters["inline_markdown"] = lambda text: render_markdown(text, inline=True)
 
     @app.context_processor

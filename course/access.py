@@ -52,3 +52,13 @@ def get_person_for(viewer: User, user_id: int) -> User:
     if person is None or not cohorts.can_see_user(db.session, viewer, person):
         abort(404)
     return person
+
+
+#: Where each role starts after signing in (and where the brand in the header leads): officers on their
+#: course, trainers on their cohorts and what needs attention there, administrators on the institute's
+#: overview. Staff reach the learner view ("My course") from the navigation.
+HOME_ENDPOINTS = {Role.OFFICER: "learn.dashboard", Role.TRAINER: "trainer.cohorts_list", Role.ADMIN: "admin.index"}
+
+
+def home_endpoint(user) -> str:
+    return HOME_ENDPOINTS.get(getattr(user, "role", None), "learn.dashboard")

@@ -50,8 +50,16 @@ def _same(kind: str, item_id: str) -> str:
     return item_id
 
 
+def response_parts(definition: dict, response: Any, lang: str) -> list[str]:
+    """The officer's answer as lines of plain text: each option chosen, each pair matched, each item in
+    the order given. A review page shows them one per line; texts join them (``describe_response``)."""
+    if response is None:
+        return []
+    return get_type(definition["type"]).response_parts(definition, response, lang)
+
+
 def describe_response(definition: dict, response: Any, lang: str) -> str:
-    """The officer's answer as plain text, for review pages and transcripts."""
+    """The officer's answer as one line of plain text, for transcripts and the own-data download."""
     if response is None:
         return ""
     return get_type(definition["type"]).describe(definition, response, lang)
@@ -65,12 +73,14 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, revi
     view = question_for_page(attempt, answer, definition, lang)
     view.update({
         "answered": answer.response is not None,
-        "your_answer": describe_response(definition, answer.response, lang),
+        "your_answer": response_parts(definition, answer.response, lang),
         "score": None,
         "verdict": None,
         "feedback": [],
         "explanation": "",
-        "correct_answer": "",
+        "correct_answer": [],
+        #: The answer's lines are a sequence (an ordering question): shown as a numbered list.
+        "ordered": qtype.ordered_answer,
     })
     if review.verdicts:
         fraction = qtype.review_fraction(definition, answer.response, answer.score, answer.max_score)
@@ -82,7 +92,7 @@ def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, revi
         view["feedback"] = qtype.feedback(definition, answer.response, lang)
     view.update(qtype.review_view(definition, answer, lang, review))
     if review.answers:
-        view["correct_answer"] = describe_response(definition, qtype.correct_response(definition), lang)
+        view["correct_answer"] = response_parts(definition, qtype.correct_response(definition), lang)
     return view
 
 

@@ -65,7 +65,7 @@ MATRIX = {
     "grading.grade": ("POST", "/trainer/cohorts/{cohort_a}/grading/999999",
                       (L, FORBIDDEN, FORBIDDEN, HIDDEN, HIDDEN, HIDDEN)),
     "trainer.regrade": ("GET", "/trainer/questions/b-q1/regrade", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),
-    "admin.index": ("GET", "/admin/", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "admin.index": ("GET", "/admin/", ADMIN),
     "admin.people": ("GET", "/admin/people", ADMIN),
     "admin.new_person": ("GET", "/admin/people/new", ADMIN),
     "admin.person": ("GET", "/admin/people/{officer}", ADMIN),

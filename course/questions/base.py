@@ -45,6 +45,10 @@ class QuestionType(abc.ABC):
     scorm_interaction: str | None = None
     #: The page shows its items shuffled whatever the quiz says (in authored order they are the key).
     shuffle_always: bool = False
+    #: Between the parts of an answer written on one line; ``ordered_answer``: the parts are a
+    #: sequence, which a review shows as a numbered list.
+    describe_separator: str = "; "
+    ordered_answer: bool = False
     #: The item analysis counts how often each response was given (``report_summary``).
     counts_responses: bool = False
     #: A trainer marks the answer; it scores nothing until then (``course.services.grading``).
@@ -115,9 +119,14 @@ class QuestionType(abc.ABC):
         already under the page's names."""
         return {}
 
+    def response_parts(self, definition: dict, response: Any, lang: str) -> list[str]:
+        """The officer's (answered) answer as lines of plain text: each option chosen, each pair
+        matched, each item in the order given. A review page shows one a line; ``describe`` joins them."""
+        return [str(response)]
+
     def describe(self, definition: dict, response: Any, lang: str) -> str:
-        """The officer's answer as plain text, for review pages and transcripts."""
-        return str(response)
+        """The officer's answer as one line of plain text, for transcripts and the own-data download."""
+        return self.describe_separator.join(self.response_parts(definition, response, lang))
 
     def feedback(self, definition: dict, response: Any, lang: str) -> list[str]:
         """The authored feedback texts that ``response`` earns."""

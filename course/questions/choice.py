@@ -75,10 +75,10 @@ class ChoiceType(QuestionType):
     def page_view(self, definition, response, lang, order, names):
         return {"options": texts(order(definition["options"], ""), "text", lang, names, "option")}
 
-    def describe(self, definition, response, lang):
+    def response_parts(self, definition, response, lang):
         chosen = [response] if isinstance(response, str) else list(response)
         names = {o["id"]: text_in(o["text"], lang) for o in definition["options"]}
-        return "; ".join(names.get(c, c) for c in chosen)
+        return [names.get(c, c) for c in chosen]
 
     def feedback(self, definition, response, lang):
         if response is None:

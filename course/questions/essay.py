@@ -76,9 +76,6 @@ class Essay(QuestionType):
     def page_view(self, definition, response, lang, order, names):
         return {"max_length": MAX_LENGTH}
 
-    def describe(self, definition, response, lang):
-        return str(response)
-
     def review_fraction(self, definition, response, score, max_score):
         if score is None:
             return None if response is not None else 0.0

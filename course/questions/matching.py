@@ -9,6 +9,11 @@ from course.questions.base import QuestionType, i18n, read_items, text_in, texts
 from course.questions.scorm12 import scorm12_codes
 
 
+#: Longer choices than this are listed in full above the drop-downs.
+LONG_CHOICE = 40
+LATIN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+ARABIC_LETTERS = "أبجدهوزحطيكلمنسعفصقرشتثخذضظغ"  # the abjad order Arabic lists are labelled in
+
 class Matching(QuestionType):
     name = "matching"
     label = "Matching"
@@ -92,13 +97,18 @@ class Matching(QuestionType):
                 + [{"id": d["id"], "text": d["text"]} for d in definition["distractors"]])
 
     def page_view(self, definition, response, lang, order, names):
-        return {"prompts": texts(definition["pairs"], "prompt", lang, names, "prompt"),
-                "matches": texts(order(self._matches(definition), ":m"), "text", lang, names, "match")}
+        matches = texts(order(self._matches(definition), ":m"), "text", lang, names, "match")
+        if matches and max(len(m["text"]) for m in matches) > LONG_CHOICE:
+            # A closed drop-down cuts a long description off: the page lists the choices in full
+            # first, each with a letter (by its place on this page) that its drop-down entry starts with.
+            for letter, match in zip(ARABIC_LETTERS if lang == "ar" else LATIN_LETTERS, matches):
+                match["letter"] = letter
+        return {"prompts": texts(definition["pairs"], "prompt", lang, names, "prompt"), "matches": matches}
 
-    def describe(self, definition, response, lang):
+    def response_parts(self, definition, response, lang):
         matches = {m["id"]: text_in(m["text"], lang) for m in self._matches(definition)}
         prompts = {p["id"]: text_in(p["prompt"], lang) for p in definition["pairs"]}
-        return "; ".join(f"{prompts.get(k, k)} → {matches.get(v, v)}" for k, v in response.items())
+        return [f"{prompts.get(k, k)} → {matches.get(v, v)}" for k, v in response.items()]
 
     # --- GIFT and Moodle XML --------------------------------------------------------------------------
 

@@ -13,6 +13,8 @@ class Ordering(QuestionType):
     interaction = "sequencing"
     scorm_interaction = "sequencing"
     shuffle_always = True
+    describe_separator = " → "
+    ordered_answer = True
 
     def normalize(self, raw, report):
         return {"items": [entry for _, entry in read_items(raw, "items", ("text",), report, minimum=3)]}
@@ -67,9 +69,9 @@ class Ordering(QuestionType):
                 "positions": ({item_id: index for index, item_id in enumerate(response, start=1)}
                               if isinstance(response, list) else {})}
 
-    def describe(self, definition, response, lang):
+    def response_parts(self, definition, response, lang):
         names = {i["id"]: text_in(i["text"], lang) for i in definition["items"]}
-        return " → ".join(names.get(i, i) for i in response)
+        return [names.get(i, i) for i in response]
 
     def scorm_data(self, definition):
         items = [i["id"] for i in definition["items"]]

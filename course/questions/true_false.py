@@ -57,8 +57,8 @@ class TrueFalse(QuestionType):
     def correct_response(self, definition):
         return definition["answer"]
 
-    def describe(self, definition, response, lang):
-        return true_false(response, lang) if isinstance(response, bool) else ""
+    def response_parts(self, definition, response, lang):
+        return [true_false(response, lang)] if isinstance(response, bool) else []
 
     def feedback(self, definition, response, lang):
         if not isinstance(response, bool):
