@@ -20,8 +20,8 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import (assignments, audit, cohorts, importer, lrs, privacy, publishing, referrals, sessions,
-                             users)
+from course.services import (assignments, audit, cohorts, importer, institute, lrs, privacy, publishing, referrals,
+                             sessions, users)
 from course.services.errors import ServiceError
 from course.views.params import id_arg, id_from, page_arg
 
@@ -432,13 +432,21 @@ def remove_assignment(assignment_id: int):
 def settings():
     form = SettingsForm()
     if request.method == "GET":
+        name = institute.name(db.session, current_app.config["INSTITUTE_NAME"])
+        form.institute_en.data, form.institute_ar.data = name.get("en", ""), name.get("ar", "")
         form.show_unassigned.data = assignments.show_unassigned_modules(db.session)
     if form.validate_on_submit():
-        assignments.set_show_unassigned_modules(db.session, current_user, form.show_unassigned.data)
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form)
+        try:
+            institute.set_name(db.session, current_user, form.institute_en.data, form.institute_ar.data)
+        except ServiceError as error:
+            db.session.rollback()
+            _form_error(form, error)
+        else:
+            assignments.set_show_unassigned_modules(db.session, current_user, form.show_unassigned.data)
+            db.session.commit()
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), 400 if request.method == "POST" else 200
 
 
 @bp.get("/xapi")

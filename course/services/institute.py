@@ -1,0 +1,114 @@
+"""The institute's name, in English and Arabic: one setting read by the page footer, the pages that
+name the institute, the certificates it issues and its Open Badges issuer profile.
+
+Where the name comes from, first match wins:
+
+1. the administrator's setting (``institute_name``, changed on the settings page);
+2. the course package's ``institute`` (course.yaml), so a fresh installation names the issuer its
+   course was written for;
+3. the deployment's ``MARSA_INSTITUTE_NAME`` (English only), for an installation without course.yaml.
+
+Each process keeps the stored value tagged with the catalog stamp (``course.services.catalog``),
+which every page that reads the catalog already fetches; changing the name rewrites that stamp,
+so every process (and every shared lesson page) takes the new name on its next request. A certificate keeps the name it was issued under (its snapshot
+is signed), so renaming the institute changes only certificates issued afterwards.
+"""
+from __future__ import annotations
+
+import threading
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Session
+
+from course.models import Setting, User
+from course.models.content import text_in
+from course.package.sync import COURSE_SETTING
+from course.services import audit, catalog
+from course.services.errors import ServiceError
+
+#: The ``settings`` row an administrator writes.
+INSTITUTE_NAME = "institute_name"
+MAX_LENGTH = 200
+FALLBACK = "Marsa Training Institute"
+
+
+def stored_name(session: Session) -> dict | None:
+    """The name as stored (the administrator's, else course.yaml's), without the deployment default."""
+    setting = session.get(Setting, INSTITUTE_NAME)
+    if setting is not None and isinstance(setting.value, dict) and setting.value.get("en"):
+        return dict(setting.value)
+    course = session.get(Setting, COURSE_SETTING)
+    if course is not None and isinstance(course.value, dict) and course.value.get("institute"):
+        value = course.value["institute"]
+        return dict(value) if isinstance(value, dict) else {"en": str(value)}
+    return None
+
+
+def resolve(stored: dict | None, default: str | None) -> dict:
+    """``{"en": ..., "ar"?: ...}``: the stored name, else the deployment's default."""
+    return stored or {"en": default or FALLBACK}
+
+
+_lock = threading.Lock()
+_cached: tuple[str, dict | None] | None = None
+
+
+def name_for(current: catalog.Catalog, session: Session, default: str | None = None) -> dict:
+    """The name, given the catalog copy the request already holds (the lesson page's)."""
+    global _cached
+    cached = _cached
+    if cached is not None and current.stamp is not None and cached[0] == current.stamp:
+        return resolve(cached[1], default)
+    stored = stored_name(session)
+    if current.stamp is not None:
+        with _lock:
+            _cached = (current.stamp, stored)
+    return resolve(stored, default)
+
+
+def name(session: Session, default: str | None = None) -> dict:
+    """The institute's name in both languages as of now (``default`` is MARSA_INSTITUTE_NAME)."""
+    return name_for(catalog.current(session), session, default)
+
+
+def name_in(session: Session, lang: str, default: str | None = None) -> str:
+    return text_in(name(session, default), lang)
+
+
+class DisplayName:
+    """The name in the page's language, read only when a template prints it: an error page
+    rendered while the database is unreachable still gets a footer (the deployment's default)."""
+
+    def __init__(self, session: Session, lang: str, default: str | None) -> None:
+        self._session, self._lang, self._default = session, lang, default
+
+    def __str__(self) -> str:
+        try:
+            return name_in(self._session, self._lang, self._default)
+        except SQLAlchemyError:
+            return self._default or FALLBACK
+
+
+def set_name(session: Session, actor: User, english: str, arabic: str) -> dict:
+    """Store the name an administrator entered (both languages required), audited."""
+    english, arabic = (english or "").strip(), (arabic or "").strip()
+    if not english or not arabic:
+        raise ServiceError(_l("Enter the institute's name in English and in Arabic."), field="institute_en")
+    if len(english) > MAX_LENGTH or len(arabic) > MAX_LENGTH:
+        raise ServiceError(_l("The institute's name is at most %(num)s characters in each language.",
+                              num=MAX_LENGTH), field="institute_en")
+    value = {"en": english, "ar": arabic}
+    before = stored_name(session)
+    if before == value and session.get(Setting, INSTITUTE_NAME) is not None:
+        return value
+    setting = session.get(Setting, INSTITUTE_NAME)
+    if setting is None:
+        session.add(Setting(key=INSTITUTE_NAME, value=value))
+    else:
+        setting.value = value
+    catalog.stamp_changed(session)  # every process's copy (and every shared page) takes the new name
+    audit.record(session, actor, "settings.institute_name", "setting", INSTITUTE_NAME,
+                 before=before, after=value)
+    session.flush()
+    return value
