@@ -71,6 +71,8 @@ MATRIX = {
     "admin.import_officers": ("GET", "/admin/import", ADMIN),
     "admin.upload_officers": ("POST", "/admin/import", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 400)),
     "admin.import_template": ("GET", "/admin/import/template.csv", ADMIN),
+    # With nothing sealed for this administrator, the admin is told the passwords are gone (410).
+    "admin.password_handout": ("POST", "/admin/passwords/csv", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 410)),
     "admin.import_preview": ("GET", "/admin/import/{batch}", ADMIN),
     "admin.import_apply": ("POST", "/admin/import/{batch}/apply", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
     "admin.cohorts_list": ("GET", "/admin/cohorts", ADMIN),

@@ -6,13 +6,15 @@ import math
 import re
 from datetime import datetime, time, timezone
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from course.access import admin_only
+from course.downloads import content_disposition
 from course.extensions import db
 from course.forms import (AssignmentForm, CohortForm, EmptyForm, MembersForm, PersonForm, SettingsForm, TrainerForm,
                           UploadForm)
@@ -20,8 +22,8 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import (assignments, audit, cohorts, importer, institute, lrs, privacy, publishing, referrals,
-                             sessions, users)
+from course.services import (assignments, audit, cohorts, handouts, importer, institute, lrs, privacy, publishing,
+                             referrals, sessions, users)
 from course.services.errors import ServiceError
 from course.views.params import id_arg, id_from, page_arg
 
@@ -94,7 +96,7 @@ def new_person():
             password = None
         else:
             db.session.commit()
-            return render_template("admin/password_issued.html", person=person, password=password)
+            return _password_issued(person, password)
     return render_template("admin/person.html", form=form, person=None)
 
 
@@ -152,7 +154,48 @@ def reset_password(user_id: int):
         abort(400)
     password = users.reset_password(db.session, current_user, person)
     db.session.commit()
-    return render_template("admin/password_issued.html", person=person, password=password)
+    return _password_issued(person, password)
+
+
+def _sealed(issued: list) -> str | None:
+    return handouts.seal(current_app.config["SECRET_KEY"], current_user, issued, utcnow())
+
+
+def _password_issued(person: User, password: str):
+    # Not cached anywhere: the page holds a password in plain text.
+    response = make_response(render_template("admin/password_issued.html", person=person, password=password,
+                                             sealed=_sealed([(person, password)]), handout_form=EmptyForm()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"] or request.url_root
+
+
+@bp.post("/passwords/<any(csv, pdf):kind>")
+@admin_only
+def password_handout(kind: str):
+    """The one-time passwords a page just showed, as a CSV or as printable slips (see
+    ``course.services.handouts``: sealed in that page, for its administrator, for 30 minutes)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        issued = handouts.unseal(db.session, current_app.config["SECRET_KEY"], current_user,
+                                 request.form.get("sealed", ""), utcnow())
+    except ServiceError as error:
+        return render_template("errors.html", status=error.status, message=error.message), error.status
+    audit.record(db.session, current_user, "user.password_handout", "user", None, format=kind, count=len(issued))
+    db.session.commit()
+    today = utcnow().date().isoformat()
+    if kind == "csv":
+        body, mimetype, name = handouts.handout_csv(issued, _base_url()), "text/csv", f"one-time-passwords-{today}.csv"
+    else:
+        from course.slips_pdf import render_slips_pdf  # reportlab loads only when slips are printed
+        body = render_slips_pdf(issued, institute.name(db.session, current_app.config["INSTITUTE_NAME"]), _base_url())
+        mimetype, name = "application/pdf", f"one-time-password-slips-{today}.pdf"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name, "attachment"),
+                                                      "Cache-Control": "no-store"})
 
 
 @bp.post("/people/<int:user_id>/anonymise")
@@ -175,13 +218,13 @@ def anonymise(user_id: int):
 @admin_only
 def import_officers():
     return render_template("admin/import.html", form=UploadForm(), columns=importer.COLUMNS,
-                           required=importer.REQUIRED, example=importer.TEMPLATE_ROWS)
+                           required=importer.REQUIRED)
 
 
 @bp.get("/import/template.csv")
 @admin_only
 def import_template():
-    return Response(importer.template_csv().encode("utf-8"), mimetype="text/csv",
+    return Response(importer.template_csv(db.session).encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=marsa-officers-template.csv"})
 
 
@@ -191,7 +234,7 @@ def upload_officers():
     form = UploadForm()
     if not form.validate_on_submit():
         return render_template("admin/import.html", form=form, columns=importer.COLUMNS,
-                               required=importer.REQUIRED, example=importer.TEMPLATE_ROWS), 400
+                               required=importer.REQUIRED), 400
     upload = form.file.data
     batch = ImportBatch(filename=(upload.filename or "upload.csv")[:255], content=upload.read(),
                         created_by_id=current_user.id)
@@ -232,7 +275,10 @@ def import_apply(batch_id: int):
     batch.applied_at = utcnow()
     batch.content = b""  # personal data is not kept once imported
     db.session.commit()
-    return render_template("admin/import_done.html", results=results)
+    response = make_response(render_template("admin/import_done.html", results=results, sealed=_sealed(results),
+                                              handout_form=EmptyForm()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/cohorts", methods=["GET", "POST"])
