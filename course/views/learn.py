@@ -148,10 +148,16 @@ def mark_read(slug: str, lesson_key: str):
     certificate_service.record_completions(db.session, current_user, utcnow())
     db.session.commit()
     position = lessons.index(current)
-    if position + 1 < len(lessons):
-        return redirect(url_for("learn.lesson", slug=slug, lesson_key=lessons[position + 1].key))
-    flash(_("All lessons of this module are read. The quiz is next."), "success")
-    return redirect(url_for("learn.module", slug=slug))
+    last = position + 1 == len(lessons)
+    target = (url_for("learn.module", slug=slug) if last else
+              url_for("learn.lesson", slug=slug, lesson_key=lessons[position + 1].key))
+    # A mark kept offline and sent later ("later") arrives while the officer is on another page:
+    # it gets no flash, which would show up out of place.
+    if last and not request.form.get("later"):
+        flash(_("All lessons of this module are read. The quiz is next."), "success")
+    if request.accept_mimetypes.best == "application/json":  # sent by static/js/offline.js
+        return jsonify(ok=True, next=target)
+    return redirect(target)
 
 
 @bp.get("/quizzes/<key>")
