@@ -8,9 +8,10 @@ Where the name comes from, first match wins:
    course was written for;
 3. the deployment's ``MARSA_INSTITUTE_NAME`` (English only), for an installation without course.yaml.
 
-Each process keeps the stored value tagged with the catalog stamp (``course.services.catalog``),
-which every page that reads the catalog already fetches; changing the name rewrites that stamp,
-so every process (and every shared lesson page) takes the new name on its next request. A certificate keeps the name it was issued under (its snapshot
+Pages read it with one small query. The lesson page, the busiest, reads it without one: each
+process keeps the value tagged with the catalog stamp (``course.services.catalog``) that page
+already fetched; changing the name rewrites that stamp, so every process (and every shared lesson
+page) takes the new name on its next request. A certificate keeps the name it was issued under (its snapshot
 is signed), so renaming the institute changes only certificates issued afterwards.
 """
 from __future__ import annotations
@@ -18,6 +19,7 @@ from __future__ import annotations
 import threading
 
 from flask_babel import lazy_gettext as _l
+from sqlalchemy import select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -34,13 +36,16 @@ FALLBACK = "Marsa Training Institute"
 
 
 def stored_name(session: Session) -> dict | None:
-    """The name as stored (the administrator's, else course.yaml's), without the deployment default."""
-    setting = session.get(Setting, INSTITUTE_NAME)
-    if setting is not None and isinstance(setting.value, dict) and setting.value.get("en"):
-        return dict(setting.value)
-    course = session.get(Setting, COURSE_SETTING)
-    if course is not None and isinstance(course.value, dict) and course.value.get("institute"):
-        value = course.value["institute"]
+    """The name as stored (the administrator's, else course.yaml's), without the deployment default:
+    one query."""
+    rows = dict(session.execute(select(Setting.key, Setting.value)
+                                .where(Setting.key.in_((INSTITUTE_NAME, COURSE_SETTING)))).all())
+    setting = rows.get(INSTITUTE_NAME)
+    if isinstance(setting, dict) and setting.get("en"):
+        return dict(setting)
+    course = rows.get(COURSE_SETTING)
+    if isinstance(course, dict) and course.get("institute"):
+        value = course["institute"]
         return dict(value) if isinstance(value, dict) else {"en": str(value)}
     return None
 
@@ -68,8 +73,9 @@ def name_for(current: catalog.Catalog, session: Session, default: str | None = N
 
 
 def name(session: Session, default: str | None = None) -> dict:
-    """The institute's name in both languages as of now (``default`` is MARSA_INSTITUTE_NAME)."""
-    return name_for(catalog.current(session), session, default)
+    """The institute's name in both languages as of now (``default`` is MARSA_INSTITUTE_NAME): one
+    small query, the same on every page (the lesson page, which holds the catalog, uses ``name_for``)."""
+    return resolve(stored_name(session), default)
 
 
 def name_in(session: Session, lang: str, default: str | None = None) -> str:
