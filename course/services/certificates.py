@@ -33,7 +33,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from course.models import (Certificate, CertificateKind, CohortMember, CohortTrainer, CourseCompletion, Lesson,
-                           LessonRead, Module, ModuleCompletion, Role, Setting, User)
+                           LessonRead, Module, ModuleCompletion, Role, User)
 from course.package.sync import COURSE_SETTING
 from course.services import audit, institute
 from course.services.errors import ServiceError
@@ -63,11 +63,11 @@ def course_settings(session: Session, institute_name: str | None = None) -> dict
     """The course's id, title, institute and certificate rules, with defaults for a package
     without course.yaml; the institute's name is the one setting of ``course.services.institute``
     (``institute_name`` is the app's MARSA_INSTITUTE_NAME, its last default)."""
-    stored = session.get(Setting, COURSE_SETTING)
-    value = dict(stored.value) if stored is not None and isinstance(stored.value, dict) else {}
+    rows = dict(session.execute(institute.ROWS).all())  # course.yaml and the institute's name together
+    value = dict(rows[COURSE_SETTING]) if isinstance(rows.get(COURSE_SETTING), dict) else {}
     certificate = {"validity_months": None, "per_module": False, **(value.get("certificate") or {})}
     return {"id": value.get("id") or "course", "title": value.get("title") or DEFAULT_TITLE,
-            "institute": institute.name(session, institute_name),
+            "institute": institute.resolve(institute.from_rows(rows), institute_name),
             "certificate": certificate}
 
 

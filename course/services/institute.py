@@ -35,11 +35,12 @@ MAX_LENGTH = 200
 FALLBACK = "Marsa Training Institute"
 
 
-def stored_name(session: Session) -> dict | None:
-    """The name as stored (the administrator's, else course.yaml's), without the deployment default:
-    one query."""
-    rows = dict(session.execute(select(Setting.key, Setting.value)
-                                .where(Setting.key.in_((INSTITUTE_NAME, COURSE_SETTING)))).all())
+#: The ``settings`` rows the name is read from (one query, also used by the certificates' settings).
+ROWS = select(Setting.key, Setting.value).where(Setting.key.in_((INSTITUTE_NAME, COURSE_SETTING)))
+
+
+def from_rows(rows: dict) -> dict | None:
+    """The name as stored (the administrator's, else course.yaml's), from ``{key: value}`` of ROWS."""
     setting = rows.get(INSTITUTE_NAME)
     if isinstance(setting, dict) and setting.get("en"):
         return dict(setting)
@@ -48,6 +49,11 @@ def stored_name(session: Session) -> dict | None:
         value = course["institute"]
         return dict(value) if isinstance(value, dict) else {"en": str(value)}
     return None
+
+
+def stored_name(session: Session) -> dict | None:
+    """The name as stored, without the deployment default: one query."""
+    return from_rows(dict(session.execute(ROWS).all()))
 
 
 def resolve(stored: dict | None, default: str | None) -> dict:
