@@ -42,6 +42,7 @@ def test_offline_page_and_mark_as_read_kept_for_later(ui, server, lang):
     texts = TEXTS[lang]
     page = ui.new_page(locale="ar-EG" if lang == "ar" else "en-GB")
     ui.sign_in(page, username, PASSWORD)
+    ui.axe(page)
     assert page.evaluate("document.documentElement.lang") == lang
     ui.goto(page, MODULE)
     lessons = page.eval_on_selector_all("main a[href*='/lessons/']", "(links) => links.map((a) => a.pathname)")
@@ -94,6 +95,7 @@ def test_offline_page_and_mark_as_read_kept_for_later(ui, server, lang):
 def test_mark_as_read_online_still_goes_on_to_the_next_lesson(ui, server):
     page = ui.new_page()
     ui.sign_in(page, OFFLINE_READERS["en"][0], PASSWORD)
+    ui.axe(page)
     ui.goto(page, MODULE)
     lessons = page.eval_on_selector_all("main a[href*='/lessons/']", "(links) => links.map((a) => a.pathname)")
     ui.goto(page, lessons[1])
