@@ -112,7 +112,7 @@ def set_name(session: Session, actor: User, english: str, arabic: str) -> dict:
                               num=MAX_LENGTH), field="institute_en")
     value = {"en": english, "ar": arabic}
     before = stored_name(session)
-    if before == value and session.get(Setting, INSTITUTE_NAME) is not None:
+    if before == value:  # unchanged (the settings page saves every field): course.yaml still applies
         return value
     setting = session.get(Setting, INSTITUTE_NAME)
     if setting is None:
