@@ -15,6 +15,7 @@ from course.config import REPO_ROOT, load_config
 from course.extensions import babel, compress, csrf, db, limiter, login_manager
 from course.i18n import current_language, select_locale, text_direction
 from course.markdown import render_markdown
+from course.services import institute
 from course.models.content import text_in
 from course.views.params import InputRefused, refuse_unreadable_input
 
@@ -122,7 +123,10 @@ def register_templates(app: Flask) -> None:
     def page_globals():
         # The header's two forms take their token from csrf_token(): building two WTForms forms on
         # every page cost more than the rest of a lesson page's template.
-        return {"lang": current_language(), "direction": text_direction(), "institute": app.config["INSTITUTE_NAME"]}
+        # The institute's name is read only where a template prints it (course/services/institute.py).
+        lang = current_language()
+        return {"lang": lang, "direction": text_direction(),
+                "institute": institute.DisplayName(db.session, lang, app.config["INSTITUTE_NAME"])}
 
 
 COMPRESSIBLE = {"text/css", "text/javascript", "application/javascript", "image/svg+xml", "application/json"}

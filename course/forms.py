@@ -92,5 +92,9 @@ class GrantAttemptForm(FlaskForm):
 
 
 class SettingsForm(FlaskForm):
+    institute_en = StringField(_l("Institute name (English)"), validators=[DataRequired(), Length(max=200)],
+                               render_kw={"lang": "en", "dir": "ltr", "autocomplete": "organization"})
+    institute_ar = StringField(_l("Institute name (Arabic)"), validators=[DataRequired(), Length(max=200)],
+                               render_kw={"lang": "ar", "dir": "rtl", "autocomplete": "organization"})
     show_unassigned = BooleanField(_l("Officers also see modules not assigned to them"))
     submit = SubmitField(_l("Save"))

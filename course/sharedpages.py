@@ -33,6 +33,7 @@ from markupsafe import escape
 _MARK = secrets.token_hex(12)
 NAME_SLOT = f"marsa-slot-name-{_MARK}"
 TOKEN_SLOT = f"marsa-slot-token-{_MARK}"
+OWNER_SLOT = f"marsa-slot-owner-{_MARK}"
 
 #: Pages kept per process (a lesson page is 5-30 KB: at most a few MB per worker).
 MAX_PAGES = 128
@@ -50,6 +51,7 @@ class SlotUser:
         self.role = role
         self.is_staff = is_staff
         self.full_name = NAME_SLOT
+        self.offline_owner = OWNER_SLOT
 
     def __getattr__(self, name: str) -> Any:
         if name.startswith("__"):
@@ -85,7 +87,8 @@ class SharedPages:
                 self._pages[full_key] = page
                 while len(self._pages) > self.size:
                     self._pages.popitem(last=False)
-        return page.replace(NAME_SLOT, str(escape(user.full_name))).replace(TOKEN_SLOT, str(escape(generate_csrf())))
+        return (page.replace(NAME_SLOT, str(escape(user.full_name))).replace(TOKEN_SLOT, str(escape(generate_csrf())))
+                .replace(OWNER_SLOT, str(escape(user.offline_owner))))
 
 
 def render_shared(template: str, key: Hashable, **context: Any) -> str:

@@ -41,6 +41,7 @@ MATRIX = {
     "learn.mark_read": ("POST", "/modules/basics/lessons/basics-first/read", (L, L, L, L, L, L)),
     "auth.login": ("GET", "/login", (OK, L, L, L, L, L)),
     "offline.service_worker": ("GET", "/sw.js", (OK, OK, OK, OK, OK, OK)),  # public: the offline-reading worker
+    "offline.page": ("GET", "/offline", EVERYONE),  # kept by the worker for pages never opened online
     "auth.logout": ("POST", "/logout", (L, L, L, L, L, L)),
     "auth.logout_everywhere": ("POST", "/logout/everywhere", (L, L, L, L, L, L)),
     "auth.change_password": ("GET", "/password", EVERYONE),
@@ -78,6 +79,8 @@ MATRIX = {
     "admin.import_officers": ("GET", "/admin/import", ADMIN),
     "admin.upload_officers": ("POST", "/admin/import", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 400)),
     "admin.import_template": ("GET", "/admin/import/template.csv", ADMIN),
+    # With nothing sealed for this administrator, the admin is told the passwords are gone (410).
+    "admin.password_handout": ("POST", "/admin/passwords/csv", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 410)),
     "admin.import_preview": ("GET", "/admin/import/{batch}", ADMIN),
     "admin.import_apply": ("POST", "/admin/import/{batch}/apply", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
     "admin.cohorts_list": ("GET", "/admin/cohorts", ADMIN),

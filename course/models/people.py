@@ -61,6 +61,12 @@ class User(UserMixin, Base):
         return self.role in roles
 
     @property
+    def offline_owner(self) -> str:
+        """Whose things a device keeps for sending later (lessons marked as read offline): the queue
+        of one person on a shared computer is never sent under another's sign-in."""
+        return str(self.id)
+
+    @property
     def is_staff(self) -> bool:
         """Trainers and admins: people who see other people's results."""
         return self.role in (Role.TRAINER, Role.ADMIN)

@@ -39,6 +39,8 @@ MESSAGES = {
     "user.password_reset": _l("Gave %(user)s a new one-time password."),
     "user.sessions_ended": _l("Signed %(user)s out on every device (sessions ended: %(sessions)s)."),
     "user.anonymise": _l("Removed the personal data of the account %(user)s."),
+    "settings.institute_name": _l("Changed the institute's name (before: %(before)s; now: %(after)s)."),
+    "user.password_handout": _l("Downloaded %(count)s one-time passwords (%(format)s)."),
     "referral_contacts.update": _l("Changed the referral contacts (before: %(before)s; now: %(after)s)."),
     "course.publish": _l("Published the course from %(source)s (version %(fingerprint)s). "
                          "Added: %(added)s. Changed: %(changed)s. Retired: %(retired)s."),

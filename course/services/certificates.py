@@ -35,9 +35,9 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from course.models import (Certificate, CertificateKind, CohortMember, CohortTrainer, CourseCompletion, Lesson,
-                           LessonRead, Module, ModuleCompletion, Role, Setting, User)
+                           LessonRead, Module, ModuleCompletion, Role, User)
 from course.package.sync import COURSE_SETTING
-from course.services import audit, badges
+from course.services import audit, badges, institute
 from course.services.errors import ServiceError
 from course.services.progress import ModuleStatus, active_modules, statuses_for
 from course.services.signing import Signer, b64url, signer_from_config, unb64url
@@ -61,12 +61,13 @@ class CertificateError(ServiceError):
 
 def course_settings(session: Session, institute_name: str | None = None) -> dict:
     """The course's id, title, institute and certificate rules, with defaults for a package
-    without course.yaml (``institute_name`` is the app's MARSA_INSTITUTE_NAME)."""
-    stored = session.get(Setting, COURSE_SETTING)
-    value = dict(stored.value) if stored is not None and isinstance(stored.value, dict) else {}
+    without course.yaml; the institute's name is the one setting of ``course.services.institute``
+    (``institute_name`` is the app's MARSA_INSTITUTE_NAME, its last default)."""
+    rows = dict(session.execute(institute.ROWS).all())  # course.yaml and the institute's name together
+    value = dict(rows[COURSE_SETTING]) if isinstance(rows.get(COURSE_SETTING), dict) else {}
     certificate = {"validity_months": None, "per_module": False, **(value.get("certificate") or {})}
     return {"id": value.get("id") or "course", "title": value.get("title") or DEFAULT_TITLE,
-            "institute": value.get("institute") or {"en": institute_name or "Marsa Training Institute"},
+            "institute": institute.resolve(institute.from_rows(rows), institute_name),
             "certificate": certificate}
 
 

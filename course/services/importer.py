@@ -20,10 +20,10 @@ from course.services import audit, cohorts, users
 
 COLUMNS = ("full_name", "staff_number", "username", "duty_station", "language", "cohort")
 REQUIRED = ("full_name", "staff_number")
-TEMPLATE_ROWS = [
-    ("full_name", "staff_number", "username", "duty_station", "language", "cohort"),
-    ("Amal Hassan", "ALX-0001", "amal.hassan", "Alexandria seaport", "ar", "Alexandria seaport — December 2026"),
-    ("Karim Farouk", "SAL-0107", "", "Salloum land port", "en", ""),
+#: The template's example officers; the cohort cell is filled in by ``template_rows``.
+EXAMPLE_OFFICERS = [
+    ("Amal Hassan", "EXAMPLE-0001", "", "Alexandria seaport", "ar"),
+    ("Karim Farouk", "EXAMPLE-0002", "", "Salloum land port", "en"),
 ]
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{2,80}$")
 MAX_ROWS = 5000
@@ -57,9 +57,20 @@ class ImportPlan:
         return not self.problems and bool(self.rows)
 
 
-def template_csv() -> str:
+def template_rows(session: Session) -> list[tuple]:
+    """The template's header and example rows, which import as downloaded. An import never creates
+    cohorts (a misspelt name would silently start a new one), so the first example joins the
+    newest cohort that exists, and both are left without one on a fresh installation. The staff
+    numbers say they are examples, and importing the template twice changes nothing the second time."""
+    cohort = session.scalar(select(Cohort.name).where(Cohort.archived.is_(False))
+                            .order_by(Cohort.created_at.desc(), Cohort.id.desc()).limit(1)) or ""
+    first, second = EXAMPLE_OFFICERS
+    return [COLUMNS, (*first, cohort), (*second, "")]
+
+
+def template_csv(session: Session) -> str:
     out = io.StringIO()
-    csv.writer(out).writerows(TEMPLATE_ROWS)
+    csv.writer(out).writerows(template_rows(session))
     return "\ufeff" + out.getvalue()  # a BOM lets Excel open the Arabic names correctly
 
 

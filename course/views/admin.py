@@ -6,13 +6,15 @@ import math
 import re
 from datetime import datetime, time, timezone
 
-from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
+                   url_for)
 from flask_babel import gettext as _
 from flask_babel import ngettext
 from flask_login import current_user
 from sqlalchemy import func, or_, select
 
 from course.access import admin_only
+from course.downloads import content_disposition
 from course.extensions import db
 from course.forms import (AssignmentForm, CohortForm, EmptyForm, MembersForm, PersonForm, SettingsForm, TrainerForm,
                           UploadForm)
@@ -20,8 +22,9 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import (assignments, audit, cohorts, importer, lrs, overview, privacy, publishing, referrals,
-                             sessions, users)
+from course.services import (assignments, audit, cohorts, handouts, importer, institute, lrs, overview, privacy,
+                             publishing, referrals, sessions, users)
+from course.services.errors import ServiceError
 from course.views.params import id_arg, id_from, page_arg
 from course.views.refusals import service_call
 
@@ -82,7 +85,7 @@ def new_person():
             audit.record(db.session, current_user, "user.create", "user", person.id, username=person.username,
                          role=person.role.value)
         if not call.refused:
-            return render_template("admin/password_issued.html", person=person, password=password)
+            return _password_issued(person, password)
     return render_template("admin/person.html", form=form, person=None)
 
 
@@ -136,7 +139,48 @@ def reset_password(user_id: int):
         abort(400)
     password = users.reset_password(db.session, current_user, person)
     db.session.commit()
-    return render_template("admin/password_issued.html", person=person, password=password)
+    return _password_issued(person, password)
+
+
+def _sealed(issued: list) -> str | None:
+    return handouts.seal(current_app.config["SECRET_KEY"], current_user, issued, utcnow())
+
+
+def _password_issued(person: User, password: str):
+    # Not cached anywhere: the page holds a password in plain text.
+    response = make_response(render_template("admin/password_issued.html", person=person, password=password,
+                                             sealed=_sealed([(person, password)]), handout_form=EmptyForm()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _base_url() -> str:
+    return current_app.config["PUBLIC_BASE_URL"] or request.url_root
+
+
+@bp.post("/passwords/<any(csv, pdf):kind>")
+@admin_only
+def password_handout(kind: str):
+    """The one-time passwords a page just showed, as a CSV or as printable slips (see
+    ``course.services.handouts``: sealed in that page, for its administrator, for 30 minutes)."""
+    if not EmptyForm().validate_on_submit():
+        abort(400)
+    try:
+        issued = handouts.unseal(db.session, current_app.config["SECRET_KEY"], current_user,
+                                 request.form.get("sealed", ""), utcnow())
+    except ServiceError as error:
+        return render_template("errors.html", status=error.status, message=error.message), error.status
+    audit.record(db.session, current_user, "user.password_handout", "user", None, format=kind, count=len(issued))
+    db.session.commit()
+    today = utcnow().date().isoformat()
+    if kind == "csv":
+        body, mimetype, name = handouts.handout_csv(issued, _base_url()), "text/csv", f"one-time-passwords-{today}.csv"
+    else:
+        from course.slips_pdf import render_slips_pdf  # reportlab loads only when slips are printed
+        body = render_slips_pdf(issued, institute.name(db.session, current_app.config["INSTITUTE_NAME"]), _base_url())
+        mimetype, name = "application/pdf", f"one-time-password-slips-{today}.pdf"
+    return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name, "attachment"),
+                                                      "Cache-Control": "no-store"})
 
 
 @bp.post("/people/<int:user_id>/anonymise")
@@ -157,13 +201,13 @@ def anonymise(user_id: int):
 @admin_only
 def import_officers():
     return render_template("admin/import.html", form=UploadForm(), columns=importer.COLUMNS,
-                           required=importer.REQUIRED, example=importer.TEMPLATE_ROWS)
+                           required=importer.REQUIRED)
 
 
 @bp.get("/import/template.csv")
 @admin_only
 def import_template():
-    return Response(importer.template_csv().encode("utf-8"), mimetype="text/csv",
+    return Response(importer.template_csv(db.session).encode("utf-8"), mimetype="text/csv",
                     headers={"Content-Disposition": "attachment; filename=marsa-officers-template.csv"})
 
 
@@ -173,7 +217,7 @@ def upload_officers():
     form = UploadForm()
     if not form.validate_on_submit():
         return render_template("admin/import.html", form=form, columns=importer.COLUMNS,
-                               required=importer.REQUIRED, example=importer.TEMPLATE_ROWS), 400
+                               required=importer.REQUIRED), 400
     upload = form.file.data
     batch = ImportBatch(filename=(upload.filename or "upload.csv")[:255], content=upload.read(),
                         created_by_id=current_user.id)
@@ -214,7 +258,10 @@ def import_apply(batch_id: int):
     batch.applied_at = utcnow()
     batch.content = b""  # personal data is not kept once imported
     db.session.commit()
-    return render_template("admin/import_done.html", results=results)
+    response = make_response(render_template("admin/import_done.html", results=results, sealed=_sealed(results),
+                                              handout_form=EmptyForm()))
+    response.headers["Cache-Control"] = "no-store"
+    return response
 
 
 @bp.route("/cohorts", methods=["GET", "POST"])
@@ -393,13 +440,17 @@ def remove_assignment(assignment_id: int):
 def settings():
     form = SettingsForm()
     if request.method == "GET":
+        name = institute.name(db.session, current_app.config["INSTITUTE_NAME"])
+        form.institute_en.data, form.institute_ar.data = name.get("en", ""), name.get("ar", "")
         form.show_unassigned.data = assignments.show_unassigned_modules(db.session)
     if form.validate_on_submit():
-        assignments.set_show_unassigned_modules(db.session, current_user, form.show_unassigned.data)
-        db.session.commit()
-        flash(_("Saved."), "success")
-        return redirect(url_for("admin.settings"))
-    return render_template("admin/settings.html", form=form)
+        with service_call(form) as call:
+            institute.set_name(db.session, current_user, form.institute_en.data, form.institute_ar.data)
+            assignments.set_show_unassigned_modules(db.session, current_user, form.show_unassigned.data)
+        if not call.refused:
+            flash(_("Saved."), "success")
+            return redirect(url_for("admin.settings"))
+    return render_template("admin/settings.html", form=form), 400 if request.method == "POST" else 200
 
 
 @bp.get("/xapi")

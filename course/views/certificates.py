@@ -82,11 +82,11 @@ def mine():
 def show(code: str):
     certificate = _certificate_for(code)
     url = _verify_url(certificate)
-    from course.certificate_pdf import LABELS, qr_svg_path  # reportlab loads only when a certificate is shown
+    from course.certificate_pdf import labels, qr_svg_path  # reportlab loads only when a certificate is shown
     qr_size, qr_path = qr_svg_path(url)
     first = "ar" if certificate.snapshot.get("language") == "ar" else "en"
     return render_template("certificates/certificate.html", certificate=certificate, snap=certificate.snapshot,
-                           labels=LABELS, first=first, second="en" if first == "ar" else "ar",
+                           labels=labels(), first=first, second="en" if first == "ar" else "ar",
                            qr_size=qr_size, qr_path=qr_path, url=url, state=certificate.state(utcnow()))
 
 

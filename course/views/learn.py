@@ -21,11 +21,12 @@ from course.forms import EmptyForm
 from course.i18n import current_language
 from course.models import Attempt, Module, Quiz
 from course.models._types import utcnow
+from course.models.content import text_in
 from course.questions import get_type
 from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
 from course.services import attempts as attempt_service
-from course.services import catalog, privacy, progress, reading, referrals, review_policy
+from course.services import catalog, institute, privacy, progress, reading, referrals, review_policy
 from course.sharedpages import render_shared
 from course.views.refusals import service_call
 
@@ -89,7 +90,8 @@ def module(slug: str):
 def lesson(slug: str, lesson_key: str):
     # The busiest page: the course structure comes from this process's copy of the published
     # catalog, so the database is asked only whether that copy is current and what this officer read.
-    module = catalog.current(db.session).module(slug)
+    published = catalog.current(db.session)
+    module = published.module(slug)
     if module is None:
         abort(404)
     lessons = module.lessons
@@ -110,11 +112,11 @@ def lesson(slug: str, lesson_key: str):
     # officer's sign-in session: a browser that already has it gets "304 Not Modified" and no page is
     # rendered (the form tokens it holds stay valid until that session ends; a new sign-in, with its
     # new form tokens, gets a new page).
+    institute_name = text_in(institute.name_for(published, db.session, current_app.config["INSTITUTE_NAME"]), lang)
     shared_key = (APP_VERSION, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
-                  text.body_hash if text else "", is_read, lang, contacts_key)
+                  text.body_hash if text else "", is_read, lang, contacts_key, institute_name)
     etag = hashlib.sha256("|".join(map(str, (
-        *shared_key, current_user.id, current_user.login_key,
-        current_app.config["INSTITUTE_NAME"]))).encode()).hexdigest()[:32]
+        *shared_key, current_user.id, current_user.login_key))).encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
@@ -145,10 +147,16 @@ def mark_read(slug: str, lesson_key: str):
     reading.mark_read(db.session, current_user, current, utcnow())
     db.session.commit()
     position = lessons.index(current)
-    if position + 1 < len(lessons):
-        return redirect(url_for("learn.lesson", slug=slug, lesson_key=lessons[position + 1].key))
-    flash(_("All lessons of this module are read. The quiz is next."), "success")
-    return redirect(url_for("learn.module", slug=slug))
+    last = position + 1 == len(lessons)
+    target = (url_for("learn.module", slug=slug) if last else
+              url_for("learn.lesson", slug=slug, lesson_key=lessons[position + 1].key))
+    # A mark kept offline and sent later ("later") arrives while the officer is on another page:
+    # it gets no flash, which would show up out of place.
+    if last and not request.form.get("later"):
+        flash(_("All lessons of this module are read. The quiz is next."), "success")
+    if request.accept_mimetypes.best == "application/json":  # sent by static/js/offline.js
+        return jsonify(ok=True, next=target)
+    return redirect(target)
 
 
 @bp.get("/quizzes/<key>")

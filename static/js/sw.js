@@ -8,8 +8,10 @@
  *   own HTTP cache not to store it (the dashboard and module pages show scores: "no-store"): this
  *   cache is the worker's own, and offline.js empties it at sign-out. When the network fails
  *   the kept copy is served, with data-offline-copy on <body> so that offline.js shows the
- *   "Offline copy" marker. Nothing else is ever cached: no POST, no quiz, no attempt, no result,
- *   no staff page, no download.
+ *   "Offline copy" marker. A reading page never opened online gets Marsa's offline page instead
+ *   (/offline, kept in the officer's language whenever a page hands it over), which lists the
+ *   pages kept on this device. Nothing else is ever cached: no POST, no quiz, no attempt, no
+ *   result, no staff page, no download.
  * - /static/ files: cache first. Fingerprinted URLs (?v=<hash of the file>, see app.py) never
  *   change, so a kept copy is simply served, and older versions of the same file are dropped;
  *   a file without a fingerprint is served from the cache and refreshed in the background. Offline,
@@ -59,6 +61,16 @@ function offlineCopy(cached) {
   });
 }
 
+function offlinePageKey() {
+  return self.location.origin + ROOT + "/offline";
+}
+
+function offlinePage(cached) {
+  var headers = new Headers(cached.headers);
+  headers.set("X-Marsa-Offline-Page", "1");
+  return new Response(cached.body, { status: 200, statusText: "OK", headers: headers });
+}
+
 function networkFirst(event) {
   var request = event.request;
   return fetch(request).then(function (response) {
@@ -66,10 +78,31 @@ function networkFirst(event) {
     return response;
   }, function (error) {
     return caches.open(PAGES).then(function (cache) {
-      return cache.match(pageKey(request.url));
-    }).then(function (cached) {
-      if (!cached) { throw error; }  // never opened online: the browser shows its own offline page
-      return offlineCopy(cached);
+      return cache.match(pageKey(request.url)).then(function (cached) {
+        if (cached) { return offlineCopy(cached); }
+        // Never opened online: Marsa's offline page, listing what was (before the browser's own).
+        return cache.match(offlinePageKey()).then(function (page) {
+          if (!page) { throw error; }
+          return offlinePage(page);
+        });
+      });
+    });
+  });
+}
+
+// The offline page, fetched again only when the kept one is missing or in another language.
+function keepOfflinePage(lang) {
+  var key = offlinePageKey();
+  return caches.open(PAGES).then(function (cache) {
+    return cache.match(key).then(function (cached) {
+      if (!cached) { return false; }
+      return cached.text().then(function (html) { return html.indexOf('<html lang="' + lang + '"') !== -1; });
+    }).then(function (current) {
+      if (current) { return undefined; }
+      return fetch(key, { credentials: "same-origin" }).then(function (response) {
+        if (keepable(response)) { return cache.put(key, response); }
+        return undefined;
+      });
     });
   });
 }
@@ -156,6 +189,10 @@ self.addEventListener("fetch", function (event) {
 // first visit came before the worker was in control, so the worker saw none of it.
 self.addEventListener("message", function (event) {
   var data = event.data || {};
+  if (data.type === "keep-offline-page" && /^[a-z]{2}$/.test(data.lang || "")) {
+    event.waitUntil(keepOfflinePage(data.lang).catch(function () { /* offline: the kept one stays */ }));
+    return;
+  }
   if (data.type !== "keep-page" || typeof data.url !== "string") { return; }
   var assets = Array.isArray(data.assets) ? data.assets.filter(function (a) { return typeof a === "string"; }) : [];
   var kept = keepAssets(assets.slice(0, 20));

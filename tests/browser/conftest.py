@@ -58,6 +58,8 @@ OFFLINE_OFFICER = "mona"   # offline reading through the service worker
 BIG_COHORT = "Port Said — sixty officers"
 BIG_TRAINER = "samir"
 BIG_SIZE = 60
+#: Offline: the offline page and "Mark as read" kept for later, one officer per language.
+OFFLINE_READERS = {"en": ("rania", "Rania Adel"), "ar": ("tarek", "طارق منصور")}
 STAT_OFFICERS = (("stat1", "Ahmed Kamal", 0.35, 0.6), ("stat2", "Salma Adel", 0.5, 0.8),
                  ("stat3", "Tarek Nabil", 0.2, 0.7), ("stat4", "Dina Samir", 0.65, 0.95))
 SWEEP = {lang: {"officer": f"sweep-officer-{lang}", "trainer": f"sweep-trainer-{lang}",
@@ -264,6 +266,8 @@ def seed_database() -> None:
                     person(NOJS_OFFICER, Role.OFFICER, "Hana Fathy", "BRW-003", "Salloum land port"),
                     person(WEIGHT_OFFICER, Role.OFFICER, "Youssef Ali", "BRW-004", "Port Said"),
                     person(OFFLINE_OFFICER, Role.OFFICER, "Mona Ibrahim", "BRW-005", "Alexandria seaport")]
+        readers = [person(username, Role.OFFICER, name, f"RDR-{lang.upper()}", "Port Said", language=lang)
+                   for lang, (username, name) in OFFLINE_READERS.items()]
         stats = [(person(username, Role.OFFICER, name, f"STA-{n}", ("Alexandria seaport", "Port Said")[n % 2]),
                   pre, post) for n, (username, name, pre, post) in enumerate(STAT_OFFICERS, start=1)]
         sweepers = {}
@@ -276,7 +280,7 @@ def seed_database() -> None:
         session.flush()
 
         cohort = cohorts.create_cohort(session, admin, COHORT, "Officers of the browser tests")
-        for officer in officers + [s[0] for s in stats] + [s["officer"] for s in sweepers.values()]:
+        for officer in officers + readers + [s[0] for s in stats] + [s["officer"] for s in sweepers.values()]:
             cohorts.add_member(session, admin, cohort, officer)
         for staff in [trainer] + [s["trainer"] for s in sweepers.values()]:
             cohorts.add_trainer(session, admin, cohort, staff)

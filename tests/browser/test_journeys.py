@@ -548,7 +548,7 @@ def test_lessons_once_opened_can_be_read_offline(ui, server):
     page.click(f'a[href="{TERMINOLOGY_LESSON}"]')
     ui.axe(page)
     deadline = time.monotonic() + 15
-    while not any(url.endswith(TERMINOLOGY_LESSON) for url in cached_urls(page)):
+    while not all(any(url.endswith(path) for url in cached_urls(page)) for path in (TERMINOLOGY_LESSON, "/offline")):
         assert time.monotonic() < deadline, cached_urls(page)
         time.sleep(0.2)
     # A quiz page is opened online too, but only reading pages and static files are ever kept.
@@ -556,7 +556,8 @@ def test_lessons_once_opened_can_be_read_offline(ui, server):
     ui.goto(page, TERMINOLOGY_LESSON)
     kept = cached_urls(page)
     pages = [url.split(" ", 1)[1] for url in kept if url.startswith("marsa-pages-")]
-    assert sorted(pages) == sorted(["/", "/modules/terminology", TERMINOLOGY_LESSON]), kept
+    # ... and Marsa's offline page, shown for a reading page never opened (tests/browser/test_offline.py).
+    assert sorted(pages) == sorted(["/", "/modules/terminology", TERMINOLOGY_LESSON, "/offline"]), kept
     assert all(url.split(" ", 1)[1].startswith("/static/") for url in kept if url.startswith("marsa-static-")), kept
     used = page.eval_on_selector_all("link[rel=stylesheet], script[src]", """(els) => els.map((e) => {
         const url = new URL(e.href || e.src); return url.pathname + url.search; })""")
