@@ -12,13 +12,13 @@ from course.models import Role
 from course.models._types import utcnow
 from course.package import read_package
 from course.package.reader import question_source_hash, short_hash
-from course.services import publishing, users
+from course.services import publishing, stations, users
 from course.services.errors import ServiceError
 
 DEMO_PASSWORD = "marsa-demo"
 DEMO_COHORT = "Demo cohort — Alexandria seaport"
 DEMO_ACCOUNTS = (
-    ("officer", Role.OFFICER, "Demo Officer", "DEMO-001", "Alexandria seaport"),
+    ("officer", Role.OFFICER, "Demo Officer", "DEMO-001", ("Alexandria seaport", "ميناء الإسكندرية", "seaport")),
     ("trainer", Role.TRAINER, "Demo Trainer", None, None),
     ("admin", Role.ADMIN, "Demo Admin", None, None),
 )
@@ -81,6 +81,8 @@ def create_demo_accounts() -> list[str]:
     for username, role, name, staff, station in DEMO_ACCOUNTS:
         accounts[username] = users.find_user(db.session, username)
         if accounts[username] is None:
+            station = station and (stations.by_name(db.session, station[0]) or stations.create_station(
+                db.session, None, *station))
             accounts[username] = users.create_user(
                 db.session, username=username, password=DEMO_PASSWORD, role=role, full_name=name,
                 staff_number=staff, duty_station=station, check_policy=False)
@@ -205,14 +207,17 @@ def register(app: Flask) -> None:
     @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
     @click.option("--name", "full_name", required=True, help="Full name as it appears on certificates.")
     @click.option("--staff-number", default=None)
-    @click.option("--station", default=None, help="Duty station (port).")
+    @click.option("--station", default=None, help="Duty station, as named in the duty stations list.")
     @click.option("--language", type=click.Choice(["en", "ar"]), default="en")
     @click.password_option(prompt="Password", confirmation_prompt=True)
     def user_add(username, role, full_name, staff_number, station, language, password):
         """Create an account; the password is read from a prompt (or stdin)."""
         try:
+            found = stations.by_name(db.session, station) if station else None
+            if station and found is None:
+                raise ServiceError(f"no duty station named {station!r}; add it in Administration > Duty stations")
             user = users.create_user(db.session, username=username, password=password, role=Role(role),
-                                     full_name=full_name, staff_number=staff_number, duty_station=station,
+                                     full_name=full_name, staff_number=staff_number, duty_station=found,
                                      language=language)
         except ServiceError as error:
             click.echo(f"Error: {error.message}", err=True)

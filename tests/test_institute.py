@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from course.models import AuditEntry, Cohort, GradeOverride, Quiz, Role, User
 from course.services.attempts import start_attempt, submit_attempt
 from course.services.importer import plan_import
-from tests.conftest import make_cohort
+from tests.conftest import add_station, make_cohort
 
 
 @pytest.fixture
@@ -20,7 +20,12 @@ def admin(make_user):
 
 
 @pytest.fixture
-def admin_client(app, admin, login, mini_course):
+def admin_client(app, admin, login, mini_course, session):
+    # The stations the files below name (by their English or Arabic name).
+    add_station(session, "Alexandria seaport", "ميناء الإسكندرية", "seaport")
+    add_station(session, "Salloum land port", "ميناء السلوم البري", "land_port")
+    add_station(session, "Port Said", "بورسعيد", "seaport")
+    session.commit()
     client = app.test_client()
     login(client, "root")
     return client

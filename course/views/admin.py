@@ -24,6 +24,7 @@ from course.services import (assignments, audit, cohorts, importer, lrs, privacy
                              users)
 from course.services.errors import ServiceError
 from course.views.params import id_arg, id_from, page_arg
+from course.views.stations import chosen_station, station_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -77,6 +78,7 @@ def people():
 @admin_only
 def new_person():
     form = PersonForm()
+    form.duty_station.choices = station_choices()
     password = None
     if form.validate_on_submit():
         try:
@@ -84,7 +86,8 @@ def new_person():
             person = users.create_user(db.session, username=form.username.data, password=password,
                                        role=Role(form.role.data), full_name=form.full_name.data,
                                        staff_number=form.staff_number.data or None,
-                                       duty_station=form.duty_station.data or None, language=form.language.data,
+                                       duty_station=chosen_station(form.duty_station.data),
+                                       language=form.language.data, sex=form.sex.data, email=form.email.data,
                                        must_change_password=True, check_policy=False)
             audit.record(db.session, current_user, "user.create", "user", person.id, username=person.username,
                          role=person.role.value)
@@ -103,14 +106,18 @@ def new_person():
 def person(user_id: int):
     person = db.session.get(User, user_id) or abort(404)
     form = PersonForm(obj=person)
+    form.duty_station.choices = station_choices()
     if request.method == "GET":
         form.role.data, form.active.data = person.role.value, person.is_active_account
+        form.duty_station.data = str(person.duty_station_id or "")
+        form.sex.data = person.sex.value if person.sex else ""
     if form.validate_on_submit():
         try:
             users.update_person(db.session, current_user, person, username=form.username.data,
                                 full_name=form.full_name.data, staff_number=form.staff_number.data,
-                                duty_station=form.duty_station.data, role=Role(form.role.data),
-                                language=form.language.data, active=form.active.data)
+                                duty_station=chosen_station(form.duty_station.data), role=Role(form.role.data),
+                                language=form.language.data, active=form.active.data, sex=form.sex.data,
+                                email=form.email.data)
         except ServiceError as error:
             db.session.rollback()
             _form_error(form, error)

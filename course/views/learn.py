@@ -25,7 +25,7 @@ from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
 from course.services import certificates as certificate_service
 from course.services import attempts as attempt_service
-from course.services import catalog, privacy, progress, referrals, review_policy
+from course.services import catalog, privacy, progress, referrals, reminders, review_policy
 from course.services.errors import ServiceError
 from course.sharedpages import render_shared
 
@@ -70,7 +70,8 @@ def dashboard():
         others = []
     updates = progress.updates_since_completion(db.session, current_user.id)
     return render_template("learn/dashboard.html", assigned=assigned, others=others, rows=rows, tests=tests,
-                           updates=updates)
+                           updates=updates, reminders=reminders.waiting_for(db.session, current_user),
+                           dismiss_form=EmptyForm(prefix="dismiss"))
 
 
 @bp.get("/modules/<slug>")
