@@ -17,6 +17,18 @@ SEX_CHOICES = [("", _l("Not stated")), ("female", _l("Female")), ("male", _l("Ma
                ("prefer_not_to_say", _l("Prefer not to say"))]
 
 
+def _choice(value) -> str:
+    """A select's value from a model's attribute (None: "", a station: its id, an enum: its value)."""
+    if value is None:
+        return ""
+    return str(value.id) if hasattr(value, "id") else str(value)
+
+
+def _none_as_empty(value):
+    """WTForms does not coerce a missing value: None (not stated, no station) is the "" choice."""
+    return "" if value is None else value
+
+
 class LoginForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)],
                            render_kw={"autocomplete": "username", "autocapitalize": "none"})
@@ -46,8 +58,10 @@ class PersonForm(FlaskForm):
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     staff_number = StringField(_l("Staff number"), validators=[Optional(), Length(max=40)])
     #: Choices (the duty stations list) are set by the view; "" is no station.
-    duty_station = SelectField(_l("Duty station"), choices=[], default="")
-    sex = SelectField(_l("Sex (self-declared)"), choices=SEX_CHOICES, default="")
+    duty_station = SelectField(_l("Duty station"), choices=[], default="", coerce=_choice,
+                               filters=[_none_as_empty])
+    sex = SelectField(_l("Sex (self-declared)"), choices=SEX_CHOICES, default="", coerce=_choice,
+                      filters=[_none_as_empty])
     email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     role = SelectField(_l("Role"), choices=[("officer", _l("Officer")), ("trainer", _l("Trainer")),
                                             ("admin", _l("Administrator"))])

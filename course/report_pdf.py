@@ -101,8 +101,8 @@ def render(title: str, scope: str, generated: str, header: list[str], rows: list
         for i, value in enumerate(row):
             if i == 0 and row[0] == previous:
                 continue
-            text = "–" if value is None else (f"{value:.2f}" if isinstance(value, float) and i == 8
-                                             else f"{value:.1f}" if isinstance(value, float) else str(value))
+            text = "–" if value is None else (f"{value:.3f}" if isinstance(value, float) and i == 8
+                                             else f"{value:.2f}" if isinstance(value, float) else str(value))
             if i < 2:
                 text = _fit(text, WIDTHS[i] - 4, 8.5)
             draw(text, starts[i], WIDTHS[i], y, 8.5, "start" if i < 2 else "center",

@@ -17,8 +17,9 @@ scores in the gradebook anyway, and it never names an officer.
 
 Small numbers: any cell counting fewer than 5 officers is shown as "<5" (``SUPPRESSED``), on screen
 and in every export, and a mean is shown only over 5 officers or more. So that a suppressed cell
-cannot be found by subtracting the others from the total, a breakdown with exactly one suppressed
-cell in a column also hides the next smallest cell of that column (complementary suppression), and a
+cannot be found by subtracting the others from the total, a breakdown hides further cells of a column,
+smallest first, until its hidden cells together count no officer or at least 5 (complementary
+suppression); means are treated alike by the number of officers behind each, and a
 group whose count of paired officers is hidden has its means hidden too. What this does not prevent:
 differencing two reports whose populations differ by a few officers (two periods a day apart, a
 cohort and all cohorts); the report says so on screen.
@@ -213,20 +214,26 @@ def suppress(rows: list[Group], total: Group) -> None:
             row.hidden |= {"mean_pre", "mean_post", "mean_gain"}
         if row.paired - row.ceiling < THRESHOLD:
             row.hidden.add("mean_gain")
-    # A mean is a sum over its group's size: one hidden mean could be backed out of the total's
-    # mean as well, so a lone hidden mean hides the one over the next smallest group too.
+    # A mean times its group's size is a sum: hidden means could be backed out of the total's mean
+    # as well, so they are complemented the same way, by the number of officers behind each.
     _complement(rows, total, MEANS, lambda row, name: row.paired - (row.ceiling if name == "mean_gain" else 0))
 
 
 def _complement(rows: list[Group], total: Group, names, size) -> None:
+    """Hide more cells of a column until the hidden ones together hold no officer or at least
+    ``THRESHOLD`` of them: the total minus the shown cells gives their sum, which must not be
+    a figure about one to four people. The smallest shown cell goes first."""
     if len(rows) < 2:
         return
     for name in names:
-        hidden = [row for row in rows if name in row.hidden]
-        if len(hidden) == 1 and name not in total.hidden:
+        if name in total.hidden:
+            continue
+        while True:
+            hidden = sum(size(row, name) for row in rows if name in row.hidden)
             shown = [row for row in rows if name not in row.hidden]
-            if shown:
-                min(shown, key=lambda row: size(row, name)).hidden.add(name)
+            if not shown or not 0 < hidden < THRESHOLD:
+                break
+            min(shown, key=lambda row: size(row, name)).hidden.add(name)
 
 
 def label_in(group: Group, lang: str) -> str:

@@ -109,8 +109,6 @@ def person(user_id: int):
     form.duty_station.choices = station_choices()
     if request.method == "GET":
         form.role.data, form.active.data = person.role.value, person.is_active_account
-        form.duty_station.data = str(person.duty_station_id or "")
-        form.sex.data = person.sex.value if person.sex else ""
     if form.validate_on_submit():
         try:
             users.update_person(db.session, current_user, person, username=form.username.data,
