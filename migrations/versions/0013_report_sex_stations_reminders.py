@@ -109,6 +109,7 @@ def downgrade() -> None:
     with op.batch_alter_table('users', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_users_duty_station_id_duty_stations'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_users_duty_station_id'))
+        batch_op.drop_constraint(batch_op.f('ck_users_sex'), type_='check')
         batch_op.drop_column('email')
         batch_op.drop_column('sex')
         batch_op.drop_column('duty_station_id')
