@@ -491,6 +491,12 @@ def test_hostile_input_is_shown_as_text_and_never_runs(ui, server):
     ui.sign_in(admin.page, "admin", DEMO_PASSWORD)
     admin.open_bare()
     admin.here(texts=[MODULE_TITLE])
+    # The hostile station goes into the duty stations list first: an import names stations of the list.
+    ui.goto(admin.page, "/admin/stations")
+    admin.page.fill("#station-name_en", TAKER[3])
+    with admin.page.expect_navigation():
+        admin.page.click("main form button[type=submit]")
+    admin.here(texts=[TAKER[3]])
     ui.goto(admin.page, "/admin/import")
     admin.page.set_input_files("#file", files=[{"name": CSV_FILENAME, "mimeType": "text/csv",
                                                 "buffer": officers_csv().encode()}])
