@@ -229,3 +229,12 @@ def test_trainers_see_their_cohorts_only_and_never_an_officers_sex(app, login, w
         assert response.status_code == 200, url
         text = response.get_data(as_text=True).lower()
         assert "female" not in text and "prefer" not in text, url
+
+
+def test_a_trainer_without_cohorts_is_told_so(app, login, make_user, mini_course):
+    make_user(Role.TRAINER, username="new-trainer")
+    client = app.test_client()
+    login(client, "new-trainer")
+    page = client.get("/reports/institute")
+    assert page.status_code == 200 and "You do not train any cohort yet." in page.get_data(as_text=True)
+    assert client.get("/reports/institute.csv").status_code == 404

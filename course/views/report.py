@@ -36,7 +36,8 @@ def _date(name: str) -> tuple[date | None, str | None]:
 
 
 def _request_report():
-    """(report, choices, problems) for the query string: the viewer's cohorts only (404 for another)."""
+    """(report, choices, problems) for the query string: the viewer's cohorts only (404 for another).
+    No report and problems: the query string is wrong; no report and no problems: nothing to report."""
     visible = cohorts.cohorts_visible_to(db.session, current_user)
     chosen_id = id_arg(request.args, "cohort")
     if request.args.get("cohort") and chosen_id is None:
@@ -53,7 +54,7 @@ def _request_report():
         return None, visible, problems
     scope = chosen or (None if current_user.role == Role.ADMIN else visible)
     if scope == []:  # a trainer with no cohort: nothing to report, not the whole institute
-        return None, visible, [_("You do not train any cohort yet.")]
+        return None, visible, []
     return service.institute_report(db.session, scope, start, end), visible, []
 
 
@@ -82,7 +83,8 @@ def institute_export(fmt: str):
         abort(404)
     report, _choices, problems = _request_report()
     if report is None:
-        return Response("; ".join(problems), status=400, mimetype="text/plain")
+        return Response("; ".join(problems) or _("You do not train any cohort yet."), status=400 if problems else 404,
+                        mimetype="text/plain")
     lang = current_language()
     header, rows = service.report_table(report, lang)
     scope_name = report.cohorts[0].name if len(report.cohorts) == 1 else "all"
