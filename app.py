@@ -90,9 +90,14 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from course.views import admin, auth, certificates, grading, learn, offline, trainer
+    from course.views import (admin, auth, certificates, grading, learn, offline, profile, reminders, report, stations,
+                              trainer)
 
     app.register_blueprint(admin.bp)
+    app.register_blueprint(stations.bp)
+    app.register_blueprint(report.bp)
+    app.register_blueprint(profile.bp)
+    app.register_blueprint(reminders.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(trainer.bp)

@@ -55,7 +55,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 from course.db import Base, make_engine  # noqa: E402
 from course.migrate import upgrade_engine  # noqa: E402
-from course.models import (Assignment, AuditEntry, Cohort, CohortMember, CohortTrainer,  # noqa: E402
+from course.models import (Assignment, AuditEntry, Cohort, CohortMember, CohortTrainer, DutyStation,  # noqa: E402
                            GradeOverride, Lesson, Module, Question, Quiz, User)
 from course.models._types import utcnow  # noqa: E402
 from course.package import apply_package, read_package  # noqa: E402
@@ -68,6 +68,11 @@ STATIONS = [
     "Luxor Airport", "Salloum land port", "Taba land port", "Arqeen land port", "Qustul land port",
     "Aswan High Dam port", "Rafah crossing", "East Port Said port",
 ]
+#: The duty stations list (ids 1..n, in the order above), with their kinds.
+STATION_ROWS = [{"id": i, "name_en": name, "name_ar": "", "created_at": datetime(2024, 1, 1, tzinfo=timezone.utc),
+                 "kind": "airport" if "Airport" in name else "land_port" if "land port" in name
+                 else "inland_office" if "crossing" in name else "seaport"}
+                for i, name in enumerate(STATIONS, start=1)]
 FIRST_NAMES = [
     "Ahmed", "Mohamed", "Mahmoud", "Mostafa", "Omar", "Youssef", "Khaled", "Tarek", "Hany", "Sherif", "Amr",
     "Karim", "Hossam", "Walid", "Ayman", "Ibrahim", "Hassan", "Hussein", "Sameh", "Ashraf", "Islam", "Ramy",
@@ -626,7 +631,8 @@ def _people(rng: random.Random, officers: int, trainers: int, password_hash: str
         nonlocal uid
         uid += 1
         users.append({"id": uid, "username": username, "password_hash": password_hash, "role": role,
-                      "full_name": name, "staff_number": staff, "duty_station": station, "language": language,
+                      "full_name": name, "staff_number": staff, "language": language,
+                      "duty_station_id": STATIONS.index(station) + 1 if station else None,
                       "is_active_account": True, "must_change_password": False,
                       "session_token": f"{rng.getrandbits(64):016x}", "created_at": created})
         return uid
@@ -662,7 +668,7 @@ def reset_database(url: str) -> None:
 
 
 def _fix_sequences(connection) -> None:
-    for table in ("users", "cohorts", "cohort_members", "cohort_trainers", "assignments", "attempts",
+    for table in ("duty_stations", "users", "cohorts", "cohort_members", "cohort_trainers", "assignments", "attempts",
                   "attempt_answers", "lesson_reads", "grade_overrides", "audit_entries"):
         connection.execute(text(
             f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), COALESCE(MAX(id), 1), MAX(id) IS NOT NULL) "
@@ -769,7 +775,7 @@ def generate(url: str, officers: int, seed: int, reset: bool, course: str, batch
     with engine.begin() as connection:
         if dialect == "sqlite":
             connection.exec_driver_sql("PRAGMA synchronous=OFF")
-        for model, rows in ((User, users), (Cohort, cohort_rows), (CohortTrainer, trainer_rows),
+        for model, rows in ((DutyStation, STATION_ROWS), (User, users), (Cohort, cohort_rows), (CohortTrainer, trainer_rows),
                             (CohortMember, member_rows), (Assignment, assignment_rows)):
             for i in range(0, len(rows), 20000):
                 connection.execute(insert(model.__table__), rows[i:i + 20000])

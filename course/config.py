@@ -134,6 +134,10 @@ def load_config(instance_path: Path, overrides: dict | None = None) -> dict:
         "XAPI_LRS_ENDPOINT": env.get("XAPI_LRS_ENDPOINT"),
         "XAPI_LRS_USERNAME": env.get("XAPI_LRS_USERNAME"),
         "XAPI_LRS_PASSWORD": env.get("XAPI_LRS_PASSWORD"),
+        # The SMTP password for reminder e-mails (host, port, sender and TLS are settings the
+        # administrator changes in the app): only ever in the environment, so no backup, export or
+        # audit entry of the database can hold it.
+        "SMTP_PASSWORD": env.get("MARSA_SMTP_PASSWORD"),
         # Not read from the environment: only the test configuration lowers it (see tests/conftest.py).
         "PASSWORD_HASH_METHOD": PASSWORD_HASH_METHOD,
     }

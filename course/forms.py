@@ -2,8 +2,8 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from wtforms import (BooleanField, DateField, FloatField, PasswordField, SelectField, StringField, SubmitField,
-                     TextAreaField)
+from wtforms import (BooleanField, DateField, FloatField, IntegerField, PasswordField, SelectField, StringField,
+                     SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
 
@@ -11,6 +11,22 @@ class EmptyForm(FlaskForm):
     """A button-only form: nothing to fill in, but the CSRF token still travels."""
 
     submit = SubmitField(_l("Submit"))
+
+
+SEX_CHOICES = [("", _l("Not stated")), ("female", _l("Female")), ("male", _l("Male")),
+               ("prefer_not_to_say", _l("Prefer not to say"))]
+
+
+def _choice(value) -> str:
+    """A select's value from a model's attribute (None: "", a station: its id, an enum: its value)."""
+    if value is None:
+        return ""
+    return str(value.id) if hasattr(value, "id") else str(value)
+
+
+def _none_as_empty(value):
+    """WTForms does not coerce a missing value: None (not stated, no station) is the "" choice."""
+    return "" if value is None else value
 
 
 class LoginForm(FlaskForm):
@@ -41,7 +57,12 @@ class PersonForm(FlaskForm):
     username = StringField(_l("Username"), validators=[DataRequired(), Length(max=80)])
     full_name = StringField(_l("Full name"), validators=[DataRequired(), Length(max=200)])
     staff_number = StringField(_l("Staff number"), validators=[Optional(), Length(max=40)])
-    duty_station = StringField(_l("Duty station"), validators=[Optional(), Length(max=120)])
+    #: Choices (the duty stations list) are set by the view; "" is no station.
+    duty_station = SelectField(_l("Duty station"), choices=[], default="", coerce=_choice,
+                               filters=[_none_as_empty])
+    sex = SelectField(_l("Sex (self-declared)"), choices=SEX_CHOICES, default="", coerce=_choice,
+                      filters=[_none_as_empty])
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)])
     role = SelectField(_l("Role"), choices=[("officer", _l("Officer")), ("trainer", _l("Trainer")),
                                             ("admin", _l("Administrator"))])
     language = SelectField(_l("Language"), choices=[("en", "English"), ("ar", "العربية")])
@@ -97,4 +118,29 @@ class SettingsForm(FlaskForm):
     institute_ar = StringField(_l("Institute name (Arabic)"), validators=[DataRequired(), Length(max=200)],
                                render_kw={"lang": "ar", "dir": "rtl", "autocomplete": "organization"})
     show_unassigned = BooleanField(_l("Officers also see modules not assigned to them"))
+    submit = SubmitField(_l("Save"))
+
+
+class ProfileForm(FlaskForm):
+    sex = SelectField(_l("Sex"), choices=SEX_CHOICES, default="")
+    email = StringField(_l("E-mail"), validators=[Optional(), Length(max=254)],
+                        render_kw={"autocomplete": "email", "inputmode": "email"})
+    submit = SubmitField(_l("Save"))
+
+
+class StationForm(FlaskForm):
+    name_en = StringField(_l("Name in English"), validators=[DataRequired(), Length(max=120)])
+    name_ar = StringField(_l("Name in Arabic"), validators=[Optional(), Length(max=120)],
+                          render_kw={"lang": "ar", "dir": "rtl"})
+    kind = SelectField(_l("Kind"), choices=[])
+    submit = SubmitField(_l("Save"))
+
+
+class MailSettingsForm(FlaskForm):
+    host = StringField(_l("SMTP server"), validators=[Optional(), Length(max=253)])
+    port = IntegerField(_l("Port"), validators=[Optional(), NumberRange(min=1, max=65535)])
+    sender = StringField(_l("Sender address"), validators=[Optional(), Length(max=254)])
+    security = SelectField(_l("Encryption"), choices=[("starttls", _l("STARTTLS")), ("tls", _l("TLS from the start")),
+                                                      ("none", _l("None (local relay only)"))])
+    username = StringField(_l("User name (if the server asks for one)"), validators=[Optional(), Length(max=254)])
     submit = SubmitField(_l("Save"))

@@ -123,12 +123,28 @@ def make_user(app):
         counter["n"] += 1
         username = username or f"{role.value}{counter['n']}"
         with app.app_context():
+            if isinstance(fields.get("duty_station"), str):  # a station's name: found, or added to the list
+                fields["duty_station"] = add_station(database.session, fields["duty_station"])
             user = create_user(database.session, username=username, password=fields.pop("password", PASSWORD),
                                role=role, full_name=fields.pop("full_name", f"Test {username.title()}"),
                                **fields)
             database.session.commit()
             return user
     return factory
+
+
+def add_station(session, name_en: str, name_ar: str = "", kind: str = "not_set"):
+    """The duty station named ``name_en`` (exactly: a test may need a hostile name kept as it is),
+    added to the list if it is not there yet."""
+    from sqlalchemy import select
+
+    from course.models import DutyStation, StationKind
+    station = session.scalar(select(DutyStation).where(DutyStation.name_en == name_en))
+    if station is None:
+        station = DutyStation(name_en=name_en, name_ar=name_ar, kind=StationKind(kind))
+        session.add(station)
+        session.flush()
+    return station
 
 
 @pytest.fixture

@@ -8,7 +8,8 @@ from datetime import datetime, timezone
 import pytest
 from sqlalchemy import select
 
-from course.models import Assignment, Cohort, CohortMember, CohortTrainer, ImportBatch, Quiz, Role
+from course.models import (Assignment, Cohort, CohortMember, CohortTrainer, DutyStation, ImportBatch, Quiz, Reminder,
+                           Role, StationKind)
 from course.models.certificates import CourseCompletion
 from course.services import certificates as certificate_service
 from course.services import signing
@@ -103,6 +104,16 @@ MATRIX = {
     "admin.course_upload": ("POST", "/admin/course/upload", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, 400)),
     "admin.course_preview": ("GET", "/admin/course/preview/folder", ADMIN),
     "admin.course_apply": ("POST", "/admin/course/apply/folder", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    "stations.index": ("GET", "/admin/stations", ADMIN),
+    "stations.edit": ("GET", "/admin/stations/{station}", ADMIN),
+    "stations.delete": ("POST", "/admin/stations/{station}/delete", (L, FORBIDDEN, FORBIDDEN, FORBIDDEN, FORBIDDEN, L)),
+    # Trainers see the institute report of their own cohorts only (B's is hidden from trainer A).
+    "report.institute": ("GET", "/reports/institute", (L, FORBIDDEN, FORBIDDEN, OK, OK, OK)),
+    "report.institute_export": ("GET", "/reports/institute.csv?cohort={cohort_a}", STAFF_A),
+    "profile.me": ("GET", "/me", EVERYONE),
+    "reminders.cohort_reminders": ("GET", "/trainer/cohorts/{cohort_a}/reminders", STAFF_A),
+    "reminders.dismiss": ("POST", "/reminders/{reminder}/dismiss", (L, L, HIDDEN, HIDDEN, HIDDEN, HIDDEN)),
+    "reminders.mail_settings": ("GET", "/admin/mail", ADMIN),
     "certificates.mine": ("GET", "/certificate", EVERYONE),
     "certificates.show": ("GET", "/certificates/{certificate}", (L, OK, HIDDEN, OK, HIDDEN, OK)),
     "certificates.pdf": ("GET", "/certificates/{certificate}.pdf", (L, OK, HIDDEN, OK, HIDDEN, OK)),
@@ -152,8 +163,12 @@ def world(app, mini_course, make_user, session, login):
     certificate = certificate_service.issue_certificate(
         session, signing.Signer.from_seed(signing.generate_seed()),
         certificate_service.course_settings(session), people["officer"], now, course_completion=completion)
+    station = DutyStation(name_en="Safaga port", name_ar="ميناء سفاجا", kind=StationKind.SEAPORT)
+    reminder = Reminder(officer_id=people["officer"].id, cohort_id=cohort_a.id, sent_by_id=people["trainer_a"].id,
+                        modules="1|Basics|الأساسيات", created_at=now)
+    session.add_all([station, reminder])
     session.commit()
-    ids = {"attempt": done.id, "open_attempt": still_open.id, "cohort_a": cohort_a.id, "cohort_b": cohort_b.id,
+    ids = {"station": station.id, "reminder": reminder.id, "attempt": done.id, "open_attempt": still_open.id, "cohort_a": cohort_a.id, "cohort_b": cohort_b.id,
            "officer": people["officer"].id, "other_officer": people["other_officer"].id,
            "spare": people["spare"].id, "trainer_b": people["trainer_b"].id, "assignment": assignment.id,
            "batch": batch.id, "certificate": certificate.code}

@@ -13,7 +13,7 @@ from course.models import (Assignment, Cohort, CohortMember, GradeOverride, Less
                            User)
 from course.services import exports, progress, reading, reports
 from course.services.attempts import start_attempt, submit_attempt
-from tests.conftest import load_package, make_cohort
+from tests.conftest import add_station, load_package, make_cohort
 
 EXTRA_MODULE = """id: extra
 order: 2
@@ -73,7 +73,7 @@ def add_officer(session, name: str, station: str | None = None) -> User:
     # Officers who never sign in in these tests: no password hashing, which would dominate the run time.
     username = name.lower().replace(" ", "-")
     officer = User(username=username, password_hash="!", role=Role.OFFICER, full_name=name,
-                   staff_number=username.upper(), duty_station=station)
+                   staff_number=username.upper(), duty_station=add_station(session, station) if station else None)
     session.add(officer)
     session.flush()
     return officer
@@ -177,7 +177,7 @@ def mixed_cohort(app, two_module_course, session, make_user):
     rows = {}
     for name, cells in expected.items():
         officer = people[name.split()[0]]
-        rows[name] = [name, officer.staff_number, officer.duty_station] + cells
+        rows[name] = [name, officer.staff_number, officer.duty_station.name_en] + cells
     return cohort, trainer, rows
 
 

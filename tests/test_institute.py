@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from course.models import AuditEntry, Cohort, GradeOverride, Quiz, Role, User
 from course.services.attempts import start_attempt, submit_attempt
 from course.services.importer import plan_import
-from tests.conftest import make_cohort
+from tests.conftest import add_station, make_cohort
 
 
 @pytest.fixture
@@ -20,7 +20,12 @@ def admin(make_user):
 
 
 @pytest.fixture
-def admin_client(app, admin, login, mini_course):
+def admin_client(app, admin, login, mini_course, session):
+    # The stations the files below name (by their English or Arabic name).
+    add_station(session, "Alexandria seaport", "ميناء الإسكندرية", "seaport")
+    add_station(session, "Salloum land port", "ميناء السلوم البري", "land_port")
+    add_station(session, "Port Said", "بورسعيد", "seaport")
+    session.commit()
     client = app.test_client()
     login(client, "root")
     return client
@@ -113,7 +118,7 @@ def test_import_reports_bad_encoding_with_its_line(session, app):
 def test_import_template_downloads(admin_client):
     response = admin_client.get("/admin/import/template.csv")
     rows = list(csv.reader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
-    assert rows[0] == ["full_name", "staff_number", "username", "duty_station", "language", "cohort"]
+    assert rows[0] == ["full_name", "staff_number", "username", "duty_station", "language", "cohort", "sex", "email"]
 
 
 @pytest.fixture

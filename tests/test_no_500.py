@@ -46,7 +46,8 @@ def _field_names(clients, ids) -> list[str]:
     pages = ["/", "/password", "/admin/people/new", f"/admin/people/{ids['officer']}", "/admin/import",
              f"/admin/cohorts/{ids['cohort_a']}", "/admin/cohorts", "/admin/course", "/admin/certificates",
              f"/trainer/officers/{ids['officer']}", f"/trainer/cohorts/{ids['cohort_a']}",
-             f"/trainer/cohorts/{ids['cohort_a']}/items", f"/attempts/{ids['open_attempt']}"]
+             f"/trainer/cohorts/{ids['cohort_a']}/items", f"/attempts/{ids['open_attempt']}", "/me",
+             "/admin/stations", f"/admin/stations/{ids['station']}", "/admin/mail", "/reports/institute"]
     for client in (clients["admin"], clients["officer"]):
         for page in pages:
             names |= set(re.findall(r'name="([^"]+)"', client.get(page).get_data(as_text=True)))

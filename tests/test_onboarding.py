@@ -81,12 +81,29 @@ def test_the_template_names_only_a_cohort_that_exists(admin_client, session):
     session.commit()
     template = admin_client.get("/admin/import/template.csv").get_data(as_text=True)
     rows = list(csv.reader(io.StringIO(template.lstrip("\ufeff"))))
-    assert rows[0] == ["full_name", "staff_number", "username", "duty_station", "language", "cohort"]
-    assert [row[-1] for row in rows[1:]] == ["Alexandria seaport — December", ""]
+    assert rows[0] == ["full_name", "staff_number", "username", "duty_station", "language", "cohort", "sex", "email"]
+    assert [row[5] for row in rows[1:]] == ["Alexandria seaport — December", ""]
     import_file(admin_client, template.encode())
     cohort = session.scalar(select(Cohort).where(Cohort.name == "Alexandria seaport — December"))
     session.refresh(cohort)
     assert [session.get(User, m.user_id).staff_number for m in cohort.members] == ["EXAMPLE-0001"]
+
+
+def test_the_template_names_only_duty_stations_of_the_list(admin_client, session):
+    """Stations are the administrators' managed list, which an import never adds to: the examples
+    name the first stations that exist (none on a fresh installation) and import as downloaded."""
+    from course.models import DutyStation
+    from course.models.stations import StationKind
+    session.add_all([DutyStation(name_en="Nuweiba seaport", name_ar="ميناء نويبع", kind=StationKind.SEAPORT),
+                     DutyStation(name_en="Borg El Arab airport", name_ar="مطار برج العرب", kind=StationKind.AIRPORT)])
+    session.commit()
+    template = admin_client.get("/admin/import/template.csv").get_data(as_text=True)
+    rows = list(csv.reader(io.StringIO(template.lstrip("\ufeff"))))
+    assert [row[3] for row in rows[1:]] == ["Nuweiba seaport", "Borg El Arab airport"]
+    import_file(admin_client, template.encode())
+    imported = {u.staff_number: u.duty_station.name_en for u in session.scalars(select(User))
+                if u.staff_number and u.staff_number.startswith("EXAMPLE")}
+    assert imported == {"EXAMPLE-0001": "Nuweiba seaport", "EXAMPLE-0002": "Borg El Arab airport"}
 
 
 # --- one-time passwords as a CSV -----------------------------------------------------------------

@@ -14,12 +14,12 @@ from course.cli.database import upgrade_schema
 from course.extensions import db
 from course.models import Role
 from course.models._types import utcnow
-from course.services import assignments, cohorts, publishing, sessions, users
+from course.services import assignments, cohorts, publishing, sessions, stations, users
 
 DEMO_PASSWORD = "marsa-demo"
 DEMO_COHORT = "Demo cohort — Alexandria seaport"
 DEMO_ACCOUNTS = (
-    ("officer", Role.OFFICER, "Demo Officer", "DEMO-001", "Alexandria seaport"),
+    ("officer", Role.OFFICER, "Demo Officer", "DEMO-001", ("Alexandria seaport", "ميناء الإسكندرية", "seaport")),
     ("trainer", Role.TRAINER, "Demo Trainer", None, None),
     ("admin", Role.ADMIN, "Demo Admin", None, None),
 )
@@ -58,6 +58,8 @@ def create_demo_accounts() -> list[str]:
     for username, role, name, staff, station in DEMO_ACCOUNTS:
         accounts[username] = users.find_user(db.session, username)
         if accounts[username] is None:
+            station = station and (stations.by_name(db.session, station[0]) or stations.create_station(
+                db.session, None, *station))
             accounts[username] = users.create_user(
                 db.session, username=username, password=DEMO_PASSWORD, role=role, full_name=name,
                 staff_number=staff, duty_station=station, check_policy=False)

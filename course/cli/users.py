@@ -8,7 +8,7 @@ from flask import Flask
 
 from course.extensions import db
 from course.models import Role
-from course.services import users
+from course.services import stations, users
 from course.services.errors import ServiceError
 
 
@@ -22,14 +22,17 @@ def register(app: Flask) -> None:
     @click.option("--role", type=click.Choice([r.value for r in Role]), required=True)
     @click.option("--name", "full_name", required=True, help="Full name as it appears on certificates.")
     @click.option("--staff-number", default=None)
-    @click.option("--station", default=None, help="Duty station (port).")
+    @click.option("--station", default=None, help="Duty station, as named in the duty stations list.")
     @click.option("--language", type=click.Choice(["en", "ar"]), default="en")
     @click.password_option(prompt="Password", confirmation_prompt=True)
     def user_add(username, role, full_name, staff_number, station, language, password):
         """Create an account; the password is read from a prompt (or stdin)."""
         try:
+            found = stations.by_name(db.session, station) if station else None
+            if station and found is None:
+                raise ServiceError(f"no duty station named {station!r}; add it in Administration > Duty stations")
             user = users.create_user(db.session, username=username, password=password, role=Role(role),
-                                     full_name=full_name, staff_number=staff_number, duty_station=station,
+                                     full_name=full_name, staff_number=staff_number, duty_station=found,
                                      language=language)
         except ServiceError as error:
             click.echo(f"Error: {error.message}", err=True)

@@ -1,7 +1,7 @@
 """Typed SQLAlchemy models, grouped by domain.
 
 ``content``: what is authored (modules, lessons, quizzes, versioned questions).
-``people``: users and their roles. ``institute``: cohorts, assignments, overrides, audit. ``learning``: what happens (lesson reads, attempts, answers).
+``people``: users and their roles. ``stations``: the duty stations list. ``reminders``: trainers' reminders. ``institute``: cohorts, assignments, overrides, audit. ``learning``: what happens (lesson reads, attempts, answers).
 ``certificates``: completions recorded once, and the certificates issued for them. ``badges``: their
 Open Badges credentials, revocation lists and the signing key history.
 """
@@ -14,7 +14,9 @@ from course.models.institute import (Assignment, AttemptGrant, AuditEntry, Cohor
 from course.models.learning import (AnswerGrading, Attempt, AttemptAnswer, AttemptState, IllegalTransition,
                                     LessonRead)
 from course.models.outbox import XapiOutboxEntry
-from course.models.people import LoginSession, Role, User
+from course.models.people import LoginSession, Role, Sex, User
+from course.models.reminders import Reminder
+from course.models.stations import DutyStation, StationKind
 
 __all__ = [
     "AnswerGrading",
@@ -23,4 +25,5 @@ __all__ = [
     "BadgeCredential", "SigningKey", "StatusList", "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",
     "ReferralContact", "ResultRelease", "Setting", "XapiOutboxEntry", "Attempt", "AttemptAnswer", "AttemptState", "IllegalTransition", "Lesson", "LessonRead", "LoginSession",
     "LessonText", "Module", "ModuleChange", "Objective", "Question", "QuestionVersion", "Quiz", "Role", "User",
+    "Sex", "Reminder", "DutyStation", "StationKind",
 ]

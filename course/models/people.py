@@ -7,10 +7,19 @@ from datetime import datetime
 
 from flask_login import UserMixin
 from sqlalchemy import Enum, ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from course.db import Base
 from course.models._types import UTCDateTime, utcnow
+from course.models.stations import DutyStation
+
+
+class Sex(enum.StrEnum):
+    """Self-declared, optional (NULL: not stated). Seen by the person and administrators only;
+    trainers and reports see counts, never one person's value."""
+    FEMALE = "female"
+    MALE = "male"
+    PREFER_NOT_TO_SAY = "prefer_not_to_say"
 
 
 class Role(enum.StrEnum):
@@ -34,8 +43,13 @@ class User(UserMixin, Base):
              validate_strings=True, create_constraint=True, name="role"))
     full_name: Mapped[str] = mapped_column(String(200))
     staff_number: Mapped[str | None] = mapped_column(String(40), unique=True)
-    #: The port or office where the officer serves, e.g. "Alexandria seaport".
-    duty_station: Mapped[str | None] = mapped_column(String(120))
+    #: The port or office where the officer serves (the administrator's list of stations).
+    duty_station_id: Mapped[int | None] = mapped_column(ForeignKey("duty_stations.id"), index=True)
+    sex: Mapped[Sex | None] = mapped_column(
+        Enum(Sex, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e],
+             validate_strings=True, create_constraint=True, name="sex"))
+    #: Where reminders are e-mailed (optional; only used when the institute configures SMTP).
+    email: Mapped[str | None] = mapped_column(String(254))
     #: Preferred interface and content language ("en" or "ar").
     language: Mapped[str] = mapped_column(String(8), default="en")
     is_active_account: Mapped[bool] = mapped_column(default=True)
@@ -45,6 +59,8 @@ class User(UserMixin, Base):
     #: change, a reset, deactivation).
     session_token: Mapped[str] = mapped_column(String(32), default=new_session_token)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime(), default=utcnow)
+
+    duty_station: Mapped[DutyStation | None] = relationship()
 
     #: The secret of the sign-in session this object was loaded through (never stored: the
     #: database keeps only its hash). It is what the session cookie carries.

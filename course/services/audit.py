@@ -14,7 +14,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from course.models import AuditEntry, Cohort, User
+from course.models import AuditEntry, Cohort, StationKind, User
+from course.models.stations import KIND_LABELS
 
 
 def record(session: Session, actor: User | None, action: str, object_type: str, object_id=None,
@@ -41,6 +42,14 @@ MESSAGES = {
     "user.anonymise": _l("Removed the personal data of the account %(user)s."),
     "settings.institute_name": _l("Changed the institute's name (before: %(before)s; now: %(after)s)."),
     "user.password_handout": _l("Downloaded %(count)s one-time passwords (%(format)s)."),
+    "user.profile": _l("%(user)s changed their own profile (%(changed)s)."),
+    "station.create": _l("Added the duty station %(name_en)s (%(name_ar)s; %(kind)s)."),
+    "station.update": _l("Changed the duty station %(object)s: %(changes)s."),
+    "station.delete": _l("Removed the duty station %(name_en)s."),
+    "reminder.send": _l("Reminded %(officers)s overdue officers of the cohort %(cohort)s (e-mails sent: %(emailed)s; "
+                        "e-mails that failed: %(email_failed)s)."),
+    "reminder.dismiss": _l("Dismissed the reminder %(object)s."),
+    "settings.smtp": _l("Changed the e-mail (SMTP) settings: %(changes)s."),
     "referral_contacts.update": _l("Changed the referral contacts (before: %(before)s; now: %(after)s)."),
     "course.publish": _l("Published the course from %(source)s (version %(fingerprint)s). "
                          "Added: %(added)s. Changed: %(changed)s. Retired: %(retired)s."),
@@ -79,6 +88,9 @@ FIELDS = {
     "duty_station": _l("Duty station"), "role": _l("Role"), "language": _l("Language"),
     "is_active_account": _l("Account active"), "cohort": _l("Cohort"), "name": _l("Name"),
     "description": _l("Description"), "archived": _l("Archived"),
+    "name_en": _l("Name in English"), "name_ar": _l("Name in Arabic"), "kind": _l("Kind"),
+    "host": _l("SMTP server"), "port": _l("Port"), "sender": _l("Sender address"),
+    "security": _l("Encryption"),
 }
 ROLES = {"officer": _l("Officer"), "trainer": _l("Trainer"), "admin": _l("Administrator")}
 LANGUAGE_NAMES = {"en": "English", "ar": "العربية"}
@@ -108,6 +120,13 @@ def _plain(value) -> str:
     return str(value)
 
 
+def _station_kind(value) -> str:
+    try:
+        return str(KIND_LABELS[StationKind(value)])
+    except ValueError:
+        return _plain(value)
+
+
 def _field_value(key: str, value) -> str:
     if value == "None":  # written by str(None) before updates kept their values as they are
         value = None
@@ -115,6 +134,8 @@ def _field_value(key: str, value) -> str:
         value = value == "True"
     if key == "role" and value in ROLES:
         return str(ROLES[value])
+    if key == "kind":
+        return _station_kind(value)
     if key == "language" and value in LANGUAGE_NAMES:
         return LANGUAGE_NAMES[value]
     return _plain(value)
@@ -162,7 +183,7 @@ def sentence(entry: AuditEntry, names: dict[tuple[str, str], str] | None = None)
     key = entry.action
     if entry.action in ("user.create", "user.update") and details.get("source"):
         key += ".import"
-    if entry.action in ("user.update", "user.deactivate", "cohort.update"):
+    if entry.action in ("user.update", "user.deactivate", "cohort.update", "station.update", "settings.smtp"):
         fields["changes"] = _changes(details)
     elif entry.action == "user.create":
         fields["role"] = _field_value("role", details.get("role"))
@@ -173,6 +194,8 @@ def sentence(entry: AuditEntry, names: dict[tuple[str, str], str] | None = None)
         fields["module"] = _module(details.get("module"))
         fields["target"] = (_("the cohort %(name)s", name=details["cohort"]) if details.get("cohort")
                             else _("the officer %(name)s", name=_plain(details.get("officer"))))
+    elif entry.action == "station.create":
+        fields["kind"] = _station_kind(details.get("kind"))
     elif entry.action == "settings.update":
         fields["setting"] = str(SETTINGS.get(entry.object_id or "", entry.object_id or "—"))
     elif entry.action == "certificate.issue":

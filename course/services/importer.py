@@ -15,16 +15,21 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from course.models import Cohort, Role, User
-from course.services import audit, cohorts, users
+from course.models import Cohort, DutyStation, Role, Sex, User
+from course.services import audit, cohorts, stations, users
+from course.services.errors import ServiceError
 
-COLUMNS = ("full_name", "staff_number", "username", "duty_station", "language", "cohort")
+COLUMNS = ("full_name", "staff_number", "username", "duty_station", "language", "cohort", "sex", "email")
 REQUIRED = ("full_name", "staff_number")
-#: The template's example officers; the cohort cell is filled in by ``template_rows``.
+#: The template's example officers (name, staff number, username, language, sex, e-mail); their
+#: duty station and cohort are filled in by ``template_rows`` from what exists.
 EXAMPLE_OFFICERS = [
-    ("Amal Hassan", "EXAMPLE-0001", "", "Alexandria seaport", "ar"),
-    ("Karim Farouk", "EXAMPLE-0002", "", "Salloum land port", "en"),
+    ("Amal Hassan", "EXAMPLE-0001", "", "ar", "female", ""),
+    ("Karim Farouk", "EXAMPLE-0002", "", "en", "", ""),
 ]
+#: What a ``sex`` cell may hold (case aside): the stored values, their English words and the Arabic ones.
+SEX_WORDS = {**{sex.value: sex for sex in Sex}, "prefer not to say": Sex.PREFER_NOT_TO_SAY,
+             "أنثى": Sex.FEMALE, "ذكر": Sex.MALE, "أفضل عدم الإفصاح": Sex.PREFER_NOT_TO_SAY}
 USERNAME_RE = re.compile(r"^[A-Za-z0-9._-]{2,80}$")
 MAX_ROWS = 5000
 
@@ -59,13 +64,20 @@ class ImportPlan:
 
 def template_rows(session: Session) -> list[tuple]:
     """The template's header and example rows, which import as downloaded. An import never creates
-    cohorts (a misspelt name would silently start a new one), so the first example joins the
-    newest cohort that exists, and both are left without one on a fresh installation. The staff
-    numbers say they are examples, and importing the template twice changes nothing the second time."""
+    cohorts (a misspelt name would silently start a new one) nor duty stations (they are the
+    administrators' managed list), so the examples name the newest cohort and the first stations
+    that exist, and leave those cells empty on a fresh installation. The staff numbers say they are
+    examples, and importing the template twice changes nothing the second time."""
     cohort = session.scalar(select(Cohort.name).where(Cohort.archived.is_(False))
                             .order_by(Cohort.created_at.desc(), Cohort.id.desc()).limit(1)) or ""
-    first, second = EXAMPLE_OFFICERS
-    return [COLUMNS, (*first, cohort), (*second, "")]
+    known = list(session.scalars(select(DutyStation.name_en).order_by(DutyStation.id).limit(2)))
+    rows = [COLUMNS]
+    for n, (name, staff, username, language, sex, email) in enumerate(EXAMPLE_OFFICERS):
+        station = known[n] if n < len(known) else ""
+        row = {"full_name": name, "staff_number": staff, "username": username, "duty_station": station,
+               "language": language, "cohort": cohort if n == 0 else "", "sex": sex, "email": email}
+        rows.append(tuple(row[column] for column in COLUMNS))
+    return rows
 
 
 def template_csv(session: Session) -> str:
@@ -153,6 +165,7 @@ def plan_import(session: Session, filename: str, content: bytes) -> ImportPlan:
     seen_staff: dict[str, int] = {}
     seen_usernames: dict[str, int] = {}
     known_cohorts = set(session.scalars(select(Cohort.name)))
+    station_index = stations.name_index(session)
     for line, values in rows:
         problems_before = len(plan.problems)
 
@@ -178,6 +191,21 @@ def plan_import(session: Session, filename: str, content: bytes) -> ImportPlan:
         if cohort and cohort not in known_cohorts:
             problem("cohort", _l("no cohort named '%(cohort)s'; create it first or leave the cell empty",
                                  cohort=cohort))
+        station_name = values.get("duty_station", "")
+        station = station_index.get(stations.normalised(station_name)) if station_name else None
+        if station_name and station is None:
+            problem("duty_station", _l("no duty station named '%(station)s' in the list; add it in "
+                                       "Administration › Duty stations or correct the cell", station=station_name))
+        sex_cell = " ".join(values.get("sex", "").split()).lower()
+        sex = SEX_WORDS.get(sex_cell) if sex_cell else None
+        if sex_cell and sex is None:
+            problem("sex", _l("'%(value)s' is not one of: female, male, prefer_not_to_say (or leave it empty)",
+                              value=values["sex"]))
+        email = None
+        try:
+            email = users.parse_email(values.get("email"))
+        except ServiceError as error:
+            problem("email", error.message)
         existing = session.scalar(select(User).where(User.staff_number == staff)) if staff else None
         username = values.get("username") or (existing.username if existing else _username_from(staff))
         if username and not USERNAME_RE.match(username):
@@ -198,17 +226,26 @@ def plan_import(session: Session, filename: str, content: bytes) -> ImportPlan:
                     _l("%(number)s belongs to an administrator, not an officer", number=staff))
         if len(plan.problems) > problems_before:
             continue
+        # The station by its name in the list (the preview shows it, the audit log records it); the
+        # sex by its stored value. An empty cell leaves an existing officer's value as it is.
         data = {"full_name": values["full_name"], "staff_number": staff, "username": username,
-                "duty_station": values.get("duty_station") or None, "language": language, "cohort": cohort or None}
+                "duty_station": station.name_en if station else None, "language": language, "cohort": cohort or None,
+                "sex": sex.value if sex else None, "email": email}
         if existing is None:
             plan.rows.append(PlannedRow(line, "create", data))
         else:
-            changes = {k: data[k] for k in ("full_name", "duty_station", "language", "username")
-                       if data[k] is not None and getattr(existing, k) != data[k]}
+            current = {"full_name": existing.full_name, "language": existing.language, "username": existing.username,
+                       "duty_station": existing.duty_station.name_en if existing.duty_station else None,
+                       "sex": existing.sex.value if existing.sex else None, "email": existing.email}
+            changes = {k: data[k] for k in UPDATED if data[k] is not None and current[k] != data[k]}
             if data["cohort"]:
                 changes["cohort"] = data["cohort"]
             plan.rows.append(PlannedRow(line, "update", data, changes))
     return plan
+
+
+#: What an import may change about an officer who exists already.
+UPDATED = ("full_name", "duty_station", "language", "username", "sex", "email")
 
 
 def _username_from(staff_number: str) -> str:
@@ -221,22 +258,25 @@ def apply_import(session: Session, actor: User, filename: str, content: bytes) -
     if not plan.ok:
         raise ValueError("the file has problems; nothing was imported")
     results = []
+    station_index = stations.name_index(session)
     for row in plan.rows:
         data = row.values
+        station = station_index[stations.normalised(data["duty_station"])] if data["duty_station"] else None
         if row.action == "create":
             password = users.one_time_password()
             officer = users.create_user(session, username=data["username"], password=password, role=Role.OFFICER,
                                         full_name=data["full_name"], staff_number=data["staff_number"],
-                                        duty_station=data["duty_station"], language=data["language"],
-                                        must_change_password=True, check_policy=False)
+                                        duty_station=station, language=data["language"], sex=data["sex"],
+                                        email=data["email"], must_change_password=True, check_policy=False)
             audit.record(session, actor, "user.create", "user", officer.id, username=officer.username,
                          source=filename)
             results.append((officer, password))
         else:
             officer = session.scalar(select(User).where(User.staff_number == data["staff_number"]))
-            for key in ("full_name", "duty_station", "language", "username"):
+            for key in UPDATED:
                 if key in row.changes:
-                    setattr(officer, key, row.changes[key])
+                    setattr(officer, key, station if key == "duty_station" else
+                            users.parse_sex(row.changes[key]) if key == "sex" else row.changes[key])
             if row.changes:
                 audit.record(session, actor, "user.update", "user", officer.id, source=filename,
                              **{k: v for k, v in row.changes.items()})

@@ -56,7 +56,9 @@ def personal_data(session: Session, user: User) -> dict:
     stamp = lambda value: value.isoformat() if value else None  # noqa: E731
     return {
         "profile": {"username": user.username, "full_name": user.full_name, "staff_number": user.staff_number,
-                    "duty_station": user.duty_station, "role": user.role.value, "language": user.language,
+                    "duty_station": user.duty_station.name_en if user.duty_station else None,
+                    "sex": user.sex.value if user.sex else None, "email": user.email,
+                    "role": user.role.value, "language": user.language,
                     "created_at": stamp(user.created_at)},
         "cohorts": list(cohorts),
         "lessons_read": [{"lesson": r.lesson.key, "read_at": stamp(r.read_at)} for r in reads],
@@ -82,10 +84,14 @@ def anonymise(session: Session, actor: User, person: User) -> None:
         raise ServiceError(_l("Only officers' accounts are anonymised; deactivate staff accounts instead."))
     if person.username.startswith("former-"):
         return
-    identifiers = {value for value in (person.username, person.full_name, person.staff_number) if value}
+    identifiers = {value for value in (person.username, person.full_name, person.staff_number, person.email) if value}
     person.username = f"former-{person.id}"
     person.full_name = f"Former officer {person.id}"
     person.staff_number = None
+    # Self-declared and contact data go too: with a station and a cohort, a sex can single a person
+    # out. The duty station stays (the institute's own organisation, and what by-station counts need).
+    person.sex = None
+    person.email = None
     person.password_hash = hash_password(secrets.token_urlsafe(32))
     person.is_active_account = False
     person.must_change_password = False
@@ -106,7 +112,7 @@ def anonymise(session: Session, actor: User, person: User) -> None:
 
 
 #: Audit details that hold who a person is (``user.update`` and imports record the new values).
-_IDENTITY_KEYS = ("username", "full_name", "staff_number", "duty_station")
+_IDENTITY_KEYS = ("username", "full_name", "staff_number", "duty_station", "sex", "email")
 
 
 def _scrub_audit_log(session: Session, person: User, identifiers: set[str]) -> None:

@@ -16,8 +16,8 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Row, Select, Text, and_, case, cast, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Module, Objective, Question,
-                           QuestionVersion, Quiz, User)
+from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, DutyStation, Module,
+                           Objective, Question, QuestionVersion, Quiz, User)
 from course.models.content import questions_of, text_in
 from course.questions import REGISTRY, get_type
 from course.questions.base import Choice
@@ -30,8 +30,8 @@ def _filter_officers(query: Select, search: str, station: str) -> Select:
     if search:
         pattern = f"%{search.strip().lower()}%"
         query = query.where(func.lower(User.full_name).like(pattern) | func.lower(User.staff_number).like(pattern))
-    if station:
-        query = query.where(User.duty_station == station)
+    if station:  # by the station's English name, as the gradebook's filter offers it
+        query = query.where(User.duty_station_id.in_(select(DutyStation.id).where(DutyStation.name_en == station)))
     return query
 
 
@@ -47,16 +47,17 @@ def cohort_officer_ids(cohort: Cohort, search: str = "", station: str = "") -> S
 def cohort_roster(session: Session, cohort: Cohort, search: str = "", station: str = "") -> list[Row]:
     """The cohort's officers by name, as rows of what reports show of them (id, full_name, staff_number,
     duty_station): a large cohort's report does not need, nor can afford, 100,000 ORM objects."""
-    query = (select(User.id, User.full_name, User.staff_number, User.duty_station)
+    query = (select(User.id, User.full_name, User.staff_number, DutyStation.name_en.label("duty_station"))
              .join(CohortMember, CohortMember.user_id == User.id)
+             .outerjoin(DutyStation, DutyStation.id == User.duty_station_id)
              .where(CohortMember.cohort_id == cohort.id).order_by(User.full_name))
     return list(session.execute(_filter_officers(query, search, station)))
 
 
 def cohort_stations(session: Session, cohort: Cohort) -> list[str]:
-    return sorted(station for station in session.scalars(
-        select(User.duty_station).distinct().join(CohortMember, CohortMember.user_id == User.id)
-        .where(CohortMember.cohort_id == cohort.id)) if station)
+    return sorted(session.scalars(
+        select(DutyStation.name_en).distinct().join(User, User.duty_station_id == DutyStation.id)
+        .join(CohortMember, CohortMember.user_id == User.id).where(CohortMember.cohort_id == cohort.id)))
 
 
 @dataclass
@@ -103,18 +104,27 @@ def gradebook(session: Session, cohort: Cohort, *, search: str = "", station: st
 ATTEMPT_CHOICES = ("first", "last", "all")
 
 
-def closed_attempts(cohort: Cohort, quiz_id: int, language: str | None = None, which: str = "first"):
+def closed_attempts(cohort: Cohort | None, quiz_id: int, language: str | None = None, which: str = "first", *,
+                    officers: Select | None = None, until: datetime | None = None):
     """A subquery of the cohort members' finished attempts at the quiz: each one's first, each one's
     last, or ``all`` of them (``which``). With ``language``, only attempts answered in that language
-    (to spot an item that a translation made harder)."""
+    (to spot an item that a translation made harder). Instead of a cohort, ``officers`` (a select of
+    user ids) names whose attempts count; with ``until``, only attempts submitted before it."""
     if which not in ATTEMPT_CHOICES:
         raise ValueError(f"unknown attempt choice {which!r}")
     order = Attempt.number.desc() if which == "last" else Attempt.number
     ranked = (select(Attempt.id.label("attempt_id"), Attempt.user_id, Attempt.score, Attempt.max_score,
                      Attempt.percent, Attempt.language,
                      func.row_number().over(partition_by=Attempt.user_id, order_by=order).label("rank"))
-              .join(CohortMember, and_(CohortMember.user_id == Attempt.user_id, CohortMember.cohort_id == cohort.id))
-              .where(Attempt.quiz_id == quiz_id, Attempt.state.in_(CLOSED))).subquery()
+              .where(Attempt.quiz_id == quiz_id, Attempt.state.in_(CLOSED)))
+    if cohort is not None:
+        ranked = ranked.join(CohortMember, and_(CohortMember.user_id == Attempt.user_id,
+                                                CohortMember.cohort_id == cohort.id))
+    if officers is not None:
+        ranked = ranked.where(Attempt.user_id.in_(officers))
+    if until is not None:
+        ranked = ranked.where(Attempt.submitted_at < until)
+    ranked = ranked.subquery()
     # An attempt awaiting a trainer's grading has no score to analyse yet (it keeps its rank).
     query = select(ranked).where(ranked.c.percent.is_not(None))
     if which != "all":
@@ -342,13 +352,45 @@ class KnowledgeGain:
         return round((self.mean_post - self.mean_pre) / (100 - self.mean_pre), 3)
 
     @property
+    def ceiling(self) -> int:
+        """Officers who scored 100 % on the pre-test: their normalised gain is undefined."""
+        return sum(1 for o in self.officers if o.normalised is None)
+
+    @property
+    def mean_normalised(self) -> float | None:
+        """The mean of the officers' own normalised gains, those at the pre-test ceiling left out
+        (``ceiling`` counts them); ``normalised_gain`` is the class gain, from the means."""
+        gains = [o.normalised for o in self.officers if o.normalised is not None]
+        return round(sum(gains) / len(gains), 3) if gains else None
+
+    @property
     def improved_share(self) -> float | None:
         return round(sum(o.post > o.pre for o in self.officers) / self.paired, 3) if self.paired else None
 
 
+def course_tests(session: Session) -> tuple[Quiz | None, Quiz | None]:
+    """The course's pre-test and post-test (either may be missing)."""
+    return (session.scalar(select(Quiz).where(Quiz.kind == "pre-test", Quiz.retired.is_(False))),
+            session.scalar(select(Quiz).where(Quiz.kind == "post-test", Quiz.retired.is_(False))))
+
+
+def pre_post_percents(session: Session, officers: Select, until: datetime | None = None
+                  ) -> dict[int, tuple[float, float | None]]:
+    """Each officer's first pre-test percent and first post-test percent (None: not taken), for the
+    officers named by ``officers`` who took the pre-test, counting attempts submitted before
+    ``until``: the pairing knowledge gain uses, for any group of officers."""
+    pre_quiz, post_quiz = course_tests(session)
+    if pre_quiz is None or post_quiz is None:
+        return {}
+    pre = closed_attempts(None, pre_quiz.id, officers=officers, until=until)
+    post = closed_attempts(None, post_quiz.id, officers=officers, until=until)
+    rows = session.execute(select(pre.c.user_id, pre.c.percent, post.c.percent)
+                           .outerjoin(post, post.c.user_id == pre.c.user_id)).all()
+    return {user_id: (p, q) for user_id, p, q in rows}
+
+
 def knowledge_gain(session: Session, cohort: Cohort) -> KnowledgeGain:
-    pre_quiz = session.scalar(select(Quiz).where(Quiz.kind == "pre-test", Quiz.retired.is_(False)))
-    post_quiz = session.scalar(select(Quiz).where(Quiz.kind == "post-test", Quiz.retired.is_(False)))
+    pre_quiz, post_quiz = course_tests(session)
     if pre_quiz is None or post_quiz is None:
         return KnowledgeGain(pre_quiz, post_quiz, [], 0, [])
     pre, post = first_closed_attempts(cohort, pre_quiz.id), first_closed_attempts(cohort, post_quiz.id)

@@ -13,7 +13,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
 
 from course.config import PASSWORD_HASH_METHOD
-from course.models import Role, User
+from course.models import DutyStation, Role, Sex, User
 from course.models.people import new_session_token
 from course.services import audit
 from course.services.errors import ServiceError
@@ -99,8 +99,45 @@ def authenticate(session: Session, username: str, password: str) -> User | None:
     return user
 
 
+EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+
+
+def parse_sex(value) -> Sex | None:
+    """A sex as stored: one of ``Sex``; empty means not stated."""
+    if value is None or value == "":
+        return None
+    try:
+        return Sex(value)
+    except ValueError:
+        raise ServiceError(_l("'%(value)s' is not one of: female, male, prefer_not_to_say (or leave it empty).",
+                              value=str(value)[:40]), "sex") from None
+
+
+def parse_email(value: str | None) -> str | None:
+    value = (value or "").strip()
+    if not value:
+        return None
+    if len(value) > 254 or not EMAIL_RE.match(value):
+        raise ServiceError(_l("'%(value)s' is not an e-mail address.", value=value[:60]), "email")
+    return value
+
+
+def set_own_details(session: Session, user: User, *, sex, email) -> dict:
+    """What a person may change about themselves (the profile page); audited without the values,
+    which the audit log's readers do not need to see."""
+    wanted = {"sex": parse_sex(sex), "email": parse_email(email)}
+    changes = {k: v for k, v in wanted.items() if getattr(user, k) != v}
+    for key, value in changes.items():
+        setattr(user, key, value)
+    if changes:
+        audit.record(session, user, "user.profile", "user", user.id, changed=sorted(changes))
+    session.flush()
+    return changes
+
+
 def create_user(session: Session, *, username: str, password: str, role: Role, full_name: str,
-                staff_number: str | None = None, duty_station: str | None = None, language: str = "en",
+                staff_number: str | None = None, duty_station: DutyStation | None = None, language: str = "en",
+                sex: Sex | str | None = None, email: str | None = None,
                 must_change_password: bool = False, check_policy: bool = True) -> User:
     username = username.strip()
     if not username or len(username) > 80:
@@ -118,7 +155,7 @@ def create_user(session: Session, *, username: str, password: str, role: Role, f
         raise ServiceError(_l("The full name is required."), "full_name")
     user = User(username=username, password_hash=hash_password(password), role=Role(role),
                 full_name=full_name.strip(), staff_number=staff_number or None, duty_station=duty_station,
-                language=language if language in ("en", "ar") else "en", must_change_password=must_change_password)
+                sex=parse_sex(sex), email=parse_email(email), language=language if language in ("en", "ar") else "en", must_change_password=must_change_password)
     session.add(user)
     session.flush()
     return user
@@ -144,8 +181,8 @@ def one_time_password() -> str:
 
 
 def update_person(session: Session, actor: User, person: User, *, username: str, full_name: str,
-                  staff_number: str | None, duty_station: str | None, role: Role, language: str,
-                  active: bool) -> dict:
+                  staff_number: str | None, duty_station: DutyStation | None, role: Role, language: str,
+                  active: bool, sex: Sex | str | None = None, email: str | None = None) -> dict:
     """Change an account's details; returns what changed (also written to the audit log)."""
     username, full_name = username.strip(), full_name.strip()
     staff_number = (staff_number or "").strip() or None
@@ -162,7 +199,7 @@ def update_person(session: Session, actor: User, person: User, *, username: str,
     if person.id == actor.id and (not active or role != Role.ADMIN):
         raise ServiceError(_l("You cannot remove your own administrator access."), "role")
     wanted = {"username": username, "full_name": full_name, "staff_number": staff_number,
-              "duty_station": (duty_station or "").strip() or None, "role": Role(role),
+              "duty_station": duty_station, "role": Role(role), "sex": parse_sex(sex), "email": parse_email(email),
               "language": language if language in ("en", "ar") else "en", "is_active_account": active}
     changes = {k: v for k, v in wanted.items() if getattr(person, k) != v}
     for key, value in changes.items():
@@ -171,10 +208,17 @@ def update_person(session: Session, actor: User, person: User, *, username: str,
         person.session_token = new_session_token()  # a deactivated account is signed out everywhere
     if changes:
         audit.record(session, actor, "user.deactivate" if changes.get("is_active_account") is False else "user.update",
-                     "user", person.id, **{k: v if v is None or isinstance(v, bool) else str(v)
-                                            for k, v in changes.items()})
+                     "user", person.id, **{k: _audited(v) for k, v in changes.items()})
     session.flush()
     return changes
+
+
+def _audited(value):
+    """A changed field as the audit log keeps it: a duty station by its name; empty and yes/no
+    values as they are (the log reads them back as "—", "yes" and "no"); the rest as text."""
+    if isinstance(value, DutyStation):
+        return value.name_en
+    return value if value is None or isinstance(value, bool) else str(value)
 
 
 def reset_password(session: Session, actor: User, person: User) -> str:

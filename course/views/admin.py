@@ -27,6 +27,7 @@ from course.services import (assignments, audit, cohorts, handouts, importer, in
 from course.services.errors import ServiceError
 from course.views.params import id_arg, id_from, page_arg
 from course.views.refusals import service_call
+from course.views.stations import chosen_station, station_choices
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -74,13 +75,15 @@ def people():
 @admin_only
 def new_person():
     form = PersonForm()
+    form.duty_station.choices = station_choices()
     if form.validate_on_submit():
         with service_call(form) as call:
             password = users.one_time_password()
             person = users.create_user(db.session, username=form.username.data, password=password,
                                        role=Role(form.role.data), full_name=form.full_name.data,
                                        staff_number=form.staff_number.data or None,
-                                       duty_station=form.duty_station.data or None, language=form.language.data,
+                                       duty_station=chosen_station(form.duty_station.data),
+                                       language=form.language.data, sex=form.sex.data, email=form.email.data,
                                        must_change_password=True, check_policy=False)
             audit.record(db.session, current_user, "user.create", "user", person.id, username=person.username,
                          role=person.role.value)
@@ -94,14 +97,16 @@ def new_person():
 def person(user_id: int):
     person = db.session.get(User, user_id) or abort(404)
     form = PersonForm(obj=person)
+    form.duty_station.choices = station_choices()
     if request.method == "GET":
         form.role.data, form.active.data = person.role.value, person.is_active_account
     if form.validate_on_submit():
         with service_call(form) as call:
             users.update_person(db.session, current_user, person, username=form.username.data,
                                 full_name=form.full_name.data, staff_number=form.staff_number.data,
-                                duty_station=form.duty_station.data, role=Role(form.role.data),
-                                language=form.language.data, active=form.active.data)
+                                duty_station=chosen_station(form.duty_station.data), role=Role(form.role.data),
+                                language=form.language.data, active=form.active.data, sex=form.sex.data,
+                                email=form.email.data)
         if not call.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.person", user_id=person.id))

@@ -26,7 +26,7 @@ from course.questions import get_type
 from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
 from course.services import attempts as attempt_service
-from course.services import catalog, institute, privacy, progress, reading, referrals, review_policy
+from course.services import catalog, institute, privacy, progress, reading, referrals, reminders, review_policy
 from course.sharedpages import render_shared
 from course.views.refusals import service_call
 
@@ -71,7 +71,8 @@ def dashboard():
         others = []
     updates = progress.updates_since_completion(db.session, current_user.id)
     return render_template("learn/dashboard.html", assigned=assigned, others=others, rows=rows, tests=tests,
-                           updates=updates)
+                           updates=updates, reminders=reminders.waiting_for(db.session, current_user),
+                           dismiss_form=EmptyForm(prefix="dismiss"))
 
 
 @bp.get("/modules/<slug>")

@@ -234,6 +234,13 @@ def make_course_copy(target: Path) -> Path:
 
 # --- Seeding (runs inside the app's environment, in a subprocess) ------------------------------------
 
+#: The stations the seeded people serve at, with their kinds and Arabic names.
+STATION_KINDS = {"Alexandria seaport": "seaport", "Cairo International Airport": "airport",
+                 "Salloum land port": "land_port", "Port Said": "seaport"}
+STATION_NAMES_AR = {"Alexandria seaport": "ميناء الإسكندرية", "Cairo International Airport": "مطار القاهرة الدولي",
+                    "Salloum land port": "ميناء السلوم البري", "Port Said": "بورسعيد"}
+
+
 def seed_database() -> None:
     """Accounts, a cohort with its trainer, assignments with due dates, and finished attempts of four
     officers (pre-test, post-test, a module quiz) so that the trainer's reports have data to draw."""
@@ -246,7 +253,8 @@ def seed_database() -> None:
     from course.extensions import db
     from course.models import ImportBatch, Module, Quiz, Role
     from course.questions import get_type
-    from course.services import assignments, attempts, cohorts, reading, users
+    from course.models import Reminder
+    from course.services import assignments, attempts, cohorts, reading, stations, users
 
     hashed = users.hash_password(PASSWORD)  # scrypt is slow on purpose: hash the shared password once
     users.hash_password = lambda password, real=users.hash_password: hashed if password == PASSWORD else real(password)
@@ -255,9 +263,12 @@ def seed_database() -> None:
         session = db.session
         admin = users.find_user(session, "admin")
 
-        def person(username, role, name, staff=None, station=None, language="en"):
+        def person(username, role, name, staff=None, station=None, language="en", sex=None):
+            if station:  # the stations list: found by name, or added with its kind
+                station = stations.by_name(session, station) or stations.create_station(
+                    session, admin, station, STATION_NAMES_AR.get(station, ""), STATION_KINDS.get(station, "not_set"))
             return users.create_user(session, username=username, password=PASSWORD, role=role, full_name=name,
-                                     staff_number=staff, duty_station=station, language=language,
+                                     staff_number=staff, duty_station=station, language=language, sex=sex,
                                      check_policy=False)
 
         trainer = person(TRAINER, Role.TRAINER, "Nadia Hosny")
@@ -268,7 +279,8 @@ def seed_database() -> None:
                     person(OFFLINE_OFFICER, Role.OFFICER, "Mona Ibrahim", "BRW-005", "Alexandria seaport")]
         readers = [person(username, Role.OFFICER, name, f"RDR-{lang.upper()}", "Port Said", language=lang)
                    for lang, (username, name) in OFFLINE_READERS.items()]
-        stats = [(person(username, Role.OFFICER, name, f"STA-{n}", ("Alexandria seaport", "Port Said")[n % 2]),
+        stats = [(person(username, Role.OFFICER, name, f"STA-{n}", ("Alexandria seaport", "Port Said")[n % 2],
+                         sex=("female", "male", None)[n % 3]),
                   pre, post) for n, (username, name, pre, post) in enumerate(STAT_OFFICERS, start=1)]
         sweepers = {}
         for lang, accounts in SWEEP.items():
@@ -322,8 +334,11 @@ def seed_database() -> None:
 
         seed_big_cohort(session, admin, modules, quizzes, person, rng, now)
 
-        # The accessibility sweep visits a finished attempt (its result) and an open one, per language.
+        # The accessibility sweep visits a finished attempt (its result) and an open one, per language,
+        # and the dashboard with a trainer's reminder on it.
         for sweeper in sweepers.values():
+            session.add(Reminder(officer_id=sweeper["officer"].id, cohort_id=cohort.id, sent_by_id=trainer.id,
+                                 modules="1|Terminology|المصطلحات", created_at=now, email_status="off"))
             answer_and_submit(sweeper["officer"], quizzes[EXTRA_QUIZ], 0.6, now - timedelta(days=1))
             answer_and_submit(sweeper["officer"], quizzes[EXTRA_QUIZ], 0.0, now, submit=False)
             for upload, content in (("bad", "full_name,staff_number\n,SWB-1\n"),

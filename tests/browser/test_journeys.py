@@ -613,7 +613,7 @@ def test_every_journey_page_passes_axe(ui, server, lang):
     for path in ("/", f"/modules/{EXTRA_MODULE}", LESSON, "/modules/terminology", TERMINOLOGY_LESSON,
                  f"/quizzes/{EXTRA_QUIZ}", f"/attempts/{still_open}", f"/attempts/{still_open}/submit",
                  f"/attempts/{done}/result", "/attempts",
-                 "/password", PATHWAY_LESSON):
+                 "/password", PATHWAY_LESSON, "/me"):
         check(officer, path)
 
     trainer = ui.new_page(locale=locale)
@@ -623,7 +623,8 @@ def test_every_journey_page_passes_axe(ui, server, lang):
     stat_attempt = server.query("SELECT id FROM attempts WHERE user_id = :u ORDER BY id", u=stat)[0]["id"]
     for path in ("/", "/trainer/", f"/trainer/cohorts/{cohort}", f"/trainer/officers/{stat}",
                  f"/trainer/cohorts/{cohort}/items", f"/trainer/cohorts/{cohort}/items?quiz=pre-test",
-                 f"/trainer/cohorts/{cohort}/gain", f"/attempts/{stat_attempt}/result"):
+                 f"/trainer/cohorts/{cohort}/gain", f"/attempts/{stat_attempt}/result",
+                 f"/trainer/cohorts/{cohort}/reminders", "/reports/institute"):
         check(trainer, path)
         if "/items" in path or "/gain" in path:
             trainer.wait_for_selector("canvas[data-drawn='true']")
@@ -633,7 +634,9 @@ def test_every_journey_page_passes_axe(ui, server, lang):
     batches = {row["filename"]: row["id"] for row in server.query("SELECT id, filename FROM import_batches")}
     for path in ("/admin/", "/admin/people", "/admin/import", f"/admin/import/{batches[f'sweep-bad-{lang}.csv']}",
                  "/admin/cohorts", f"/admin/cohorts/{cohort}", f"/admin/people/{me}",
-                 "/admin/referral-contacts", PATHWAY_LESSON, f"/admin/import/{batches[f'sweep-good-{lang}.csv']}"):
+                 "/admin/referral-contacts", "/admin/stations", "/admin/stations/1", "/admin/mail",
+                 f"/reports/institute?cohort={cohort}", PATHWAY_LESSON,
+                 f"/admin/import/{batches[f'sweep-good-{lang}.csv']}"):
         check(admin, path)
     with admin.expect_navigation():
         admin.click("main form button[type=submit]")  # import: the page of one-time passwords
