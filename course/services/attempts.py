@@ -14,9 +14,10 @@ from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, attributes, joinedload, object_session, selectinload
 
+from course.caches import StampedLRU, cache_for
 from course.models import Attempt, AttemptAnswer, AttemptState, Question, QuestionVersion, Quiz, User
 from course.questions import get_type, score_response
-from course.services import xapi_events
+from course.services import stamps, xapi_events
 from course.services.errors import ServiceError
 from course.services.review_policy import attempts_left_for
 
@@ -39,18 +40,20 @@ def question_count(session: Session, quiz: Quiz) -> int:
     if not quiz.settings.get("draw"):
         return session.scalar(select(func.count()).select_from(Question)
                               .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
-    versions = _current_versions(session, quiz)
-    definitions = _definitions_for(session, versions)
+    versions, stamp = _current_versions(session, quiz)
+    definitions = _definitions_for(session, versions, stamp)
     return len(draw_questions([(v, definitions[v]) for v, _hash in versions], quiz.settings["draw"],
                               random.Random(0)))
 
 
-def _current_versions(session: Session, quiz: Quiz) -> list[tuple[int, str]]:
-    """(version id, content hash) of the quiz's questions in authored order."""
-    return list(session.execute(
-        select(QuestionVersion.id, QuestionVersion.content_hash)
+def _current_versions(session: Session, quiz: Quiz) -> tuple[list[tuple[int, str]], str | None]:
+    """(version id, content hash) of the quiz's questions in authored order, and the catalog stamp
+    (read in the same query)."""
+    rows = session.execute(
+        select(QuestionVersion.id, QuestionVersion.content_hash, _CATALOG_STAMP)
         .join(Question, Question.current_version_id == QuestionVersion.id)
-        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all())
+        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all()
+    return [(row[0], row[1]) for row in rows], (rows[0][2] if rows else None)
 
 
 def draw_questions(questions: list[tuple[int, dict]], draw: dict | None,
@@ -95,7 +98,7 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                           .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)) or 0
     if attempts_left_for(session, user.id, quiz, used) == 0:
         raise ServiceError(_l("You have used all the attempts this quiz allows."), status=409)
-    versions = _current_versions(session, quiz)
+    versions, stamp = _current_versions(session, quiz)
     if not versions:
         raise ServiceError(_l("This quiz has no questions yet."), status=409)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
@@ -104,7 +107,7 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                       started_at=now, seed=seed, language=language,
                       deadline_at=now + timedelta(minutes=limit) if limit else None)
     rng = random.Random(seed)
-    definitions = _definitions_for(session, versions)
+    definitions = _definitions_for(session, versions, stamp)
     paper = draw_questions([(version_id, definitions[version_id]) for version_id, _hash in versions],
                            quiz.settings.get("draw"), rng)
     ordered = _ordered_questions(paper, bool(quiz.settings.get("shuffle_questions")), rng)
@@ -181,43 +184,58 @@ def find_answer(session: Session, attempt: Attempt, question_version_id: int) ->
                           .options(joinedload(AttemptAnswer.question_version)))
 
 
-#: Question versions never change once published (a corrected question gets a new version), so
-#: each process keeps the definitions it has read: version id -> (definition, content hash). The
-#: hash travels with every write that relied on the definition, so an entry that no longer matches
-#: the database (a database restored or emptied under a running process) only sends that write
-#: the long way, which reads the version afresh.
-_definitions: dict[int, tuple[dict, str]] = {}
+#: How many question versions each process keeps per database: a whole course is a few hundred.
+MAX_DEFINITIONS = 4096
+#: The catalog stamp, as a column of the queries that list an attempt's or a quiz's questions.
+_CATALOG_STAMP = stamps.catalog_column()
+
+
+def remembered_definitions(session: Session) -> StampedLRU:
+    """This process's copy of the question definitions of ``session``'s database: version id ->
+    (definition, content hash).
+
+    Question versions never change once published (a corrected question gets a new version), so
+    the copy saves reading them on every page. It is bounded (least recently used first out) and
+    emptied whenever the catalog stamp changes, i.e. after any publication by any process; and each
+    entry is also checked against the version's content hash where it is used, so a database
+    restored or emptied under a running process only sends a write the long way."""
+    return cache_for(session, "question_definitions", lambda: StampedLRU(MAX_DEFINITIONS))
 
 
 def question_definition(session: Session, question_version_id: int) -> tuple[dict, str] | None:
-    """(definition, content hash) of a question version, read once per process."""
-    known = _definitions.get(question_version_id)
+    """(definition, content hash) of a question version, from this process's copy if it has it.
+    The one caller, the one-statement autosave, checks the hash in its own SQL, so no stamp is read."""
+    kept = remembered_definitions(session)
+    known = kept.peek(question_version_id)
     if known is None:
         known = _read_definitions(session, [question_version_id]).get(question_version_id)
+        if known is not None:
+            kept.keep(question_version_id, known)
     return known
 
 
 def _read_definitions(session: Session, version_ids: list[int]) -> dict[int, tuple[dict, str]]:
-    """(definition, content hash) of these versions, read in one query and remembered."""
-    read = {version_id: (definition, content_hash) for version_id, definition, content_hash in session.execute(
+    """(definition, content hash) of these versions, read in one query."""
+    return {version_id: (definition, content_hash) for version_id, definition, content_hash in session.execute(
         select(QuestionVersion.id, QuestionVersion.definition, QuestionVersion.content_hash)
         .where(QuestionVersion.id.in_(version_ids)))}
-    _definitions.update(read)
-    return read
 
 
-def _definitions_for(session: Session, versions: list[tuple[int, str]]) -> dict[int, dict]:
+def _definitions_for(session: Session, versions: list[tuple[int, str]], stamp: str | None) -> dict[int, dict]:
     """version id -> definition for (version id, content hash) pairs: from this process's copy where
-    the hash still matches, the rest read in one query (and remembered)."""
+    it was kept under the catalog stamp ``stamp`` and the hash still matches, the rest read in one
+    query (and kept)."""
+    kept = remembered_definitions(session)
     found: dict[int, dict] = {}
     for version_id, content_hash in versions:
-        definition, known_hash = _definitions.get(version_id, (None, None))
+        definition, known_hash = kept.get(stamp, version_id, (None, None))
         if known_hash == content_hash:
             found[version_id] = definition
     missing = [version_id for version_id, _hash in versions if version_id not in found]
     if missing:
-        found.update((version_id, definition)
-                     for version_id, (definition, _hash) in _read_definitions(session, missing).items())
+        for version_id, known in _read_definitions(session, missing).items():
+            kept.put(stamp, version_id, known)
+            found[version_id] = known[0]
     return found
 
 
@@ -236,10 +254,11 @@ def answers_for_page(session: Session, attempt: Attempt) -> list[PageAnswer]:
     copy, checked against each version's content hash (a page must never show a stale question)."""
     rows = session.execute(
         select(AttemptAnswer.question_version_id, AttemptAnswer.position, AttemptAnswer.max_score,
-               AttemptAnswer.response, AttemptAnswer.seq, QuestionVersion.content_hash)
+               AttemptAnswer.response, AttemptAnswer.seq, QuestionVersion.content_hash, _CATALOG_STAMP)
         .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
         .where(AttemptAnswer.attempt_id == attempt.id).order_by(AttemptAnswer.position)).all()
-    definitions = _definitions_for(session, [(row.question_version_id, row.content_hash) for row in rows])
+    definitions = _definitions_for(session, [(row.question_version_id, row.content_hash) for row in rows],
+                                   rows[0].stamp if rows else None)
     return [PageAnswer(row.question_version_id, row.position, row.max_score, row.response, row.seq or 0,
                        definitions[row.question_version_id]) for row in rows]
 
@@ -283,7 +302,7 @@ def save_answer_at_once(session: Session, user_id: int, attempt_id: int, questio
         "p_seq": seq, "p_response": response, "p_now": now, "p_cutoff": now - timedelta(seconds=grace_seconds),
     }, execution_options={"synchronize_session": False}).scalar()
     if stored is None:
-        _definitions.pop(question_version_id, None)  # read afresh next time, in case it was stale
+        remembered_definitions(session).discard(question_version_id)  # read afresh next time, in case it was stale
     return stored
 
 
