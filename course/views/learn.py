@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
                    url_for)
@@ -12,6 +11,7 @@ from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from course import release
 from course.access import get_attempt_for
 from course.downloads import content_disposition
 from course.answertokens import tokens_for
@@ -30,10 +30,6 @@ from course.services.errors import ServiceError
 from course.sharedpages import render_shared
 
 bp = Blueprint("learn", __name__)
-#: Changes whenever the code or templates change (a new deployment), so cached pages are refreshed.
-APP_VERSION = hashlib.sha256(b"".join(
-    path.read_bytes() for path in sorted(Path(__file__).resolve().parents[2].glob("templates/**/*.html"))
-)).hexdigest()[:12]
 
 
 def _module_or_404(slug: str) -> Module:
@@ -88,8 +84,10 @@ def module(slug: str):
 @login_required
 def lesson(slug: str, lesson_key: str):
     # The busiest page: the course structure comes from this process's copy of the published
-    # catalog, so the database is asked only whether that copy is current and what this officer read.
-    module = catalog.current(db.session).module(slug)
+    # catalog, so the database is asked only for the stamps (is that copy current, did the
+    # institute's settings change) and what this officer read.
+    identity = release.current(current_app, db.session)
+    module = catalog.current(db.session, identity.stamps.catalog).module(slug)
     if module is None:
         abort(404)
     lessons = module.lessons
@@ -109,12 +107,13 @@ def lesson(slug: str, lesson_key: str):
     # The page depends only on these (the same for every officer of the role and language), plus the
     # officer's sign-in session: a browser that already has it gets "304 Not Modified" and no page is
     # rendered (the form tokens it holds stay valid until that session ends; a new sign-in, with its
-    # new form tokens, gets a new page).
-    shared_key = (APP_VERSION, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
+    # new form tokens, gets a new page). The release identity (course/release.py) covers the
+    # templates, static files, translations and code, the published course and the institute's
+    # settings: a new release or a change of settings is never answered with an old page.
+    shared_key = (identity.id, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
                   text.body_hash if text else "", is_read, lang, contacts_key)
     etag = hashlib.sha256("|".join(map(str, (
-        *shared_key, current_user.id, current_user.login_key,
-        current_app.config["INSTITUTE_NAME"]))).encode()).hexdigest()[:32]
+        *shared_key, current_user.id, current_user.login_key))).encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
