@@ -6,6 +6,8 @@ from wtforms import (BooleanField, DateField, FloatField, PasswordField, SelectF
                      TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
+from course.services import timezones
+
 
 class EmptyForm(FlaskForm):
     """A button-only form: nothing to fill in, but the CSRF token still travels."""
@@ -93,4 +95,7 @@ class GrantAttemptForm(FlaskForm):
 
 class SettingsForm(FlaskForm):
     show_unassigned = BooleanField(_l("Officers also see modules not assigned to them"))
+    time_zone = SelectField(_l("Time zone"), choices=[(name, name) for name in timezones.CHOICES],
+                            description=_l("Dates and times are shown in this zone, and a due date ends at 23:59 "
+                                           "there."))
     submit = SubmitField(_l("Save"))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, time, timezone
+from datetime import datetime
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
@@ -21,7 +21,7 @@ from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBa
 from course.models._types import utcnow
 from course.package import read_package
 from course.services import (assignments, audit, cohorts, importer, lrs, privacy, publishing, referrals, sessions,
-                             users)
+                             timezones, users)
 from course.services.errors import ServiceError
 from course.views.params import id_arg, id_from, page_arg
 
@@ -262,9 +262,12 @@ def _assignment_form() -> AssignmentForm:
 
 
 def _day(value, end: bool = False) -> datetime | None:
+    """A date entered by the administrator, as the moment it starts (or, for a due date, ends:
+    23:59:59) in the institute's time zone."""
     if value is None:
         return None
-    return datetime.combine(value, time(23, 59, 59) if end else time(0, 0), tzinfo=timezone.utc)
+    zone = timezones.institute_zone(db.session)
+    return timezones.end_of_day(value, zone) if end else timezones.start_of_day(value, zone)
 
 
 @bp.route("/cohorts/<int:cohort_id>", methods=["GET", "POST"])
@@ -433,8 +436,10 @@ def settings():
     form = SettingsForm()
     if request.method == "GET":
         form.show_unassigned.data = assignments.show_unassigned_modules(db.session)
+        form.time_zone.data = timezones.institute_zone(db.session)
     if form.validate_on_submit():
         assignments.set_show_unassigned_modules(db.session, current_user, form.show_unassigned.data)
+        timezones.set_institute_zone(db.session, current_user, form.time_zone.data)
         db.session.commit()
         flash(_("Saved."), "success")
         return redirect(url_for("admin.settings"))

@@ -5,6 +5,7 @@ import hashlib
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
                    url_for)
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
@@ -372,8 +373,8 @@ def extend(attempt_id: int):
         flash(error.message, "error")
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
     db.session.commit()
-    flash(_("You have %(n)s more minutes. New end time: %(time)s (UTC).",
-            n=attempt.quiz.settings["time_extension_minutes"], time=attempt.deadline_at.strftime("%H:%M")),
+    flash(_("You have %(n)s more minutes. New end time: %(time)s.",
+            n=attempt.quiz.settings["time_extension_minutes"], time=format_time(attempt.deadline_at, "short")),
           "success")
     return redirect(url_for("learn.attempt", attempt_id=attempt.id))
 
