@@ -1,11 +1,13 @@
 """The published course structure (modules, lessons, their texts), kept in memory per process.
 
 Every lesson page needs the same few rows, and they change only when a course package is
-published. Each process keeps one read-only snapshot, tagged with the ``catalog_stamp`` setting
-that every publication rewrites (``course.package.sync.apply_package``). A request reads that one
-small row and rebuilds the snapshot only when the stamp differs, so a package published through
-any process, or from the command line, is served by every process from its next request on:
-nothing here can go stale across processes, it only saves the reloading.
+published. Each process keeps one read-only snapshot per app (per database: ``course.caches``),
+tagged with the ``catalog_stamp`` setting that every publication rewrites
+(``course.package.sync.apply_package``). A request reads that one small row (the lesson page reads
+it with the settings stamp, ``course.services.stamps``) and rebuilds the snapshot only when the
+stamp differs, so a package published through any process, or from the command line, is served by
+every process from its next request on: nothing here can go stale across processes, it only saves
+the reloading.
 
 The snapshot holds plain frozen objects, never ORM rows, so it is safe to share between threads
 and outlives the session that built it. Lesson HTML is rendered and sanitised on first view, then
