@@ -174,24 +174,40 @@ def test(pytest_args: list[str]) -> None:
     ensure_venv("requirements-dev.txt")
     ensure_chromium()
     ensure_node_packages()
-    pytest = [str(PYTHON), "-m", "pytest", *pytest_args]
+    excluded = []
     if not reachable("redis://127.0.0.1:6379"):
         say("Redis is not reachable at 127.0.0.1:6379: the scale-out tests (needs_redis) will not run")
-        pytest += ["-m", "not needs_redis"]
+        excluded.append("not needs_redis")
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
     say("Test suite on SQLite")
-    sqlite_run = subprocess.run(pytest, cwd=ROOT, env=env)
+    sqlite_status = run_suite(pytest_args, excluded, env)
     pg_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
     pg_status = None
     if reachable(pg_url):
         say(f"Test suite on PostgreSQL ({pg_url})")
-        pg_status = subprocess.run(pytest, cwd=ROOT, env={**env, "TEST_DATABASE_URL": pg_url}).returncode
+        pg_status = run_suite(pytest_args, excluded, {**env, "TEST_DATABASE_URL": pg_url})
     else:
         say(f"PostgreSQL is not reachable at {pg_url}: the PostgreSQL pass did not run")
-    failed = sqlite_run.returncode != 0 or (pg_status not in (None, 0))
-    say("SQLite: " + ("passed" if sqlite_run.returncode == 0 else "FAILED")
+    failed = sqlite_status != 0 or (pg_status not in (None, 0))
+    say("SQLite: " + ("passed" if sqlite_status == 0 else "FAILED")
         + "; PostgreSQL: " + ({None: "not run", 0: "passed"}.get(pg_status, "FAILED")))
     sys.exit(1 if failed else 0)
+
+
+def run_suite(pytest_args: list[str], excluded: list[str], env: dict) -> int:
+    """One database's pass: everything but the ``serial`` tests spread over one worker a CPU
+    (``MARSA_TEST_WORKERS`` overrides), then the serial ones alone, since they restart PostgreSQL
+    or time how workers block. Arguments given to ``tasks.py test`` run as given, in one process."""
+    pytest = [str(PYTHON), "-m", "pytest"]
+    if pytest_args:
+        marks = ["-m", " and ".join(excluded)] if excluded and "-m" not in pytest_args else []
+        return subprocess.run([*pytest, *marks, *pytest_args], cwd=ROOT, env=env).returncode
+    workers = os.environ.get("MARSA_TEST_WORKERS", "auto")
+    parallel = subprocess.run([*pytest, "-n", workers, "-m", " and ".join(["not serial", *excluded])],
+                              cwd=ROOT, env=env).returncode
+    say("The serial tests (they restart PostgreSQL or time blocked workers), alone")
+    serial = subprocess.run([*pytest, "-m", " and ".join(["serial", *excluded])], cwd=ROOT, env=env).returncode
+    return parallel or serial
 
 
 def main() -> None:

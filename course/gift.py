@@ -4,7 +4,7 @@ Trainers already keep question banks in Moodle, and GIFT is the plain-text forma
 imports and exports. ``parse_gift`` turns a GIFT file into question dicts in the quiz YAML format
 (docs/COURSE_FORMAT.md) and reports every problem with its line, the way ``course check`` does,
 so nothing is dropped without a word. ``export_gift`` writes a quiz back as GIFT that Moodle
-imports. Pure functions: no Flask, no database; the CLI lives in ``course.gift_cli``.
+imports. Pure functions: no Flask, no database; the CLI lives in ``course.cli.quiz``.
 
 The parser follows Moodle's own reading of GIFT (qformat_gift): a blank line ends a question,
 the first ``{`` and ``}`` hold the answers, ``~`` marks a choice, ``=`` a right answer or a pair,

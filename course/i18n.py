@@ -1,7 +1,9 @@
-"""Choosing the language (the user's preference, else the session's choice, else the browser) and
-the time zone times are shown in (the institute's)."""
+"""Choosing the language (the user's preference, else the session's choice, else the browser), the
+time zone times are shown in (the institute's), and the few words Python code says itself (true or
+false) in a language it is given."""
 from flask import g, has_request_context, request, session
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
+from flask_babel import gettext as _
 from flask_login import current_user
 
 LANGUAGES = ("en", "ar")
@@ -46,3 +48,10 @@ def time_zone_name() -> str:
 
     from course.models._types import utcnow
     return format_datetime(utcnow(), "VVVV")
+
+
+def true_false(value: bool, lang: str) -> str:
+    """"True" or "False" as the interface says them (the catalog's words, as the quiz page shows
+    them), in ``lang``: a review or a data download speaks the attempt's or the reader's language."""
+    with force_locale(lang):
+        return _("True") if value else _("False")

@@ -56,6 +56,19 @@ CHOICES = {
 }
 
 
+def combine_grades(percents: list[float], rule: str) -> float | None:
+    """One grade from the percents of closed attempts (oldest first), by the quiz's ``grading`` rule."""
+    if not percents:
+        return None
+    if rule == "latest":
+        return percents[-1]
+    if rule == "first":
+        return percents[0]
+    if rule == "average":
+        return round(sum(percents) / len(percents), 2)
+    return max(percents)
+
+
 def resolve(raw: dict, report: Callable[[str, str], None]) -> dict:
     preset_name = raw.get("preset", "graded")
     if preset_name not in PRESETS:

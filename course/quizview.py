@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from course.answertokens import AnswerTokens, QuestionTokens
+from course.i18n import true_false
 from course.models import Attempt, AttemptAnswer
 from course.models.content import text_in
 from course.questions import answer_feedback, get_type, score_response
@@ -74,7 +75,7 @@ def describe_response(definition: dict, response: Any, lang: str) -> str:
         names = {o["id"]: text_in(o["text"], lang) for o in definition["options"]}
         return "; ".join(names.get(c, c) for c in chosen)
     if qtype == "truefalse":
-        return {True: "True", False: "False"}.get(response, "")
+        return true_false(response, lang) if isinstance(response, bool) else ""
     if qtype == "matching":
         matches = {p["id"]: text_in(p["match"], lang) for p in definition["pairs"]}
         matches.update({d["id"]: text_in(d["text"], lang) for d in definition["distractors"]})

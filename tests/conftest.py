@@ -36,6 +36,8 @@ def database_url(tmp_path_factory) -> str:
     url = os.environ.get("TEST_DATABASE_URL")
     if not url:
         url = "sqlite:///" + str(tmp_path_factory.mktemp("db") / "marsa-test.db")
+    elif os.environ.get("PYTEST_XDIST_WORKER"):
+        url = _worker_database(url, os.environ["PYTEST_XDIST_WORKER"])
     engine = make_engine(url)
     with engine.begin() as connection:
         if engine.dialect.name == "postgresql":
@@ -44,6 +46,20 @@ def database_url(tmp_path_factory) -> str:
     upgrade_engine(engine)  # the schema comes from the migrations, as in production
     engine.dispose()
     return url
+
+
+def _worker_database(base_url: str, worker: str) -> str:
+    """A PostgreSQL database of this test worker's own beside ``base_url``'s (``test_gw0`` ...):
+    parallel workers each empty their tables after every test, so they cannot share one."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+    base = make_url(base_url)
+    name = f"{base.database}_{worker}"
+    admin = base.set(drivername="postgresql").render_as_string(hide_password=False)
+    with psycopg.connect(admin, autocommit=True) as connection:
+        if connection.execute("SELECT 1 FROM pg_database WHERE datname = %s", (name,)).fetchone() is None:
+            connection.execute(f'CREATE DATABASE "{name}"')
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 def _empty_all_tables(engine) -> None:

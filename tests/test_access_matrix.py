@@ -11,6 +11,7 @@ from sqlalchemy import select
 from course.models import Assignment, Cohort, CohortMember, CohortTrainer, ImportBatch, Quiz, Role
 from course.models.certificates import CourseCompletion
 from course.services import certificates as certificate_service
+from course.services import signing
 from course.services.attempts import start_attempt, submit_attempt
 
 ROLES = ("anon", "officer", "other_officer", "trainer_a", "trainer_b", "admin")
@@ -140,7 +141,7 @@ def world(app, mini_course, make_user, session, login):
     session.add(completion)
     session.flush()
     certificate = certificate_service.issue_certificate(
-        session, certificate_service.Signer.from_seed(certificate_service.generate_seed()),
+        session, signing.Signer.from_seed(signing.generate_seed()),
         certificate_service.course_settings(session), people["officer"], now, course_completion=completion)
     session.commit()
     ids = {"attempt": done.id, "open_attempt": still_open.id, "cohort_a": cohort_a.id, "cohort_b": cohort_b.id,

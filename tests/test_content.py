@@ -107,7 +107,7 @@ def full_stem(definition: dict) -> str:
 
 
 def test_no_duplicate_stems_anywhere(package):
-    stems = Counter(full_stem(q.definition) for quiz in package.quizzes for q in quiz.questions)
+    stems = Counter(full_stem(q.definition) for q in all_questions(package))
     assert [s for s, n in stems.items() if n > 1] == []
 
 
@@ -115,23 +115,38 @@ def keyed_texts(definition: dict) -> set[str]:
     return {o["text"]["en"].strip().lower() for o in definition.get("options", []) if o["correct"]}
 
 
-def test_pre_and_post_tests_are_matched_pairs_covering_every_objective(package):
-    """Slot k of the pre-test and of the post-test test the same objectives with the same kind of item
-    (type, scenario or not, judgement or not) and different content, so that knowledge gain compares like
-    with like."""
+def all_questions(package):
+    """Every question of the course: the quizzes' own and the banks'."""
+    return [q for quiz in package.quizzes for q in quiz.questions] + [q for bank in package.banks for q in bank.questions]
+
+
+def test_pre_and_post_tests_draw_matched_pairs_covering_every_objective(package):
+    """The pre-test and the post-test draw one item of each pool of one bank; the two items of a pool
+    test the same objectives with the same kind of item (type, scenario or not, judgement or not) and
+    different content, so that knowledge gain compares like with like whichever item each form drew."""
     forms = {q.kind: q for q in package.quizzes if q.kind in ("pre-test", "post-test")}
     assert set(forms) == {"pre-test", "post-test"}
+    assert forms["pre-test"].settings["bank"] == forms["post-test"].settings["bank"]
+    bank = next(b for b in package.banks if b.key == forms["pre-test"].settings["bank"])
+    pools: dict[str, list] = {}
+    for question in bank.questions:
+        pools.setdefault(question.definition["pool"], []).append(question)
+    assert len(pools) == 30 and all(len(items) == 2 for items in pools.values())
+    for form in forms.values():
+        assert form.questions == [] and form.settings["draw"] == {pool: 1 for pool in pools}
     objective_module = {key: m.key for m in package.modules for key, _ in m.objectives}
-    pre, post = forms["pre-test"].questions, forms["post-test"].questions
-    assert len(pre) == len(post) == 30
-    for form in (pre, post):
-        per_module = Counter(objective_module[q.definition["objectives"][0]] for q in form)
-        assert set(per_module.values()) == {5} and len(per_module) == 6
-        assert {o for q in form for o in q.definition["objectives"]} == set(objective_module), "all 36 objectives"
-        # No item cues another: two items of one form never share a keyed answer.
-        keyed = [text for q in form for text in keyed_texts(q.definition)]
-        assert len(keyed) == len(set(keyed)), [t for t, n in Counter(keyed).items() if n > 1]
-    for a, b in zip(pre, post):
+    # A paper takes one item of every pool: the pools, whichever item is drawn, cover every module
+    # five times and all 36 objectives.
+    per_module = Counter(objective_module[items[0].definition["objectives"][0]] for items in pools.values())
+    assert set(per_module.values()) == {5} and len(per_module) == 6
+    assert {o for items in pools.values() for o in items[0].definition["objectives"]} == set(objective_module)
+    # No item cues another on any paper: items of different pools never share a keyed answer.
+    for pool, items in pools.items():
+        others = {text for other, rest in pools.items() if other != pool for q in rest
+                  for text in keyed_texts(q.definition)}
+        for item in items:
+            assert not keyed_texts(item.definition) & others, item.key
+    for a, b in pools.values():
         first, second = a.definition, b.definition
         assert first["objectives"] == second["objectives"], (a.key, b.key)
         assert first["type"] == second["type"], (a.key, b.key)
@@ -142,10 +157,9 @@ def test_pre_and_post_tests_are_matched_pairs_covering_every_objective(package):
 
 
 def test_every_scenario_case_is_set_somewhere_real(package):
-    for quiz in package.quizzes:
-        for q in quiz.questions:
-            if q.definition.get("case"):
-                assert len(q.definition["case"]["en"]) > 60, q.key
+    for q in all_questions(package):
+        if q.definition.get("case"):
+            assert len(q.definition["case"]["en"]) > 60, q.key
 
 
 def test_whole_course_loads_into_the_database(app):
@@ -163,11 +177,11 @@ def test_every_lesson_and_question_is_in_arabic(package):
             assert "ar" in lesson.texts and lesson.title.get("ar"), lesson.key
     for quiz in package.quizzes:
         assert quiz.title.get("ar"), quiz.key
-        for question in quiz.questions:
-            definition = question.definition
-            assert definition["stem"].get("ar") and definition["explanation"].get("ar"), question.key
-            for option in definition.get("options", []):
-                assert option["text"].get("ar"), (question.key, option["id"])
+    for question in all_questions(package):
+        definition = question.definition
+        assert definition["stem"].get("ar") and definition["explanation"].get("ar"), question.key
+        for option in definition.get("options", []):
+            assert option["text"].get("ar"), (question.key, option["id"])
 
 
 def key_positions(definition: dict) -> list[int]:
@@ -176,10 +190,12 @@ def key_positions(definition: dict) -> list[int]:
 
 @pytest.mark.parametrize("quiz_key", ["terminology-quiz", "ibm-quiz", "migration-law-quiz",
                                       "trafficking-smuggling-quiz", "gender-quiz", "nrm-quiz",
-                                      "pre-test", "post-test"])
+                                      "course-tests"])
 def test_keyed_answers_are_spread_over_option_positions(package, quiz_key):
-    """A learner who always picks the same letter must not do well: keys use every position, none dominates."""
-    quiz = next(q for q in package.quizzes if q.key == quiz_key)
+    """A learner who always picks the same letter must not do well: keys use every position, none dominates.
+    ``course-tests`` is the bank the pre-test and the post-test draw from."""
+    quiz = next((q for q in package.quizzes if q.key == quiz_key), None) or \
+        next(b for b in package.banks if b.key == quiz_key)
     definitions = [q.definition for q in quiz.questions]
     singles = [key_positions(d)[0] for d in definitions if d["type"] == "single"]
     per_position = Counter(singles)

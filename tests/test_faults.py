@@ -35,7 +35,7 @@ from tests.conftest import MINI_COURSE, PASSWORD
 from tests.support.live import Browserish, free_port, start_server, stop_server
 
 # Starts servers or a browser: `pytest -m "not slow"` leaves it out of a quick run.
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.serial]
 
 # What the app says when it cannot do what was asked (app.py, register_errors).
 SORRY = "Something went wrong on our side. Your saved work is safe; please try again."

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from course.gift import CASE_MARKER, dump_quiz_yaml, export_gift, parse_gift
-from course.gift_cli import register_quiz_commands
+from course.cli import quiz as quiz_commands
 from course.package import read_package
 from course.questions import REGISTRY, score_response
 from tests.conftest import FIXTURES
@@ -560,7 +560,7 @@ def test_export_leaves_out_ordering_and_arabic_and_says_so_once(course_copy):
 def runner(app, course_copy):
     app.config["COURSE_DIR"] = str(course_copy)
     if "quiz" not in app.cli.commands:
-        register_quiz_commands(app)
+        quiz_commands.register(app)
     return app.test_cli_runner()
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import event, select
 from course.extensions import db as database
 from course.models import (Assignment, Cohort, CohortMember, GradeOverride, Lesson, Module, Quiz, Role,
                            User)
-from course.services import exports, progress, reports
+from course.services import exports, progress, reading, reports
 from course.services.attempts import start_attempt, submit_attempt
 from tests.conftest import load_package, make_cohort
 
@@ -99,7 +99,7 @@ def read_lessons(session, officer, module_key: str, count: int | None = None):
     lessons = session.scalars(select(Lesson).join(Module).where(Module.key == module_key)
                               .order_by(Lesson.position)).all()
     for lesson in lessons[:count]:
-        progress.mark_read(session, officer, lesson, datetime.now(timezone.utc))
+        reading.mark_read(session, officer, lesson, datetime.now(timezone.utc))
 
 
 BASICS_100 = {"b-q1": "a", "b-q2": ["a", "b"], "b-q3": False}

@@ -298,3 +298,24 @@ def test_short_and_numeric_answers_show_the_feedback_of_the_answer_matched(
     if percent == "100%":  # the feedback in the officer's language
         client.post("/language", data={"lang": "ar", "next": "/"})
         assert "نعم، الضفدع." in client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+
+
+@pytest.mark.parametrize("lang, label, other", [("ar", "خطأ", "صح"), ("en", "False", "True")])
+def test_true_false_answers_read_in_the_officers_language(client, officer, login, session, lang, label, other):
+    """The result page and the data download say true and false in the attempt's language, as the
+    quiz page did ("إجابتك: خطأ", never "إجابتك: False")."""
+    login(client, "amal")
+    client.post("/language", data={"lang": lang})
+    attempt_id = start(client)
+    by_key = versions(session, attempt_id)
+    client.post(f"/attempts/{attempt_id}/submit",
+                data={f"q{by_key['b-q3'].question_version_id}": "false", "confirmed": "1"})
+    result = client.get(f"/attempts/{attempt_id}/result").get_data(as_text=True)
+    your_answer = "إجابتك:" if lang == "ar" else "Your answer:"
+    assert re.search(rf"<strong>{your_answer}</strong>\s*{label}</p>", result), result
+    if lang == "ar":
+        assert not re.search(r"</strong>\s*(True|False)\b", result)
+    data = client.get("/me/data.json").get_json()
+    [attempt] = data["attempts"]
+    responses = {a["question"]: a["response"] for a in attempt["answers"]}
+    assert responses["b-q3"] == label and other not in responses.values()

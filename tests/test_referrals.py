@@ -107,13 +107,14 @@ def test_the_real_course_shows_the_box_where_it_refers_to_the_contacts():
 
 @pytest.mark.parametrize("lang, note", [("en", "Ask your supervisor whom to call at your post."),
                                         ("ar", "اسأل رئيسك المباشر عمّن تتصل به في موقع عملك.")])
-def test_a_scorm_package_tells_the_learner_to_ask_instead_of_showing_an_empty_box(tmp_path, lang, note):
+def test_a_scorm_package_tells_the_learner_to_ask_instead_of_showing_an_empty_box(app, tmp_path, lang, note):
     import zipfile
 
     from course.config import REPO_ROOT
     from course.package import read_package
     from course.scorm import build_scorm_package
     out = tmp_path / "nrm.zip"
-    build_scorm_package(read_package(REPO_ROOT), "nrm", out, lang=lang)
+    with app.app_context():
+        build_scorm_package(read_package(REPO_ROOT), "nrm", out, lang=lang)
     page = zipfile.ZipFile(out).read("index.html").decode()
     assert note in page and "box-referral-contacts" not in page

@@ -13,14 +13,15 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.etree import ElementTree
 
+import json
+
 import pytest
-from flask import Flask
 from playwright.sync_api import expect, sync_playwright
 
+from app import create_app
 from course.package.reader import read_package
 from course.questions import score_response
 from course.scorm import COMMIT_INTERVAL_MS, SUSPEND_DATA_LIMIT, ScormError, build_scorm_package, count_steps
-from course.scorm_cli import register_export_commands
 from tests.conftest import MINI_COURSE
 
 REPO = Path(__file__).resolve().parent.parent
@@ -162,6 +163,19 @@ def _course(root: Path, quiz_yaml: str) -> Path:
     return root
 
 
+def _app(database_url, course_dir=MINI_COURSE):
+    return create_app({"TESTING": True, "DATABASE_URL": database_url, "SECRET_KEY": "test-secret",
+                       "COURSE_DIR": str(course_dir)})
+
+
+@pytest.fixture(scope="module", autouse=True)
+def in_app(database_url):
+    """Packages are built inside the Marsa app, as the CLI builds them: its templates, its
+    translations. (No database is used.)"""
+    with _app(database_url).app_context():
+        yield
+
+
 @pytest.fixture(scope="module")
 def course_dir(tmp_path_factory) -> Path:
     return _course(tmp_path_factory.mktemp("scorm") / "course", ALL_TYPES_QUIZ)
@@ -276,6 +290,33 @@ def test_export_in_arabic_is_right_to_left_with_english_fallback(package, tmp_pa
     assert '<html lang="ar" dir="rtl">' in index
     assert "الدرس الأول" in index and "الكلمات مهمة" in index
     assert '<article class="lesson" lang="en" dir="ltr">' in index  # the untranslated second lesson
+    # The interface, the true/false labels and the player's messages come from the Arabic catalog.
+    assert 'aria-label="المحتويات"' in index
+    assert '<span>صح</span>' in index and '<span>خطأ</span>' in index
+    assert "<strong>الإجابة الصحيحة:</strong> خطأ" in index  # b-q3's answer key
+    data = json.loads(re.search(r'<script type="application/json" id="sco-data">(.*?)</script>', index).group(1))
+    assert data["strings"]["score"] == "درجتك: {score}%" and data["lang"] == "ar"
+    assert not re.search(r">\s*(True|False|Contents|Overview|Question \d+)\s*<", index)
+
+
+def test_the_package_language_does_not_follow_the_current_locale(package, tmp_path):
+    """An English package is English even when the one who builds it reads Arabic."""
+    from flask_babel import force_locale
+    with force_locale("ar"):
+        path = build_scorm_package(package, "basics", tmp_path / "en.zip", lang="en")
+    index = zipfile.ZipFile(path).read("index.html").decode()
+    assert '<span>True</span>' in index and 'aria-label="Contents"' in index and "صح" not in index
+
+
+def test_a_package_is_not_built_outside_the_app(package, tmp_path):
+    """Outside the app there are no translations: refuse rather than write English into an Arabic
+    package. (A new thread has no app context.)"""
+    errors = []
+    thread = threading.Thread(target=lambda: errors.append(pytest.raises(
+        ScormError, build_scorm_package, package, "basics", tmp_path / "x.zip", lang="ar")))
+    thread.start()
+    thread.join()
+    assert "inside the Marsa app" in str(errors[0].value) and not (tmp_path / "x.zip").exists()
 
 
 def test_progress_steps_and_unknown_module(package, tmp_path):
@@ -289,11 +330,8 @@ def test_progress_steps_and_unknown_module(package, tmp_path):
     assert not (tmp_path / "c.zip").exists()
 
 
-def test_cli_exports_a_module_and_rejects_an_unknown_slug(course_dir, tmp_path):
-    app = Flask("scorm-cli-test")
-    app.config["COURSE_DIR"] = str(course_dir)
-    register_export_commands(app)
-    runner = app.test_cli_runner()
+def test_cli_exports_a_module_and_rejects_an_unknown_slug(course_dir, tmp_path, database_url):
+    runner = _app(database_url, course_dir).test_cli_runner()
     out = tmp_path / "basics.zip"
     result = runner.invoke(args=["export", "scorm", "basics", "-o", str(out)])
     assert result.exit_code == 0, result.output

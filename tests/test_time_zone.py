@@ -120,7 +120,7 @@ def test_the_administrator_chooses_the_zone_and_a_bad_one_changes_nothing(admin_
     session.expire_all()
     assert session.get(Setting, timezones.SETTING).value == "Asia/Dubai"
     audit = session.scalar(select(AuditEntry).where(AuditEntry.object_id == timezones.SETTING))
-    assert audit.details == {"before": "Africa/Cairo", "after": "Asia/Dubai"}
+    assert audit.details == {"value": "Asia/Dubai", "before": "Africa/Cairo"}
     day = date(utcnow().year + 1, 3, 10)
     admin_client.post(f"/admin/people/{person.id}/assignments",
                       data={"assign-module": "basics", "assign-due_on": day.isoformat()})
@@ -132,3 +132,6 @@ def test_the_administrator_chooses_the_zone_and_a_bad_one_changes_nothing(admin_
         assert label in audit_page
         dubai = pytz.timezone("Asia/Dubai")
         assert format_datetime(audit.created_at, "medium", tzinfo=dubai, locale=lang) in audit_page
+        # The assignment's due day, stored in UTC, is told as the day it is in the institute's zone.
+        assert format_date(due.astimezone(dubai), "medium", locale=lang) in audit_page
+        assert due.isoformat() not in audit_page

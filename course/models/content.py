@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Integer, String, Text, UniqueConstraint, or_
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from course.db import Base
@@ -153,19 +153,40 @@ class Quiz(Base):
     def active_questions(self) -> list[Question]:
         return [q for q in self.questions if not q.retired]
 
+    @property
+    def bank(self) -> str | None:
+        """The question bank this quiz draws from, if any."""
+        return self.settings.get("bank")
+
+
+def questions_of(quiz: Quiz):
+    """The condition on ``Question`` that selects what an attempt at ``quiz`` may hold: the quiz's
+    own questions and those of the bank it draws from (``questions.bank``)."""
+    if quiz.bank:
+        return or_(Question.quiz_id == quiz.id, Question.bank == quiz.bank)
+    return Question.quiz_id == quiz.id
+
 
 class Question(Base):
+    """A question of one quiz, or of a question bank (``banks/<id>.yaml``) that several quizzes draw
+    from: the same row, so an officer's earlier papers tell which bank items they have seen."""
+
     __tablename__ = "questions"
+    __table_args__ = (CheckConstraint("(quiz_id IS NULL) <> (bank IS NULL)", name="quiz_or_bank"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(80), unique=True)
-    quiz_id: Mapped[int] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    #: The quiz the question belongs to; NULL for a question of a bank.
+    quiz_id: Mapped[int | None] = mapped_column(ForeignKey("quizzes.id"), index=True)
+    #: The id of the bank the question belongs to; quizzes name it in their settings (``bank``).
+    bank: Mapped[str | None] = mapped_column(String(80), index=True)
+    #: The position in its quiz file or bank file.
     position: Mapped[int] = mapped_column(Integer)
     retired: Mapped[bool] = mapped_column(default=False)
     current_version_id: Mapped[int | None] = mapped_column(
         ForeignKey("question_versions.id", use_alter=True, name="fk_questions_current_version"))
 
-    quiz: Mapped[Quiz] = relationship(back_populates="questions")
+    quiz: Mapped[Quiz | None] = relationship(back_populates="questions")
     versions: Mapped[list[QuestionVersion]] = relationship(
         back_populates="question", foreign_keys="QuestionVersion.question_id",
         order_by="QuestionVersion.number")

@@ -22,6 +22,8 @@ MODULE_DIR_RE = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)$")
 LESSON_FILE_RE = re.compile(r"^(\d+)-([a-z0-9][a-z0-9-]*)\.([a-z]{2})\.md$")
 LANGUAGES = ("en", "ar")
 COURSE_KINDS = ("pre-test", "post-test")
+#: The folders a course package is read from (with course.yaml): an upload keeps these and nothing else.
+PACKAGE_FOLDERS = ("modules", "quizzes", "banks")
 
 
 @dataclass(frozen=True)
@@ -79,6 +81,27 @@ class QuizData:
     settings: dict
     pairs_with: str | None
     questions: list[QuestionData] = field(default_factory=list)
+    path: Path | None = None
+    #: pool -> the line of its ``draw`` entry (for problems found once every quiz is read)
+    draw_lines: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class BankData:
+    """A question bank, ``banks/<id>.yaml``: questions that several quizzes draw from. Every question
+    names its pool (an objective, or a slot of parallel items); a quiz that names the bank says how
+    many of each pool an attempt takes, and an officer is not given an item of the bank again while
+    the pool has items they have not been given (``course.services.attempts``)."""
+
+    key: str
+    path: Path
+    questions: list[QuestionData] = field(default_factory=list)
+
+    def pool_sizes(self) -> dict[str, int]:
+        sizes: dict[str, int] = {}
+        for question in self.questions:
+            sizes[question.definition["pool"]] = sizes.get(question.definition["pool"], 0) + 1
+        return sizes
 
 
 @dataclass
@@ -97,6 +120,7 @@ class Package:
     root: Path
     modules: list[ModuleData] = field(default_factory=list)
     quizzes: list[QuizData] = field(default_factory=list)
+    banks: list[BankData] = field(default_factory=list)
     problems: list[Problem] = field(default_factory=list)
     #: None when the package has no course.yaml.
     course: CourseData | None = None
@@ -108,6 +132,11 @@ class Package:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "warning"]
+
+    def questions_of(self, quiz: QuizData) -> list[QuestionData]:
+        """Every question an attempt at ``quiz`` may hold: its own, then those of its bank."""
+        bank = next((b for b in self.banks if b.key == quiz.settings.get("bank")), None)
+        return quiz.questions + (bank.questions if bank else [])
 
 
 def short_hash(text: str) -> str:
@@ -231,11 +260,24 @@ def read_package(root: str | Path) -> Package:
 
     objectives = {key: module.key for module in package.modules for key, _ in module.objectives}
     modules_by_key = {m.key: m for m in package.modules}
+    banks_dir = root / "banks"
+    if banks_dir.is_dir():
+        for bank_path in sorted(banks_dir.glob("*.yaml")):
+            if bank_path.name.count(".") > 1:
+                continue  # a language overlay, read with its bank
+            bank = _read_bank(bank_path, report, claim, objectives)
+            if bank:
+                package.banks.append(bank)
+        for overlay in sorted(banks_dir.glob("*.*.yaml")):
+            base = overlay.name.split(".")[0]
+            if not (banks_dir / f"{base}.yaml").exists():
+                report(overlay, 1, "file", f"translation overlay without a bank file {base}.yaml")
+    banks = {b.key: b for b in package.banks}
     if quizzes_dir.is_dir():
         for quiz_path in sorted(quizzes_dir.glob("*.yaml")):
             if quiz_path.name.count(".") > 1:
                 continue  # a language overlay, read with its quiz
-            quiz = _read_quiz(quiz_path, report, claim, objectives, modules_by_key)
+            quiz = _read_quiz(quiz_path, report, claim, objectives, modules_by_key, banks)
             if quiz:
                 package.quizzes.append(quiz)
         for overlay in sorted(quizzes_dir.glob("*.*.yaml")):
@@ -243,6 +285,7 @@ def read_package(root: str | Path) -> Package:
             if not (quizzes_dir / f"{base}.yaml").exists():
                 report(overlay, 1, "file", f"translation overlay without a quiz file {base}.yaml")
     _check_course(package, report, root)
+    _check_banks(package, report, root)
     if (root / "course.yaml").exists():
         package.course = _read_course_file(root / "course.yaml", report)
     return package
@@ -566,7 +609,8 @@ def _read_question(raw, path: Path, report: _Reporter, claim, objectives: dict, 
     return [QuestionData(key=key, definition=definition)]
 
 
-def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: dict) -> QuizData | None:
+def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: dict,
+               banks: dict[str, BankData]) -> QuizData | None:
     data = _read_yaml_file(path, report)
     if data is None:
         return None
@@ -602,22 +646,39 @@ def _read_quiz(path: Path, report: _Reporter, claim, objectives: dict, modules: 
     settings = resolve(data, settings_report)
     _check_review_settings(settings, lambda field_name, message: report(
         path, data.line_of(field_name), field_name, message, "warning"))
+    bank = _read_bank_field(data, banks, path, report)
     raw_questions = data.get("questions")
     questions: list[QuestionData] = []
-    if not isinstance(raw_questions, list) or not raw_questions:
-        report(path, data.line_of("questions"), "questions", "needs a list of questions")
+    if bank is not None and raw_questions in (None, []):
+        pass  # every question comes from the bank
+    elif not isinstance(raw_questions, list) or not raw_questions:
+        report(path, data.line_of("questions"), "questions",
+               "needs a list of questions" + (" (or an empty list: every question comes from the bank)"
+                                              if bank is not None else ""))
     else:
         for index, raw in enumerate(raw_questions, start=1):
             questions.extend(_read_question(raw, path, report, claim, objectives, f"questions[{index}]"))
-    _read_draw(data, questions, settings, path, report)
+    if bank is not None:
+        settings["bank"] = bank.key
+        for question in questions:
+            if question.definition.get("pool"):
+                report(path, data.line_of("bank"), f"{question.key}.pool",
+                       f"this quiz draws its pools from the bank {bank.key!r}: put pooled questions in "
+                       f"banks/{bank.path.name}, or leave out pool (the question is on every paper)")
+        _read_draw(data, bank.questions, settings, path, report, bank=bank)
+    else:
+        _read_draw(data, questions, settings, path, report)
     _check_key_positions(questions, path, data.line_of("questions") or 1, report)
     overlay_path = path.with_name(f"{path.stem}.ar.yaml")
     if overlay_path.exists():
         _apply_overlay(overlay_path, "ar", questions, report, title)
     if not (key and title):
         return None
+    draw = data.get("draw")
+    draw_lines = {str(name): draw.line_of(name) or data.line_of("draw") for name in draw} \
+        if isinstance(draw, LineDict) else {name: data.line_of("draw") for name in settings.get("draw", {})}
     return QuizData(key=key, module_key=module_key, kind=kind, title=title, settings=settings,
-                    pairs_with=pairs_with, questions=questions)
+                    pairs_with=pairs_with, questions=questions, path=path, draw_lines=draw_lines)
 
 
 def _check_review_settings(settings: dict, warn: Callable[[str, str], None]) -> None:
@@ -628,30 +689,133 @@ def _check_review_settings(settings: dict, warn: Callable[[str, str], None]) -> 
     if settings.get("show_feedback") == "when_released" and settings.get("show_answers") == "after_submission":
         warn("show_answers", "the correct answers wait for the release, as the results do (show_feedback: "
                              "when_released)")
-def _read_draw(data: LineDict, questions: list[QuestionData], settings: dict, path: Path, report: _Reporter) -> None:
-    """``draw: {POOL: N}``: each attempt takes N questions at random from the questions of that pool."""
+def _read_draw(data: LineDict, questions: list[QuestionData], settings: dict, path: Path, report: _Reporter,
+               bank: BankData | None = None) -> None:
+    """``draw: {POOL: N}``: each attempt takes N questions at random from the questions of that pool
+    (``draw: N``: N of every pool). A quiz's own pools all need an entry; a quiz drawing from a bank
+    names the bank's pools it takes (``draw: N`` takes N of each)."""
     pools: dict[str, int] = {}
     for question in questions:
         if question.definition.get("pool"):
             pools[question.definition["pool"]] = pools.get(question.definition["pool"], 0) + 1
+    where = f"the bank {bank.key!r}" if bank else "this quiz"
     draw = data.get("draw")
     if draw is None:
         draw = {}
+    if isinstance(draw, int) and not isinstance(draw, bool):
+        if not pools or not all(1 <= draw <= size for size in pools.values()):
+            report(path, data.line_of("draw"), "draw",
+                   f"{where} has no pools" if not pools else
+                   f"must be a whole number from 1 to {min(pools.values())} (the questions in the smallest pool "
+                   f"of {where})")
+            return
+        draw = {name: draw for name in pools}
     if not isinstance(draw, dict):
         report(path, data.line_of("draw"), "draw", "must map each pool to how many of its questions to draw")
         return
+    if bank is not None and not draw:
+        report(path, data.line_of("bank"), "draw", f"say how many questions of each pool of {where} an attempt "
+               "takes (draw: {POOL: N}, or draw: N for N of every pool)")
+    line_of = draw.line_of if isinstance(draw, LineDict) else (lambda _key: data.line_of("draw"))
     for name, count in draw.items():
         if str(name) not in pools:
-            report(path, data.line_of("draw"), f"draw.{name}", "no question of this quiz is in this pool")
+            report(path, line_of(name) or data.line_of("draw"), f"draw.{name}", f"no question of {where} is in this pool")
         elif not isinstance(count, int) or isinstance(count, bool) or not 1 <= count <= pools[str(name)]:
-            report(path, data.line_of("draw"), f"draw.{name}",
+            report(path, line_of(name) or data.line_of("draw"), f"draw.{name}",
                    f"must be a whole number from 1 to {pools[str(name)]} (the questions in the pool)")
-    for name in pools:
-        if name not in draw:
-            report(path, data.line_of("questions") or 1, "draw",
-                   f"pool {name!r} has no entry in draw: say how many of its {pools[name]} questions each attempt takes")
+    if bank is None:
+        for name in pools:
+            if name not in draw:
+                report(path, data.line_of("questions") or 1, "draw",
+                       f"pool {name!r} has no entry in draw: say how many of its {pools[name]} questions each "
+                       "attempt takes")
     if pools:
         settings["draw"] = {str(name): count for name, count in draw.items()}
+
+
+def _read_bank_field(data: LineDict, banks: dict[str, BankData], path: Path, report: _Reporter) -> BankData | None:
+    """``bank: ID``: the quiz draws its pools from ``banks/ID.yaml``."""
+    name = data.get("bank")
+    if name is None:
+        return None
+    if not isinstance(name, str) or name not in banks:
+        report(path, data.line_of("bank"), "bank",
+               f"no question bank with id {name!r} (banks are read from banks/<id>.yaml)")
+        return None
+    return banks[name]
+
+
+def _read_bank(path: Path, report: _Reporter, claim, objectives: dict) -> BankData | None:
+    data = _read_yaml_file(path, report)
+    if data is None:
+        return None
+    if not isinstance(data, LineDict):
+        report(path, 1, "bank", "must be a mapping of fields (id, questions)")
+        return None
+    for unknown in [k for k in data if k not in ("id", "questions")]:
+        report(path, data.line_of(unknown), str(unknown), "unknown field; a bank has id and questions")
+    key = _id_field(data, "id", path, report)
+    if key and path.stem != key:
+        report(path, data.line_of("id"), "id", f"the bank {key!r} must be in banks/{key}.yaml")
+        key = None
+    if key and not claim("bank", key, path, data.line_of("id")):
+        key = None
+    raw_questions = data.get("questions")
+    questions: list[QuestionData] = []
+    if not isinstance(raw_questions, list) or not raw_questions:
+        report(path, data.line_of("questions"), "questions", "needs a list of questions")
+    else:
+        for index, raw in enumerate(raw_questions, start=1):
+            read = _read_question(raw, path, report, claim, objectives, f"questions[{index}]")
+            for question in read:
+                if not question.definition.get("pool"):
+                    line = raw.line_of("id") if isinstance(raw, LineDict) else data.line_of("questions")
+                    report(path, line, f"{question.key}.pool",
+                           "every question of a bank names its pool: quizzes draw from the bank pool by pool")
+                else:
+                    questions.append(question)
+    _check_key_positions(questions, path, data.line_of("questions") or 1, report)
+    overlay_path = path.with_name(f"{path.stem}.ar.yaml")
+    if overlay_path.exists():
+        _apply_overlay(overlay_path, "ar", questions, report, None)
+    if not key:
+        return None
+    return BankData(key=key, path=path, questions=questions)
+
+
+def _check_banks(package: Package, report: _Reporter, root: Path) -> None:
+    """A pre-test and the post-test it pairs with never give an officer the same item of a bank:
+    each pool must hold what the two forms draw together. Beyond the pair (other quizzes drawing from
+    the bank, further attempts) an officer gets unseen items first, then the least recently seen."""
+    by_key = {q.key: q for q in package.quizzes}
+    for bank in package.banks:
+        rel = bank.path.relative_to(root) if bank.path.is_relative_to(root) else bank.path
+        quizzes = [q for q in package.quizzes if q.settings.get("bank") == bank.key]
+        if not quizzes:
+            report(bank.path, 1, "id", f"no quiz draws from this bank (name it in a quiz: bank: {bank.key})", "warning")
+            continue
+        sizes = bank.pool_sizes()
+        pairs: dict[frozenset, tuple[QuizData, QuizData]] = {}
+        for quiz in quizzes:
+            other = by_key.get(quiz.pairs_with or "")
+            if other is not None and other is not quiz and other.settings.get("bank") == bank.key:
+                first, later = sorted((quiz, other), key=lambda q: (q.kind != "pre-test", q.key))
+                pairs[frozenset((quiz.key, other.key))] = (first, later)
+        for first, later in pairs.values():
+            for pool, size in sorted(sizes.items()):
+                wanted = first.settings.get("draw", {}).get(pool, 0) + later.settings.get("draw", {}).get(pool, 0)
+                if wanted > size:
+                    report(later.path or root, later.draw_lines.get(pool, 1), f"draw.{pool}",
+                           f"the bank {bank.key!r} ({rel}) has {size} question(s) in pool {pool!r}, but "
+                           f"{first.key} and {later.key} draw {wanted} together: an officer would be given the "
+                           f"same item on both; add {wanted - size} question(s) to the pool or draw fewer")
+        for pool, size in sorted(sizes.items()):
+            takers = [q for q in quizzes if q.settings.get("draw", {}).get(pool)]
+            wanted = sum(q.settings["draw"][pool] for q in takers)
+            if wanted > size and len(takers) > 2:
+                report(bank.path, 1, f"pool {pool}",
+                       f"{len(takers)} quizzes draw {wanted} questions of this pool of {size}: an officer who "
+                       "sits all of them is given the least recently seen items again", "warning")
 
 
 #: A position holding more keyed answers than chance would put there less than once in this many
@@ -701,7 +865,9 @@ def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report:
         return
     if title is not None and isinstance(data.get("title"), str):
         title[lang] = data["title"].strip()
-    entries = data.get("questions") or {}
+    entries = data.get("questions")
+    if entries is None:
+        entries = LineDict()  # a title only: a quiz whose questions all come from its bank
     if not isinstance(entries, LineDict):
         report(path, data.line_of("questions"), "questions", "must map question ids to their translations")
         return
@@ -787,11 +953,18 @@ def _check_course(package: Package, report: _Reporter, root: Path) -> None:
         if quiz.pairs_with and quiz.pairs_with not in forms:
             report(path, 1, "pairs_with", f"no course-level test with id {quiz.pairs_with!r}")
         per_module: dict[str, int] = {m.key: 0 for m in package.modules}
-        for question in quiz.questions:
+        # One paper: the quiz's own questions, and as many of each bank pool as it draws (a pool's
+        # questions test the same objectives, so its first stands for the others).
+        paper = [(q, 1) for q in quiz.questions]
+        for pool, count in (quiz.settings.get("draw", {}) if quiz.settings.get("bank") else {}).items():
+            member = next((q for q in package.questions_of(quiz) if q.definition.get("pool") == pool), None)
+            if member is not None:
+                paper.append((member, count))
+        for question, count in paper:
             modules = {objective_module.get(o) for o in question.definition["objectives"]}
             for module_key in modules:
                 if module_key in per_module:
-                    per_module[module_key] += 1
+                    per_module[module_key] += count
         if len(set(per_module.values())) > 1:
             counts = ", ".join(f"{k}: {v}" for k, v in per_module.items())
             report(path, 1, "questions", f"a {quiz.kind} should cover every module equally ({counts})", "warning")

@@ -268,35 +268,12 @@ def _sync_quizzes(session: Session, package: Package, modules: dict, summary: Sy
             summary.same("quizzes")
         for position, question_data in enumerate(data.questions, start=1):
             seen_questions.add(question_data.key)
-            digest = content_hash(question_data.definition)
-            question = questions.get(question_data.key)
-            if question is None:
-                question = Question(key=question_data.key, quiz_id=quiz.id, position=position)
-                session.add(question)
-                session.flush()
-                version = QuestionVersion(question_id=question.id, number=1, type=question_data.definition["type"],
-                                          definition=question_data.definition, content_hash=digest)
-                session.add(version)
-                session.flush()
-                question.current_version_id = version.id
-                summary.note("added", "questions", question_data.key)
-                continue
-            moved = (question.quiz_id, question.position, question.retired) != (quiz.id, position, False)
-            question.quiz_id, question.position, question.retired = quiz.id, position, False
-            current = question.current_version
-            if current is None or current.content_hash != digest:
-                number = (current.number if current else 0) + 1
-                version = QuestionVersion(question_id=question.id, number=number,
-                                          type=question_data.definition["type"],
-                                          definition=question_data.definition, content_hash=digest)
-                session.add(version)
-                session.flush()
-                question.current_version_id = version.id
-                summary.note("changed", "questions", question_data.key)
-            elif moved:
-                summary.note("changed", "questions", question_data.key)
-            else:
-                summary.same("questions")
+            _sync_question(session, questions, question_data, summary, quiz_id=quiz.id, bank=None, position=position)
+    for bank in package.banks:
+        step(f"bank {bank.key}")
+        for position, question_data in enumerate(bank.questions, start=1):
+            seen_questions.add(question_data.key)
+            _sync_question(session, questions, question_data, summary, quiz_id=None, bank=bank.key, position=position)
     for key, quiz in quizzes.items():
         if key not in seen_quizzes and not quiz.retired:
             quiz.retired = True
@@ -305,3 +282,38 @@ def _sync_quizzes(session: Session, package: Package, modules: dict, summary: Sy
         if key not in seen_questions and not question.retired:
             question.retired = True
             summary.note("retired", "questions", key)
+
+
+def _sync_question(session: Session, questions: dict[str, Question], data, summary: SyncSummary, *,
+                   quiz_id: int | None, bank: str | None, position: int) -> None:
+    """Publish one question into its quiz or its bank. A question moved between the two keeps its row,
+    so the attempts that hold it (and what each officer has been given of a bank) keep their meaning."""
+    digest = content_hash(data.definition)
+    question = questions.get(data.key)
+    if question is None:
+        question = Question(key=data.key, quiz_id=quiz_id, bank=bank, position=position)
+        session.add(question)
+        session.flush()
+        version = QuestionVersion(question_id=question.id, number=1, type=data.definition["type"],
+                                  definition=data.definition, content_hash=digest)
+        session.add(version)
+        session.flush()
+        question.current_version_id = version.id
+        questions[data.key] = question
+        summary.note("added", "questions", data.key)
+        return
+    moved = (question.quiz_id, question.bank, question.position, question.retired) != (quiz_id, bank, position, False)
+    question.quiz_id, question.bank, question.position, question.retired = quiz_id, bank, position, False
+    current = question.current_version
+    if current is None or current.content_hash != digest:
+        number = (current.number if current else 0) + 1
+        version = QuestionVersion(question_id=question.id, number=number, type=data.definition["type"],
+                                  definition=data.definition, content_hash=digest)
+        session.add(version)
+        session.flush()
+        question.current_version_id = version.id
+        summary.note("changed", "questions", data.key)
+    elif moved:
+        summary.note("changed", "questions", data.key)
+    else:
+        summary.same("questions")

@@ -5,6 +5,7 @@ sequence number, so answers replayed after a dropped connection never overwrite 
 """
 from __future__ import annotations
 
+import logging
 import random
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
@@ -16,10 +17,14 @@ from sqlalchemy.orm import Session, attributes, joinedload, object_session, sele
 
 from course.caches import StampedLRU, cache_for
 from course.models import Attempt, AttemptAnswer, AttemptState, Question, QuestionVersion, Quiz, User
+from course.models.content import questions_of
 from course.questions import get_type, score_response
-from course.services import stamps, xapi_events
+from course.quizsettings import combine_grades
+from course.services import certificates, stamps, xapi_events
 from course.services.errors import ServiceError
 from course.services.review_policy import attempts_left_for
+
+logger = logging.getLogger(__name__)
 
 #: The largest sequence number an answer row holds (an integer column).
 MAX_SEQ = 2**31 - 1
@@ -39,35 +44,68 @@ def question_count(session: Session, quiz: Quiz) -> int:
     """How many questions an attempt at ``quiz`` has (counted, not loaded: the quiz page shows only this)."""
     if not quiz.settings.get("draw"):
         return session.scalar(select(func.count()).select_from(Question)
-                              .where(Question.quiz_id == quiz.id, Question.retired.is_(False))) or 0
+                              .where(questions_of(quiz), Question.retired.is_(False))) or 0
     versions, stamp = _current_versions(session, quiz)
-    definitions = _definitions_for(session, versions, stamp)
-    return len(draw_questions([(v, definitions[v]) for v, _hash in versions], quiz.settings["draw"],
+    definitions = _definitions_for(session, [(v.version_id, v.content_hash) for v in versions], stamp)
+    return len(draw_questions([(v.version_id, definitions[v.version_id]) for v in versions], quiz.settings["draw"],
                               random.Random(0)))
 
 
-def _current_versions(session: Session, quiz: Quiz) -> tuple[list[tuple[int, str]], str | None]:
-    """(version id, content hash) of the quiz's questions in authored order, and the catalog stamp
-    (read in the same query)."""
+class _Current(NamedTuple):
+    version_id: int
+    content_hash: str
+    question_id: int
+
+
+def _current_versions(session: Session, quiz: Quiz) -> tuple[list[_Current], str | None]:
+    """The current version of each question an attempt at ``quiz`` may hold: the quiz's own in
+    authored order, then its bank's; and the catalog stamp (read in the same query)."""
     rows = session.execute(
-        select(QuestionVersion.id, QuestionVersion.content_hash, _CATALOG_STAMP)
+        select(QuestionVersion.id, QuestionVersion.content_hash, Question.id, _CATALOG_STAMP)
         .join(Question, Question.current_version_id == QuestionVersion.id)
-        .where(Question.quiz_id == quiz.id, Question.retired.is_(False)).order_by(Question.position)).all()
-    return [(row[0], row[1]) for row in rows], (rows[0][2] if rows else None)
+        .where(questions_of(quiz), Question.retired.is_(False))
+        .order_by(Question.bank.is_not(None), Question.position)).all()
+    return [_Current(*row[:3]) for row in rows], (rows[0][3] if rows else None)
 
 
-def draw_questions(questions: list[tuple[int, dict]], draw: dict | None,
-                   rng: random.Random) -> list[tuple[int, dict]]:
+def bank_items_given(session: Session, user: User, bank: str) -> dict[int, int]:
+    """question id -> the id of the latest of the officer's attempts (at any quiz) that held this
+    question of ``bank``: what they have been given, and how recently (attempt ids grow in order)."""
+    return dict(session.execute(
+        select(QuestionVersion.question_id, func.max(Attempt.id))
+        .select_from(AttemptAnswer)
+        .join(Attempt, Attempt.id == AttemptAnswer.attempt_id)
+        .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
+        .join(Question, Question.id == QuestionVersion.question_id)
+        .where(Attempt.user_id == user.id, Question.bank == bank)
+        .group_by(QuestionVersion.question_id)).all())
+
+
+def draw_questions(questions: list[tuple[int, dict]], draw: dict | None, rng: random.Random,
+                   given: dict[int, int] | None = None) -> list[tuple[int, dict]]:
     """One officer's paper: every question outside a pool, and from each pool as many questions as
-    ``draw`` says, at random (all of them if the pool shrank below that); authored order is kept."""
+    ``draw`` says, at random (all of them if the pool shrank below that); authored order is kept.
+
+    ``given`` (version id -> how recently the officer was given it, larger is later) keeps a bank's
+    items from coming back: a pool's draw is made among the items not given yet while enough remain;
+    otherwise it takes them all and adds the least recently given. A pool missing from ``draw`` is
+    not drawn (a quiz takes only the pools of its bank it names)."""
     if not draw:
         return questions
+    given = given or {}
     pools: dict[str, list[int]] = {}
     for version_id, definition in questions:
         if definition.get("pool"):
             pools.setdefault(definition["pool"], []).append(version_id)
-    drawn = {version_id for name, members in sorted(pools.items())
-             for version_id in rng.sample(members, min(draw.get(name, len(members)), len(members)))}
+    drawn: set[int] = set()
+    for name, members in sorted(pools.items()):
+        wanted = min(draw.get(name, 0), len(members))
+        fresh = [v for v in members if v not in given]
+        if len(fresh) >= wanted:
+            drawn.update(rng.sample(fresh, wanted))
+        else:
+            again = sorted((v for v in members if v in given), key=lambda v: (given[v], members.index(v)))
+            drawn.update(fresh + again[:wanted - len(fresh)])
     return [(v, d) for v, d in questions if not d.get("pool") or v in drawn]
 
 
@@ -107,9 +145,20 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                       started_at=now, seed=seed, language=language,
                       deadline_at=now + timedelta(minutes=limit) if limit else None)
     rng = random.Random(seed)
-    definitions = _definitions_for(session, versions, stamp)
-    paper = draw_questions([(version_id, definitions[version_id]) for version_id, _hash in versions],
-                           quiz.settings.get("draw"), rng)
+    definitions = _definitions_for(session, [(v.version_id, v.content_hash) for v in versions], stamp)
+    given: dict[int, int] = {}
+    if quiz.bank:
+        # The bank items this officer was given on any earlier attempt (a pre-test, say) stay out of
+        # this paper while their pools have others: read once here, the paper is then stored, so a
+        # resumed or reloaded attempt keeps it.
+        by_question = bank_items_given(session, user, quiz.bank)
+        given = {v.version_id: by_question[v.question_id] for v in versions if v.question_id in by_question}
+    paper = draw_questions([(v.version_id, definitions[v.version_id]) for v in versions],
+                           quiz.settings.get("draw"), rng, given)
+    repeated = [definitions[version_id]["id"] for version_id, _definition in paper if version_id in given]
+    if repeated:
+        logger.warning("bank %s is too small for officer %s's attempt at %s: given again %s",
+                       quiz.bank, user.id, quiz.key, ", ".join(repeated))
     ordered = _ordered_questions(paper, bool(quiz.settings.get("shuffle_questions")), rng)
     try:
         # The attempt is added inside the savepoint: added before it, it would be flushed by the
@@ -170,11 +219,19 @@ def close_if_overdue(session: Session, attempt: Attempt, now: datetime, grace_se
     """Expire and grade an attempt whose time ran out; True if it did."""
     if attempt.is_open and is_overdue(attempt, now, grace_seconds):
         attempt.expire(now)
-        grade(attempt)
-        xapi_events.attempt_closed(session, attempt, now)
-        session.flush()
+        _graded_and_closed(session, attempt, now)
         return True
     return False
+
+
+def _graded_and_closed(session: Session, attempt: Attempt, now: datetime) -> None:
+    """What follows every close of an attempt, submitted or expired: its grade, its xAPI statement,
+    and the completions (and certificates) it may bring. Recorded here, not by the callers: a path
+    that closed an attempt and forgot would silently lose the officer's certificate."""
+    grade(attempt)
+    xapi_events.attempt_closed(session, attempt, now)
+    session.flush()
+    certificates.record_completions(session, attempt.user, now)
 
 
 def find_answer(session: Session, attempt: Attempt, question_version_id: int) -> AttemptAnswer | None:
@@ -428,23 +485,8 @@ def submit_attempt(session: Session, attempt: Attempt, now: datetime, grace_seco
         return attempt
     _store_form(session, attempt, final_answers or {}, now)
     attempt.submit(now)
-    grade(attempt)
-    xapi_events.attempt_closed(session, attempt, now)
-    session.flush()
+    _graded_and_closed(session, attempt, now)
     return attempt
-
-
-def combine_grades(percents: list[float], rule: str) -> float | None:
-    """One grade from the percents of closed attempts (oldest first), by the quiz's grading rule."""
-    if not percents:
-        return None
-    if rule == "latest":
-        return percents[-1]
-    if rule == "first":
-        return percents[0]
-    if rule == "average":
-        return round(sum(percents) / len(percents), 2)
-    return max(percents)
 
 
 def overall_grade(attempts: list[Attempt], rule: str) -> float | None:

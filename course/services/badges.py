@@ -39,7 +39,7 @@ from sqlalchemy.orm import Session
 
 from course.models import BadgeCredential, Certificate, CertificateKind, SigningKey, StatusList
 from course.services import audit
-from course.services.certificates import Signer, b64url
+from course.services.signing import Signer, b64url
 from course.services.errors import ServiceError
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"

@@ -1,18 +1,22 @@
-"""Completions and certificates: recording them once, issuing, signing, verifying and revoking.
+"""Completions and certificates: recording them once, issuing, verifying and revoking.
 
-``record_completions(session, user, now)`` is the hook the officer's views call after a lesson is
-marked read and after an attempt is submitted. It writes a ``ModuleCompletion`` the first time a
-module's status is complete and a ``CourseCompletion`` the first time every required module has one,
-each with its date; rows are never rewritten, so a later change to the course takes nothing away. A
-course completion gets a certificate (and each module completion too when course.yaml says
+``record_completions(session, user, now)`` is called by every service that changes an officer's
+progress, in the same transaction: submitting or expiring an attempt (``attempts``), marking a
+lesson read (``reading``), a regrade (``regrade``), a grade override (``overrides``) and a release of
+results (``releases``). Views never call it. It writes a ``ModuleCompletion`` the first time a
+module's status is complete, as the officer may see it (a result awaiting release completes
+nothing), and a ``CourseCompletion`` the first time every required module has one, each with its
+date; rows are never rewritten, so a later change to the course takes nothing away. A course
+completion gets a certificate (and each module completion too when course.yaml says
 ``per_module: true``), never two for the same completion: the completion id is unique on the
 certificate.
 
-A certificate freezes what it certifies in a snapshot and carries an Ed25519 signature of a compact
-canonical payload (code, name, staff number, course id, issue and expiry dates). The QR code holds
-``https://HOST/verify/CODE#PAYLOAD.SIGNATURE`` (both base64url): the public page answers from the
-database, and anyone with the public key can check the token offline (``tools/verify_certificate.py``,
-which must stay standalone and agree with ``check_token`` here). See docs/CERTIFICATES.md.
+A certificate freezes what it certifies in a snapshot and carries an Ed25519 signature (the key is
+``signing.py``'s) of a compact canonical payload (code, name, staff number, course id, issue and
+expiry dates). The QR code holds ``https://HOST/verify/CODE#PAYLOAD.SIGNATURE`` (both base64url): the
+public page answers from the database, and anyone with the public key can check the token offline
+(``tools/verify_certificate.py``, which must stay standalone and agree with ``check_token`` here).
+See docs/CERTIFICATES.md.
 """
 from __future__ import annotations
 
@@ -24,8 +28,6 @@ import logging
 import secrets
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timezone
-from functools import lru_cache
-from typing import TYPE_CHECKING
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
@@ -35,12 +37,10 @@ from sqlalchemy.orm import Session, selectinload
 from course.models import (Certificate, CertificateKind, CohortMember, CohortTrainer, CourseCompletion, Lesson,
                            LessonRead, Module, ModuleCompletion, Role, Setting, User)
 from course.package.sync import COURSE_SETTING
-from course.services import audit
+from course.services import audit, badges
 from course.services.errors import ServiceError
 from course.services.progress import ModuleStatus, active_modules, statuses_for
-
-if TYPE_CHECKING:
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from course.services.signing import Signer, b64url, signer_from_config, unb64url
 
 log = logging.getLogger(__name__)
 
@@ -68,60 +68,6 @@ def course_settings(session: Session, institute_name: str | None = None) -> dict
     return {"id": value.get("id") or "course", "title": value.get("title") or DEFAULT_TITLE,
             "institute": value.get("institute") or {"en": institute_name or "Marsa Training Institute"},
             "certificate": certificate}
-
-
-# --- signing ---------------------------------------------------------------------------------------
-
-def b64url(data: bytes) -> str:
-    return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
-
-
-def unb64url(text: str) -> bytes:
-    return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
-
-
-@lru_cache(maxsize=4)
-def _private_key(seed: bytes) -> Ed25519PrivateKey:
-    # cryptography is imported on the first signature, not at start-up: most requests of a worker
-    # never sign anything, and the library weighs several MB in every worker.
-    from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-    return Ed25519PrivateKey.from_private_bytes(seed)
-
-
-@dataclass(frozen=True)
-class Signer:
-    """The server's Ed25519 key, from the base64 32-byte seed in CERTIFICATE_SIGNING_KEY."""
-
-    seed: bytes
-
-    @classmethod
-    def from_seed(cls, seed_b64: str) -> Signer:
-        seed = base64.b64decode(seed_b64, validate=True)
-        if len(seed) != 32:
-            raise ValueError("An Ed25519 private key is 32 bytes long.")
-        return cls(seed)
-
-    @property
-    def key(self) -> Ed25519PrivateKey:
-        return _private_key(self.seed)
-
-    @property
-    def public_key(self) -> str:
-        """The public key as base64 of its 32 raw bytes: what offline verifiers are given."""
-        from cryptography.hazmat.primitives.serialization import Encoding, PublicFormat
-        return base64.b64encode(self.key.public_key().public_bytes(Encoding.Raw, PublicFormat.Raw)).decode()
-
-    def sign(self, payload: bytes) -> str:
-        return b64url(self.key.sign(payload))
-
-
-def generate_seed() -> str:
-    return base64.b64encode(secrets.token_bytes(32)).decode()
-
-
-def signer_from_config(config) -> Signer | None:
-    seed = config.get("CERTIFICATE_SIGNING_KEY")
-    return Signer.from_seed(seed) if seed else None
 
 
 def _app_signer() -> tuple[Signer | None, str | None]:
@@ -531,7 +477,6 @@ def revoke(session: Session, actor: User, certificate: Certificate, reason: str,
     audit.record(session, actor, "certificate.revoke", "certificate", certificate.code,
                  officer=certificate.user.username, reason=certificate.revoke_reason)
     session.flush()
-    from course.services import badges  # badges builds on this module
     if badges.find_credential(session, certificate) is not None and not badges.refresh_status_list(
             session, certificate, signer, now):
         log.error("certificate %s revoked, but its credential's status list could not be re-signed: "

@@ -3,6 +3,9 @@
 The usual remedy after a power cut or a mistaken submit. A grant is only made when the officer has
 no attempt left and none open (so a double click cannot grant two), it is audited, and the trainer
 is told when the officer has already been shown the quiz's correct answers.
+
+A grant records no completion: it changes only how many attempts are allowed, which no module
+status reads. The attempt it allows records what it completes when it closes (``attempts``).
 """
 from __future__ import annotations
 

@@ -11,15 +11,13 @@ from datetime import datetime
 from typing import NamedTuple
 
 from sqlalchemy import Select, bindparam, case, exists, func, select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from course.models import (Attempt, AttemptState, GradeOverride, Lesson, LessonRead, Module, ModuleChange,
                            ModuleCompletion, Quiz, User)
+from course.quizsettings import combine_grades
 from course.services import review_policy
 from course.services.assignments import Due, due_dates_for
-from course.services import xapi_events
-from course.services.attempts import combine_grades
 
 
 @dataclass(slots=True)  # a large cohort's gradebook holds one per officer and module: 600,000 at 100,000
@@ -104,21 +102,6 @@ def active_modules(session: Session) -> list[Module]:
 def module_quizzes(session: Session) -> dict[int, Quiz]:
     return {q.module_id: q for q in session.scalars(
         select(Quiz).where(Quiz.retired.is_(False), Quiz.module_id.is_not(None)))}
-
-
-def mark_read(session: Session, user: User, lesson: Lesson, now: datetime) -> bool:
-    """Record that ``user`` read ``lesson``; False if it was already recorded."""
-    if has_read(session, user.id, lesson.id):
-        return False
-    try:
-        with session.begin_nested():
-            read = LessonRead(user_id=user.id, lesson_id=lesson.id, read_at=now)
-            session.add(read)
-            session.flush()
-            xapi_events.lesson_read(session, read.id, now)
-    except IntegrityError:
-        return False  # a second click raced the first: the lesson is read either way
-    return True
 
 
 def read_lesson_ids(session: Session, user: User, module: Module) -> set[int]:

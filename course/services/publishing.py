@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from course.models import Module, Setting, User
 from course.package import Package, read_package
-from course.package.reader import Problem
+from course.package.reader import PACKAGE_FOLDERS, Problem
 from course.package.sync import SyncSummary, apply_package
 from course.services import audit
 
@@ -33,12 +33,12 @@ PUBLISHED_SOURCE = "published_source"
 
 
 def source_fingerprint(root: Path) -> str:
-    """A hash of the files a package is read from (course.yaml, modules/, quizzes/): the same
+    """A hash of the files a package is read from (course.yaml, modules/, quizzes/, banks/): the same
     files give the same fingerprint whether they sit in the course folder or in an uploaded zip."""
     root = Path(root)
     digest = hashlib.sha256()
     files = [root / "course.yaml"] if (root / "course.yaml").is_file() else []
-    for folder in ("modules", "quizzes"):
+    for folder in PACKAGE_FOLDERS:
         if (root / folder).is_dir():
             files += [path for path in (root / folder).rglob("*") if path.is_file()]
     for path in sorted(files, key=lambda f: f.relative_to(root).as_posix()):
@@ -88,7 +88,7 @@ def record_published_source(session: Session, fingerprint: str, source: str) -> 
 
 @contextmanager
 def unpacked(content: bytes):
-    """The zip's modules/ and quizzes/ in a temporary folder (yields the folder, or a Problem)."""
+    """The zip's course.yaml and package folders in a temporary folder (yields the folder, or a Problem)."""
     with tempfile.TemporaryDirectory(prefix="marsa-package-") as folder:
         root = Path(folder)
         try:
@@ -115,13 +115,13 @@ def _extract(archive: zipfile.ZipFile, members: list[zipfile.ZipInfo], root: Pat
     # A package zipped from its parent folder has one top folder: look inside it.
     names = [PurePosixPath(m.filename) for m in members]
     tops = {n.parts[0] for n in names if n.parts}
-    strip = 1 if len(tops) == 1 and not {"modules", "quizzes", "course.yaml"} & tops else 0
+    strip = 1 if len(tops) == 1 and not {*PACKAGE_FOLDERS, "course.yaml"} & tops else 0
     for member, name in zip(members, names):
         parts = name.parts[strip:]
         top_level_file = len(parts) == 1 and parts[0] == "course.yaml"
         if not parts or ".." in parts or name.is_absolute() or (
-                parts[0] not in ("modules", "quizzes") and not top_level_file):
-            continue  # anything but course.yaml and the two content folders is ignored, never written
+                parts[0] not in PACKAGE_FOLDERS and not top_level_file):
+            continue  # anything but course.yaml and the package folders is ignored, never written
         target = root.joinpath(*parts)
         try:
             if member.flag_bits & 0x1:

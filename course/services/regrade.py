@@ -2,7 +2,8 @@
 officers gave to its earlier versions against the current key.
 
 The officer keeps the version they saw (its text is what they answered); only the score changes.
-``plan_regrade`` is the dry run; ``apply_regrade`` writes the same changes and audits them.
+``plan_regrade`` is the dry run; ``apply_regrade`` writes the same changes, audits them and records
+the completions (and certificates) a raised score brings.
 """
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from course.models import Attempt, AttemptAnswer, AttemptState, CohortMember, CohortTrainer, Question, Role, User
 from course.questions import get_type, score_response
-from course.services import audit, xapi_events
+from course.services import audit, certificates, xapi_events
 
 
 @dataclass
@@ -80,4 +81,6 @@ def apply_regrade(session: Session, actor: User, question: Question, now: dateti
                  version=question.current_version.number, attempts=len(changes),
                  changed=[{"attempt": c.attempt.id, "from": c.old_score, "to": c.new_score} for c in changes][:200])
     session.flush()
+    for officer in {change.attempt.user_id: change.attempt.user for change in changes}.values():
+        certificates.record_completions(session, officer, now)
     return changes

@@ -1,6 +1,7 @@
 """Releasing the results of exam-style quizzes: officers see them (score, feedback, answers as the
 quiz allows) once a trainer releases them to their cohort. What "released" unlocks is decided by
-``course.services.review_policy``."""
+``course.services.review_policy``; the completions (and certificates) that waited for the results
+are recorded by the release itself."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -9,7 +10,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from course.models import Cohort, CohortMember, Quiz, ResultRelease, Role, User
-from course.services import audit
+from course.services import audit, certificates, xapi_events
 
 
 def release(session: Session, actor: User, quiz: Quiz, cohort: Cohort | None, now: datetime) -> bool:
@@ -21,12 +22,11 @@ def release(session: Session, actor: User, quiz: Quiz, cohort: Cohort | None, no
         return False
     session.add(ResultRelease(quiz_id=quiz.id, cohort_id=cohort.id if cohort else None, released_by_id=actor.id,
                               released_at=now))
-    # Results the release shows are reported to the LRS now (imported here: the outbox asks the
-    # review policy, which does not depend on this module, what is still held).
-    from course.services import xapi_events
+    # Results the release shows are reported to the LRS now.
     xapi_events.results_released(session, quiz, cohort.id if cohort else None, now)
     audit.record(session, actor, "results.release", "quiz", quiz.key, cohort=cohort.name if cohort else "everyone")
     session.flush()
+    certificates.record_completions_for(session, officers_reached(session, cohort), now)
     return True
 
 

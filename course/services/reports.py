@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, aliased, selectinload
 
 from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Module, Objective, Question,
                            QuestionVersion, Quiz, User)
-from course.models.content import text_in
+from course.models.content import questions_of, text_in
 from course.services import progress
 
 CLOSED = (AttemptState.SUBMITTED, AttemptState.EXPIRED)
@@ -216,8 +216,10 @@ def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en"
     by_question = {row[0]: row for row in sums}
     sorted_sums = _sorted_products(session, firsts) if sums else {}
     out = []
-    questions = session.scalars(select(Question).where(Question.quiz_id == quiz.id, Question.retired.is_(False))
-                                .options(selectinload(Question.current_version)).order_by(Question.position))
+    # A bank's questions are counted over the attempts at this quiz that drew them.
+    questions = session.scalars(select(Question).where(questions_of(quiz), Question.retired.is_(False))
+                                .options(selectinload(Question.current_version))
+                                .order_by(Question.bank.is_not(None), Question.position))
     for question in questions:
         definition = question.current_version.definition
         row = by_question.get(question.id)

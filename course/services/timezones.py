@@ -42,7 +42,7 @@ def set_institute_zone(session: Session, actor: User, name: str) -> None:
     if name == before and session.get(Setting, SETTING) is not None:
         return
     stamps.set_setting(session, SETTING, name)
-    audit.record(session, actor, "settings.update", "setting", SETTING, before=before, after=name)
+    audit.record(session, actor, "settings.update", "setting", SETTING, value=name, before=before)
 
 
 _KNOWN = frozenset(CHOICES) | {DEFAULT, "UTC"}

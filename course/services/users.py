@@ -171,7 +171,8 @@ def update_person(session: Session, actor: User, person: User, *, username: str,
         person.session_token = new_session_token()  # a deactivated account is signed out everywhere
     if changes:
         audit.record(session, actor, "user.deactivate" if changes.get("is_active_account") is False else "user.update",
-                     "user", person.id, **{k: str(v) for k, v in changes.items()})
+                     "user", person.id, **{k: v if v is None or isinstance(v, bool) else str(v)
+                                            for k, v in changes.items()})
     session.flush()
     return changes
 

@@ -22,8 +22,8 @@ from course.models._types import utcnow
 from course.package import read_package
 from course.services import (assignments, audit, cohorts, importer, lrs, privacy, publishing, referrals, sessions,
                              timezones, users)
-from course.services.errors import ServiceError
 from course.views.params import id_arg, id_from, page_arg
+from course.views.refusals import service_call
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 PER_PAGE = 50
@@ -38,14 +38,6 @@ def _course_update() -> bool:
     """Whether the course folder on the server differs from the published course (shown on the
     administration's first page and on the course page, never applied without the admin)."""
     return publishing.folder_differs(db.session, current_app.config["COURSE_DIR"])
-
-
-def _form_error(form, error: ServiceError) -> None:
-    field = getattr(form, error.field, None) if error.field else None
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "error")
 
 
 @bp.get("/")
@@ -77,9 +69,8 @@ def people():
 @admin_only
 def new_person():
     form = PersonForm()
-    password = None
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             password = users.one_time_password()
             person = users.create_user(db.session, username=form.username.data, password=password,
                                        role=Role(form.role.data), full_name=form.full_name.data,
@@ -88,12 +79,7 @@ def new_person():
                                        must_change_password=True, check_policy=False)
             audit.record(db.session, current_user, "user.create", "user", person.id, username=person.username,
                          role=person.role.value)
-        except ServiceError as error:
-            db.session.rollback()
-            _form_error(form, error)
-            password = None
-        else:
-            db.session.commit()
+        if not call.refused:
             return render_template("admin/password_issued.html", person=person, password=password)
     return render_template("admin/person.html", form=form, person=None)
 
@@ -106,16 +92,12 @@ def person(user_id: int):
     if request.method == "GET":
         form.role.data, form.active.data = person.role.value, person.is_active_account
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             users.update_person(db.session, current_user, person, username=form.username.data,
                                 full_name=form.full_name.data, staff_number=form.staff_number.data,
                                 duty_station=form.duty_station.data, role=Role(form.role.data),
                                 language=form.language.data, active=form.active.data)
-        except ServiceError as error:
-            db.session.rollback()
-            _form_error(form, error)
-        else:
-            db.session.commit()
+        if not call.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.person", user_id=person.id))
     member_of = db.session.scalars(select(Cohort).where(Cohort.members.any(user_id=person.id))
@@ -161,12 +143,10 @@ def anonymise(user_id: int):
     person = db.session.get(User, user_id) or abort(404)
     if not EmptyForm(prefix="anonymise").validate_on_submit():
         abort(400)
-    try:
+    with service_call() as call:
         privacy.anonymise(db.session, current_user, person)
-    except ServiceError as error:
-        flash(error.message, "error")
+    if call.refused:
         return redirect(url_for("admin.person", user_id=person.id))
-    db.session.commit()
     flash(_("The account was anonymised. Its attempts still count in the statistics, under no name."), "success")
     return redirect(url_for("admin.person", user_id=person.id))
 
@@ -240,13 +220,9 @@ def import_apply(batch_id: int):
 def cohorts_list():
     form = CohortForm()
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             cohort = cohorts.create_cohort(db.session, current_user, form.name.data, form.description.data or "")
-        except ServiceError as error:
-            db.session.rollback()
-            _form_error(form, error)
-        else:
-            db.session.commit()
+        if not call.refused:
             return redirect(url_for("admin.cohort", cohort_id=cohort.id))
     counts = dict(db.session.execute(select(Cohort.id, func.count()).join(Cohort.members).group_by(Cohort.id)).all())
     rows = db.session.scalars(select(Cohort).order_by(Cohort.archived, Cohort.name)).all()
@@ -276,14 +252,10 @@ def cohort(cohort_id: int):
     cohort = db.session.get(Cohort, cohort_id) or abort(404)
     form = CohortForm(obj=cohort, prefix="cohort")
     if form.submit.data and form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             cohorts.rename_cohort(db.session, current_user, cohort, form.name.data, form.description.data or "",
                                   form.archived.data)
-        except ServiceError as error:
-            db.session.rollback()
-            _form_error(form, error)
-        else:
-            db.session.commit()
+        if not call.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.cohort", cohort_id=cohort.id))
     trainer_form = TrainerForm(prefix="trainer")
@@ -323,13 +295,9 @@ def add_members(cohort_id: int):
     if missing:
         flash(_("Not found, nothing was added: %(keys)s", keys=", ".join(missing)), "error")
         return redirect(url_for("admin.cohort", cohort_id=cohort.id))
-    try:
+    with service_call() as call:
         added = sum(cohorts.add_member(db.session, current_user, cohort, person) for person in found)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if not call.refused:
         flash(_("%(n)s officer(s) added.", n=added), "success")
     return redirect(url_for("admin.cohort", cohort_id=cohort.id))
 
@@ -355,13 +323,8 @@ def add_trainer(cohort_id: int):
     if trainer is None or not EmptyForm(prefix="trainer").validate_on_submit():
         flash(_("Choose a trainer."), "error")
         return redirect(url_for("admin.cohort", cohort_id=cohort.id))
-    try:
+    with service_call():
         cohorts.add_trainer(db.session, current_user, cohort, trainer)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
     return redirect(url_for("admin.cohort", cohort_id=cohort.id))
 
 
@@ -388,14 +351,10 @@ def _assign(target_cohort: Cohort | None, officer: User | None, back: str):
     module = None
     if form.module.data != "all":
         module = db.session.scalar(select(Module).where(Module.key == form.module.data)) or abort(400)
-    try:
+    with service_call() as call:
         assignments.assign(db.session, current_user, module=module, cohort=target_cohort, officer=officer,
                            starts_at=_day(form.starts_on.data), due_at=_day(form.due_on.data, end=True))
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+    if not call.refused:
         flash(_("Assigned."), "success")
     return redirect(back)
 
@@ -469,14 +428,11 @@ def referral_contacts():
             if match:
                 numbered.setdefault(int(match.group(2)), {})[match.group(1)] = value
         rows = [numbered[n] for n in sorted(numbered)]
-        try:
+        with service_call() as call:
             referrals.save_contacts(db.session, current_user, rows, now=utcnow())
-            db.session.commit()
+        if not call.refused:
             flash(_("Referral contacts saved."), "success")
             return redirect(url_for("admin.referral_contacts"))
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
     else:
         rows = [vars(c) for c in referrals.contacts(db.session)]
     shown = rows + [{}] * BLANK_CONTACT_ROWS
@@ -494,7 +450,8 @@ def audit_log():
         query = query.where(AuditEntry.action.like(f"{action}%"))
     total = db.session.scalar(select(func.count()).select_from(query.subquery()))
     entries = db.session.scalars(query.limit(PER_PAGE).offset((page - 1) * PER_PAGE)).all()
-    return render_template("admin/audit.html", entries=entries, page=page, pages=max(1, -(-total // PER_PAGE)),
+    return render_template("admin/audit.html", entries=zip(entries, audit.sentences(db.session, entries)),
+                           page=page, pages=max(1, -(-total // PER_PAGE)),
                            action=action)
 
 

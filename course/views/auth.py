@@ -12,7 +12,7 @@ from course.extensions import db, limiter
 from course.forms import ChangePasswordForm, EmptyForm, LanguageForm, LoginForm
 from course.models._types import utcnow
 from course.services import sessions, users
-from course.services.errors import ServiceError
+from course.views.refusals import service_call
 
 bp = Blueprint("auth", __name__)
 #: Refused sign-ins allowed for one account from one address, and from all addresses together.
@@ -142,11 +142,9 @@ def _password_key() -> str:
 def change_password():
     form = ChangePasswordForm()
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             users.change_password(db.session, current_user, form.current_password.data, form.new_password.data)
-        except ServiceError as error:
-            getattr(form, error.field).errors.append(error.message)
-        else:
+        if not call.refused:
             # The new password ended every session (other devices included): this device gets a new one.
             _begin_session(current_user._get_current_object())
             flash(_("Your password was changed. Other devices have been signed out."), "success")

@@ -28,8 +28,9 @@ from course.models._types import utcnow
 from course.services import badges
 from course.services import certificates as service
 from course.services import cohorts
-from course.services.errors import ServiceError
+from course.services.signing import signer_from_config
 from course.views.params import page_arg
+from course.views.refusals import service_call
 
 bp = Blueprint("certificates", __name__)
 PER_PAGE = 50
@@ -104,13 +105,11 @@ def _credential_of(certificate: Certificate):
     row = badges.find_credential(db.session, certificate)
     if row is not None:
         return row, None
-    try:
-        row = badges.credential_for(db.session, certificate, service.signer_from_config(current_app.config),
-                                    _base_url(), utcnow())
-    except ServiceError as failure:
-        db.session.rollback()
-        return None, failure.message
-    db.session.commit()
+    with service_call(report=False) as call:
+        row = badges.credential_for(db.session, certificate, signer_from_config(current_app.config), _base_url(),
+                                    utcnow())
+    if call.refused:
+        return None, call.error.message
     return row, None
 
 
@@ -148,7 +147,7 @@ def issuer():
     """The institute's Open Badges profile and the controller document of its keys (all of them)."""
     settings = service.course_settings(db.session, current_app.config.get("INSTITUTE_NAME"))
     profile = badges.issuer_profile(db.session, _base_url(), settings["institute"],
-                                    service.signer_from_config(current_app.config), utcnow())
+                                    signer_from_config(current_app.config), utcnow())
     db.session.commit()  # the current key joins the published history on its first publication
     return _json_ld(profile)
 
@@ -222,13 +221,9 @@ def revoke(code: str):
     if not form.validate_on_submit():
         flash(_("Give the reason for revoking this certificate."), "error")
         return redirect(url_for("certificates.admin_list", q=certificate.code))
-    try:
+    with service_call() as call:
         service.revoke(db.session, current_user, certificate, form.reason.data, utcnow(),
-                       signer=service.signer_from_config(current_app.config))
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        db.session.commit()
+                       signer=signer_from_config(current_app.config))
+    if not call.refused:
         flash(_("Certificate %(code)s is revoked.", code=certificate.code), "success")
     return redirect(url_for("certificates.admin_list", q=certificate.code))

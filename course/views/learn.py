@@ -24,11 +24,10 @@ from course.models._types import utcnow
 from course.questions import get_type
 from course.quizview import paginate, question_for_page, question_for_review
 from course.services import assignments
-from course.services import certificates as certificate_service
 from course.services import attempts as attempt_service
-from course.services import catalog, privacy, progress, referrals, review_policy
-from course.services.errors import ServiceError
+from course.services import catalog, privacy, progress, reading, referrals, review_policy
 from course.sharedpages import render_shared
+from course.views.refusals import service_call
 
 bp = Blueprint("learn", __name__)
 
@@ -142,8 +141,7 @@ def mark_read(slug: str, lesson_key: str):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    progress.mark_read(db.session, current_user, current, utcnow())
-    certificate_service.record_completions(db.session, current_user, utcnow())
+    reading.mark_read(db.session, current_user, current, utcnow())
     db.session.commit()
     position = lessons.index(current)
     if position + 1 < len(lessons):
@@ -175,12 +173,10 @@ def start(key: str):
     quiz = _quiz_or_404(key)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with service_call() as call:
         attempt = attempt_service.start_attempt(db.session, current_user, quiz, utcnow(), current_language())
-    except ServiceError as error:
-        flash(error.message, "error")
+    if call.refused:
         return redirect(url_for("learn.quiz", key=key))
-    db.session.commit()
     return redirect(url_for("learn.attempt", attempt_id=attempt.id))
 
 
@@ -195,7 +191,6 @@ def _closed(attempt: Attempt) -> bool:
     """Whether the attempt is closed; one whose time has just run out is graded first (and the
     officer told)."""
     if attempt_service.close_if_overdue(db.session, attempt, utcnow(), _grace()):
-        certificate_service.record_completions(db.session, current_user, utcnow())
         db.session.commit()
         flash(_("Time ran out. Your attempt was graded on the answers saved in time."), "warning")
     return not attempt.is_open
@@ -263,13 +258,11 @@ def save_answer(attempt_id: int):
     if answer is None:
         return jsonify(ok=False, error=_("That question is not part of this attempt.")), 400
     response = _response_from_form(attempt.id, version_id, answer.question_version.definition, request.form)
-    try:
+    with service_call(keep=True, report=False) as call:  # an expiry found while saving is kept
         saved = attempt_service.save_answer(db.session, attempt, version_id, response, seq, utcnow(), _grace(),
                                             answer=answer)
-    except ServiceError as error:
-        db.session.commit()  # an expiry found while saving is kept
-        return jsonify(ok=False, error=error.message, closed=not attempt.is_open), error.status
-    db.session.commit()
+    if call.refused:
+        return jsonify(ok=False, error=call.error.message, closed=not attempt.is_open), call.error.status
     return jsonify(ok=True, seq=saved.seq, question=version_id)
 
 
@@ -280,14 +273,11 @@ def save_all(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with service_call(keep=True) as call:  # an expiry found while saving is kept
         for version_id, response in _responses_from_form(attempt, request.form).items():
             attempt_service.save_answer(db.session, attempt, version_id, response, None, utcnow(), _grace())
-    except ServiceError as error:
-        db.session.commit()
-        flash(error.message, "error")
+    if call.refused:
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
-    db.session.commit()
     go_to = request.args.get("page", type=int)
     if go_to:  # moving between pages of a long quiz: the answers of this page are kept
         return redirect(url_for("learn.attempt", attempt_id=attempt.id, page=go_to))
@@ -304,21 +294,17 @@ def submit(attempt_id: int):
     if not EmptyForm().validate_on_submit():
         abort(400)
     if attempt.is_open:
-        try:
+        with service_call() as call:
             responses = _responses_from_form(attempt, request.form)
             if request.form.get("confirmed") != "1" and not attempt_service.is_overdue(attempt, utcnow(), _grace()):
                 attempt_service.save_answers(db.session, attempt, responses, utcnow(), _grace())
                 if attempt_service.before_submit(db.session, attempt).needs_confirmation:
-                    db.session.commit()
+                    # (leaving the block commits the answers just kept)
                     return redirect(url_for("learn.confirm_submit", attempt_id=attempt.id))
                 responses = {}  # kept already
             attempt_service.submit_attempt(db.session, attempt, utcnow(), _grace(), responses)
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "error")
+        if call.refused:
             return redirect(url_for("learn.attempt", attempt_id=attempt.id))
-        certificate_service.record_completions(db.session, current_user, utcnow())
-        db.session.commit()
     return redirect(url_for("learn.result", attempt_id=attempt.id))
 
 
@@ -366,13 +352,10 @@ def extend(attempt_id: int):
     attempt = _own_attempt(attempt_id)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    try:
+    with service_call(keep=True) as call:  # an expiry found on the way is kept
         attempt_service.extend_time(db.session, attempt, utcnow(), _grace())
-    except ServiceError as error:
-        db.session.commit()
-        flash(error.message, "error")
+    if call.refused:
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
-    db.session.commit()
     flash(_("You have %(n)s more minutes. New end time: %(time)s.",
             n=attempt.quiz.settings["time_extension_minutes"], time=format_time(attempt.deadline_at, "short")),
           "success")

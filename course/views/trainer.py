@@ -18,13 +18,13 @@ from course.extensions import db
 from course.forms import EmptyForm, GrantAttemptForm, OverrideForm
 from course.i18n import current_language
 from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, QuestionVersion, Quiz, Role
+from course.models.content import questions_of
 from course.models._types import utcnow
 from course.services import cohorts, exports, grants, progress, releases, reports, review_policy, timezones
-from course.services import certificates as certificate_service
 from course.services import overrides as override_service
 from course.services import regrade as regrade_service
-from course.services.errors import ServiceError
 from course.views.params import id_arg, page_arg
+from course.views.refusals import service_call
 
 bp = Blueprint("trainer", __name__, url_prefix="/trainer")
 
@@ -105,7 +105,7 @@ def items(cohort_id: int):
                      for m in mastery]
     revised = set(db.session.scalars(  # questions corrected since first published: they can be regraded
         select(QuestionVersion.question_id).join(Question, Question.id == QuestionVersion.question_id)
-        .where(Question.quiz_id == quiz.id).group_by(QuestionVersion.question_id)
+        .where(questions_of(quiz)).group_by(QuestionVersion.question_id)
         .having(func.count() > 1)))
     return render_template("trainer/items.html", cohort=cohort, quiz=quiz, quizzes=quizzes, stats=stats,
                            mastery_rows=mastery_rows, distribution=distribution, answered_in=answered_in,
@@ -209,13 +209,11 @@ def override(user_id: int):
         _flash_errors(form.quiz, form.percent, form.reason)
         return redirect(url_for("trainer.officer", user_id=person.id))
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == form.quiz.data)) or abort(400)
-    try:
+    with service_call() as call:
         override_service.override_grade(db.session, current_user, person, quiz, form.percent.data, form.reason.data,
-                                 utcnow())
-    except ServiceError as error:
-        flash(error.message, "error")
+                                        utcnow())
+    if call.refused:
         return redirect(url_for("trainer.cohorts_list"))
-    db.session.commit()
     flash(_("Grade overridden. The change is in the audit log."), "success")
     return redirect(url_for("trainer.officer", user_id=person.id))
 
@@ -230,13 +228,10 @@ def grant_attempt(user_id: int):
         _flash_errors(form.quiz, form.reason)
         return redirect(url_for("trainer.officer", user_id=person.id))
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == form.quiz.data)) or abort(400)
-    try:
+    with service_call() as call:
         granted = grants.grant_attempt(db.session, current_user, person, quiz, form.reason.data, utcnow())
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if call.refused:
         return redirect(url_for("trainer.officer", user_id=person.id))
-    db.session.commit()
     flash(_("%(name)s may take “%(quiz)s” once more. The grant is in the audit log.",
             name=person.full_name, quiz=quiz.title_in(current_language())), "success")
     if granted.answers_seen:
@@ -272,10 +267,7 @@ def release(cohort_id: int):
     quiz = db.session.scalar(select(Quiz).where(Quiz.key == request.form["quiz"], Quiz.retired.is_(False)))
     if quiz is None or not review_policy.releasable(quiz):
         abort(404)
-    now = utcnow()
-    if releases.release(db.session, current_user, quiz, cohort, now):
-        # Completions (and certificates) that waited for these results are recorded now.
-        certificate_service.record_completions_for(db.session, releases.officers_reached(db.session, cohort), now)
+    if releases.release(db.session, current_user, quiz, cohort, utcnow()):
         flash(_("Results released: the officers of %(cohort)s now see their results of %(quiz)s.",
                 cohort=cohort.name, quiz=quiz.title_in(current_language())), "success")
     db.session.commit()

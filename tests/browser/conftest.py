@@ -240,7 +240,7 @@ def seed_database() -> None:
     from course.extensions import db
     from course.models import ImportBatch, Module, Quiz, Role
     from course.questions import get_type
-    from course.services import assignments, attempts, cohorts, progress, users
+    from course.services import assignments, attempts, cohorts, reading, users
 
     hashed = users.hash_password(PASSWORD)  # scrypt is slow on purpose: hash the shared password once
     users.hash_password = lambda password, real=users.hash_password: hashed if password == PASSWORD else real(password)
@@ -310,7 +310,7 @@ def seed_database() -> None:
             answer_and_submit(officer, quizzes["terminology-quiz"], (pre + post) / 2, now - timedelta(days=12 - day))
             answer_and_submit(officer, quizzes["post-test"], post, now - timedelta(days=6 - day))
             for lesson in modules["terminology"].active_lessons:
-                progress.mark_read(session, officer, lesson, now - timedelta(days=13 - day))
+                reading.mark_read(session, officer, lesson, now - timedelta(days=13 - day))
 
         # The accessibility sweep visits a finished attempt (its result) and an open one, per language.
         for sweeper in sweepers.values():

@@ -600,7 +600,7 @@ def test_hostile_input_is_shown_as_text_and_never_runs(ui, server):
     trainer.visit(f"/trainer/cohorts/{cohort}/items?quiz={QUIZ}", texts=[s[:60] for s in QUIZ_STEMS.values()])
 
     # The audit log keeps the reason and the file's name, as text.
-    admin.visit("/admin/audit", texts=[f"reason: {OVERRIDE_REASON}", f"source: {CSV_FILENAME}"])
+    admin.visit("/admin/audit", texts=[f"Reason: {OVERRIDE_REASON}", f"from the file {CSV_FILENAME}"])
 
     print(f"\n{len(check.pages_checked)} page views checked with {len(PAYLOADS)} payloads:\n"
           + "\n".join(check.pages_checked))

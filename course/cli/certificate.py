@@ -15,14 +15,16 @@ from flask import Flask, current_app
 
 from course.extensions import db
 from course.models._types import utcnow
+from course.services import badges, signing
 from course.services import certificates as service
+from course.services.errors import ServiceError
 
 #: Exit codes of ``verify-offline`` (and of tools/verify_certificate.py).
 EXIT_VALID, EXIT_TAMPERED, EXIT_EXPIRED, EXIT_MALFORMED = 0, 1, 2, 3
 
 
-def _signer_or_exit() -> service.Signer:
-    signer = service.signer_from_config(current_app.config)
+def _signer_or_exit() -> signing.Signer:
+    signer = signing.signer_from_config(current_app.config)
     if signer is None:
         click.echo("Error: CERTIFICATE_SIGNING_KEY is not set (`flask --app app certificate generate-key` "
                    "prints one to put in the environment).", err=True)
@@ -38,8 +40,7 @@ def _read_key(value: str) -> str:
     return value.strip()
 
 
-def register_certificate_commands(app: Flask) -> None:
-    """Add the ``certificate`` command group to ``app``'s CLI."""
+def register(app: Flask) -> None:
 
     @app.cli.group("certificate")
     def certificate_group():
@@ -48,7 +49,7 @@ def register_certificate_commands(app: Flask) -> None:
     @certificate_group.command("generate-key")
     def generate_key():
         """Print a new signing key (base64 Ed25519 seed) for CERTIFICATE_SIGNING_KEY."""
-        click.echo(service.generate_seed())
+        click.echo(signing.generate_seed())
 
     @certificate_group.command("public-key")
     def public_key():
@@ -84,8 +85,7 @@ def register_certificate_commands(app: Flask) -> None:
     @certificate_group.command("keys")
     def keys():
         """List every key that signed credentials (the published history), oldest first."""
-        from course.services import badges
-        signer = service.signer_from_config(current_app.config)
+        signer = signing.signer_from_config(current_app.config)
         current = badges.public_key_multibase(signer) if signer else None
         if signer is not None:  # the key in use is published before it first signs
             badges.signing_key(db.session, signer, utcnow())
@@ -101,14 +101,12 @@ def register_certificate_commands(app: Flask) -> None:
     @click.option("--yes", is_flag=True, help="Confirm: whatever this key signed stops verifying.")
     def withdraw_key(public_key, yes):
         """Stop publishing a leaked key (PUBLIC_KEY as `keys` prints it, z6Mk...) and sign its credentials again."""
-        from course.services import badges
-        from course.services.errors import ServiceError
         if not yes:
             click.echo("Error: withdrawing a key makes everything it signed unverifiable; add --yes to confirm.",
                        err=True)
             sys.exit(1)
         try:
-            row = badges.withdraw_key(db.session, public_key, service.signer_from_config(current_app.config), utcnow())
+            row = badges.withdraw_key(db.session, public_key, signing.signer_from_config(current_app.config), utcnow())
         except ServiceError as error:
             db.session.rollback()
             click.echo(f"Error: {error.message}", err=True)

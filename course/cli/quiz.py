@@ -5,30 +5,19 @@ so an imported quiz goes through the same checks as one written by hand.
 """
 from __future__ import annotations
 
-import sys
 from collections import Counter
 from datetime import date
 from pathlib import Path
-from typing import NoReturn
 
 import click
 import yaml
-from flask import Flask, current_app
+from flask import Flask
 
-from course.cli import print_problems
+from course.cli._common import course_dir, fail, print_problems
 from course.gift import dump_quiz_yaml, export_gift, parse_gift
 from course.moodle_xml import parse_moodle_xml
 from course.package import read_package
 from course.package.reader import ModuleData, Package, QuizData
-
-
-def _fail(message: str) -> NoReturn:
-    click.echo(f"Error: {message}", err=True)
-    sys.exit(1)
-
-
-def _course_dir() -> Path:
-    return Path(current_app.config["COURSE_DIR"])
 
 
 def _find_module(package: Package, slug: str) -> ModuleData:
@@ -37,7 +26,7 @@ def _find_module(package: Package, slug: str) -> ModuleData:
         if slug in (module.slug, module.key):
             return module
     known = ", ".join(m.slug for m in package.modules) or "none"
-    _fail(f"no module {slug!r} in {package.root} (modules: {known}); `flask --app app course check` shows why "
+    fail(f"no module {slug!r} in {package.root} (modules: {known}); `flask --app app course check` shows why "
           "a module may be missing")
 
 
@@ -60,6 +49,9 @@ def _ids_in_use(package: Package, module: ModuleData) -> set[str]:
             ids.add(question.key)
             if question.definition.get("group"):
                 ids.add(question.definition["group"])
+    for bank in package.banks:
+        ids.add(bank.key)
+        ids |= {question.key for question in bank.questions}
     return ids - (replaced - {None})
 
 
@@ -106,12 +98,12 @@ def _note_dropped_questions(package: Package, module: ModuleData, questions: lis
 def _import(file: str, module_slug: str, objective: str | None, output: str | None, force: bool,
             skip_unsupported: bool, xml: bool) -> None:
     """Read a GIFT or Moodle XML file into a module quiz YAML (see docs/COURSE_FORMAT.md)."""
-    root = _course_dir()
+    root = course_dir()
     package = read_package(root)
     module = _find_module(package, module_slug)
     objective_ids = [key for key, _ in module.objectives]
     if objective is not None and objective not in objective_ids:
-        _fail(f"{objective!r} is not an objective of module {module.key!r} ({', '.join(objective_ids)})")
+        fail(f"{objective!r} is not an objective of module {module.key!r} ({', '.join(objective_ids)})")
     default_objective = objective or (objective_ids[0] if objective_ids else None)
     if xml:  # bytes: the XML declaration names the encoding
         parse, text = parse_moodle_xml, Path(file).read_bytes()
@@ -120,19 +112,19 @@ def _import(file: str, module_slug: str, objective: str | None, output: str | No
             parse, text = parse_gift, Path(file).read_text(encoding="utf-8")
         except UnicodeDecodeError:
             click.echo(f"{file}:1: file: is not UTF-8 text (save it as UTF-8 and try again)", err=True)
-            sys.exit(1)
+            raise SystemExit(1) from None
     result = parse(text, source=file, module=module.slug, objectives=objective_ids,
                    default_objective=default_objective, taken_ids=_ids_in_use(package, module))
     print_problems(result)
     if result.errors and not skip_unsupported:
-        _fail(f"nothing written: {len(result.errors)} error(s) in {file} (--skip-unsupported writes the "
+        fail(f"nothing written: {len(result.errors)} error(s) in {file} (--skip-unsupported writes the "
               "questions without errors and lists the others)")
     if not result.questions:
-        _fail(f"nothing written: no questions in {file}")
+        fail(f"nothing written: no questions in {file}")
     quiz_file = root / "quizzes" / f"{module.slug}.yaml"
     target = Path(output) if output else quiz_file
     if target.exists() and not force:
-        _fail(f"{target} exists; use --force to replace it, or -o to write elsewhere")
+        fail(f"{target} exists; use --force to replace it, or -o to write elsewhere")
     command = "import-moodle-xml" if xml else "import-gift"
     comment = (f"Imported from {Path(file).name} by `flask --app app quiz {command}` on {date.today()}.\n"
                "Check it with `flask --app app course check` before loading.")
@@ -153,7 +145,7 @@ def _import(file: str, module_slug: str, objective: str | None, output: str | No
                    f"{default_objective}, the module's first objective (choose another with --objective).")
 
 
-def register_quiz_commands(app: Flask) -> None:
+def register(app: Flask) -> None:
     """Add the ``quiz`` command group to ``app``'s CLI."""
 
     @app.cli.group("quiz")
@@ -193,15 +185,15 @@ def register_quiz_commands(app: Flask) -> None:
                   help="GIFT file to write (default: standard output).")
     def export_gift_command(slug, output):
         """Write a module's quiz as GIFT for Moodle; print what GIFT cannot hold."""
-        package = read_package(_course_dir())
+        package = read_package(course_dir())
         if package.errors:
             print_problems(package)
-            _fail(f"the course package has {len(package.errors)} error(s); fix them first, so no question is "
+            fail(f"the course package has {len(package.errors)} error(s); fix them first, so no question is "
                   "left out unseen")
         module = _find_module(package, slug)
         quiz = _module_quiz(package, module)
         if quiz is None:
-            _fail(f"module {module.key!r} has no quiz (quizzes/{module.slug}.yaml)")
+            fail(f"module {module.key!r} has no quiz (quizzes/{module.slug}.yaml)")
         text, messages = export_gift(quiz)
         for message in messages:
             click.echo(message, err=True)
