@@ -10,6 +10,7 @@ from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
+from course.access import home_endpoint
 from course.config import REPO_ROOT, load_config
 from course.extensions import babel, compress, csrf, db, limiter, login_manager
 from course.i18n import current_language, select_locale, select_timezone, text_direction, time_zone_name
@@ -88,12 +89,13 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from course.views import admin, auth, certificates, learn, offline, trainer
+    from course.views import admin, auth, certificates, grading, learn, offline, trainer
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(auth.bp)
     app.register_blueprint(learn.bp)
     app.register_blueprint(trainer.bp)
+    app.register_blueprint(grading.bp)
     app.register_blueprint(certificates.bp)
     app.register_blueprint(offline.bp)
 
@@ -114,6 +116,7 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.filters["tr"] = text_in
     app.jinja_env.globals["zip"] = zip
     app.jinja_env.globals["time_zone_name"] = time_zone_name
+    app.jinja_env.globals["home_endpoint"] = home_endpoint
     app.jinja_env.filters["inline_markdown"] = lambda text: render_markdown(text, inline=True)
 
     @app.context_processor

@@ -20,6 +20,8 @@ from typing import Any
 
 from werkzeug.datastructures import MultiDict
 
+from course.questions import QuestionType, get_type
+
 #: A value that no authoring id can equal (ids are letters, digits, - and _): an unknown token
 #: is read as this, so the question type refuses it instead of taking it for an id.
 UNKNOWN = "?"
@@ -42,24 +44,18 @@ class AnswerTokens:
         return base64.b32encode(digest[:10]).decode().lower()  # 16 letters and digits
 
     def for_question(self, attempt_id: int, version_id: int, definition: dict) -> QuestionTokens:
-        ids: dict[str, list[str]] = {kind: [] for kind in _KINDS}
-        qtype = definition["type"]
-        if qtype in ("single", "multiple"):
-            ids["option"] = [o["id"] for o in definition["options"]]
-        elif qtype == "matching":
-            ids["prompt"] = [p["id"] for p in definition["pairs"]]
-            ids["match"] = ids["prompt"] + [d["id"] for d in definition["distractors"]]
-        elif qtype == "ordering":
-            ids["item"] = [i["id"] for i in definition["items"]]
+        qtype = get_type(definition["type"])
         return QuestionTokens(qtype, f"q{version_id}", {
             kind: {item_id: self.token(attempt_id, version_id, kind, item_id) for item_id in item_ids}
-            for kind, item_ids in ids.items()})
+            for kind, item_ids in qtype.token_ids(definition).items()})
 
 
 class QuestionTokens:
-    """The tokens of one question in one attempt, both ways."""
+    """The tokens of one question in one attempt, both ways. What a type names by token, and how its
+    responses and form fields are built of them, is the type's own (``token_ids``, ``encode_response``,
+    ``decode_form`` in ``course/questions/``)."""
 
-    def __init__(self, qtype: str, name: str, tokens: dict[str, dict[str, str]]):
+    def __init__(self, qtype: QuestionType, name: str, tokens: dict[str, dict[str, str]]):
         self.type = qtype
         #: the form field's name (its prefix, for matching and ordering)
         self.name = name
@@ -69,45 +65,25 @@ class QuestionTokens:
     def out(self, kind: str, item_id: str) -> str:
         return self._out[kind][item_id]
 
-    def _back(self, kind: str, token: str) -> str:
-        return self._in[kind].get(token, UNKNOWN)
+    def outs(self, kind: str) -> dict[str, str]:
+        """authoring id -> token, for every item of ``kind``."""
+        return self._out.get(kind, {})
+
+    def back(self, kind: str, token: str) -> str:
+        """The authoring id of ``token``, or ``UNKNOWN``."""
+        return self._in.get(kind, {}).get(token, UNKNOWN)
 
     def encode_response(self, response: Any) -> Any:
         """A stored response, under this attempt's tokens (for the page to show it as chosen)."""
         if response is None:
             return None
-        if self.type == "single" and isinstance(response, str):
-            return self._out["option"].get(response)
-        if self.type == "multiple" and isinstance(response, list):
-            return [self._out["option"][r] for r in response if r in self._out["option"]]
-        if self.type == "matching" and isinstance(response, dict):
-            return {self._out["prompt"][p]: self._out["match"][m] for p, m in response.items()
-                    if p in self._out["prompt"] and m in self._out["match"]}
-        if self.type == "ordering" and isinstance(response, list):
-            return [self._out["item"][i] for i in response if i in self._out["item"]]
-        return response
+        return self.type.encode_response(self, response)
 
     def decode_form(self, form) -> MultiDict:
         """This question's fields of a posted form, with the authoring ids in place of the tokens.
         An unknown token becomes ``UNKNOWN``, which the question type refuses."""
-        name = self.name
         decoded: MultiDict = MultiDict()
-        if self.type in ("single", "multiple"):
-            for value in form.getlist(name):
-                decoded.add(name, self._back("option", value) if value else value)
-        elif self.type == "matching":
-            for prompt_id, token in self._out["prompt"].items():
-                value = form.get(f"{name}-{token}")
-                if value:
-                    decoded.add(f"{name}-{prompt_id}", self._back("match", value))
-        elif self.type == "ordering":
-            for item_id, token in self._out["item"].items():
-                value = form.get(f"{name}-{token}")
-                if value is not None:
-                    decoded.add(f"{name}-{item_id}", value)
-        else:
-            for value in form.getlist(name):
-                decoded.add(name, value)
+        self.type.decode_form(self, form, decoded)
         return decoded
 
 

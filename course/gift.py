@@ -1,14 +1,17 @@
-"""Moodle GIFT interchange: read GIFT questions into quiz YAML, write a Marsa quiz as GIFT.
+"""Moodle GIFT import: read GIFT questions into quiz YAML (``course.gift_write`` writes GIFT).
 
 Trainers already keep question banks in Moodle, and GIFT is the plain-text format Moodle both
 imports and exports. ``parse_gift`` turns a GIFT file into question dicts in the quiz YAML format
 (docs/COURSE_FORMAT.md) and reports every problem with its line, the way ``course check`` does,
-so nothing is dropped without a word. ``export_gift`` writes a quiz back as GIFT that Moodle
-imports. Pure functions: no Flask, no database; the CLI lives in ``course.cli.quiz``.
+so nothing is dropped without a word. Pure functions: no Flask, no database; the CLI lives in
+``course.cli.quiz``.
 
 The parser follows Moodle's own reading of GIFT (qformat_gift): a blank line ends a question,
-the first ``{`` and ``}`` hold the answers, ``~`` marks a choice, ``=`` a right answer or a pair,
-``#`` feedback, ``####`` general feedback, ``->`` a matching pair, a leading ``#`` a number.
+the first ``{`` and ``}`` hold the answers, ``####`` general feedback. This module reads what every
+question has (name, category, text, general feedback, ``// marsa:`` lines); which type an answer
+block is, and its answers (``~`` a choice, ``=`` a right answer or a pair, ``#`` feedback, ``->`` a
+matching pair, a leading ``#`` a number), each question type reads itself (``gift_read`` in
+``course/questions/``), asked in its ``gift_order``.
 
 Marsa details that GIFT cannot say travel in ``// marsa:`` comment lines, which Moodle ignores:
 option and pair ids when they are not the default ``a, b, c`` / ``p1, p2``, ``points``,
@@ -19,42 +22,34 @@ the stem; the importer splits the text there again.
 from __future__ import annotations
 
 import hashlib
-import math
 import re
 import unicodedata
 from dataclasses import dataclass, field
-from typing import Any, Callable, Collection, Iterator
+from typing import Any, Collection, Iterator
 
-import yaml
+from course.giftsyntax import CASE_MARKER, default_ids
+from course.giftsyntax import number as read_number
+from course.package.reader import ID_RE, Problem
+from course.questions import REGISTRY, get_type, gift_types
 
-from course.package.reader import ID_RE, Problem, QuizData
-from course.questions import REGISTRY
-
-#: Separates a scenario case from the stem in an exported question text.
-CASE_MARKER = "<!-- marsa:case-end -->"
 #: Comment lines that carry Marsa details Moodle has no place for.
 METADATA_PREFIX = re.compile(r"^//\s*marsa:", re.IGNORECASE)
 METADATA_KEYS = ("options", "pairs", "points", "scoring", "judgement", "group")
+#: Settings that take the rest of their line (and may repeat): the question types'.
+LINE_KEYS = tuple(key for qtype in REGISTRY.values() for key in qtype.gift_line_settings)
 TEXT_FORMATS = ("moodle", "html", "plain", "markdown")
 FORMAT_MARKER = re.compile(rf"^\[({'|'.join(TEXT_FORMATS)})\]")
 WEIGHT = re.compile(r"^%(-?\d+(?:\.\d+)?)%")
 LOOKS_LIKE_WEIGHT = re.compile(r"^%[^%\s]*%")
-NUMBER = re.compile(r"^[+-]?(?:\d+(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d+)?$")
 #: A category segment that names an objective when the module's objectives are not known.
 OBJECTIVE_LIKE = re.compile(r"^[A-Z]+\d+(?:\.\d+)+$")
 HTML_TAG = re.compile(r"</?[A-Za-z][A-Za-z0-9]*(?:\s[^<>]*)?/?>")
-ARABIC_SCRIPT = re.compile("[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufefc]")
-TRUE_FALSE = {"T": True, "TRUE": True, "F": False, "FALSE": False}
-#: A multiple-response weight this close to Marsa's default share is that share (33.3% is 1/3).
-DEFAULT_SHARE_TOLERANCE = 0.0005
 
 # Escaped control characters become private-use placeholders while a question is parsed, so
 # splitting on ``~ = # { } :`` never splits on an escaped one; ``plain()`` turns them back.
 _ESCAPABLE = "~=#{}:n\\"
 _PLACEHOLDER = {char: chr(0xE000 + index) for index, char in enumerate(_ESCAPABLE)}
 _UNESCAPE = str.maketrans({ph: ("\n" if char == "n" else char) for char, ph in _PLACEHOLDER.items()})
-_GIFT_ESCAPES = str.maketrans({"\\": "\\\\", "~": "\\~", "=": "\\=", "#": "\\#", "{": "\\{", "}": "\\}",
-                               ":": "\\:", "\n": "\\n", "\r": ""})
 
 
 # --------------------------------------------------------------------------------------------
@@ -212,24 +207,6 @@ def slugify(name: str) -> str:
     return re.sub(r"[^a-z0-9]+", "-", ascii_name.lower()).strip("-")
 
 
-def _default_ids(kind: str, count: int) -> list[str]:
-    """The ids the importer gives options (a, b, c ...) and pairs (p1, p2 ...)."""
-    if kind == "pairs":
-        return [f"p{index}" for index in range(1, count + 1)]
-    return [chr(ord("a") + index) if index < 26 else f"o{index + 1}" for index in range(count)]
-
-
-def _number(text: str) -> int | float | None:
-    """A GIFT number (dot decimal), as an int when whole so the YAML reads naturally."""
-    text = text.strip()
-    if not NUMBER.match(text):
-        return None
-    value = float(text)
-    if not math.isfinite(value):
-        return None
-    return int(value) if value.is_integer() and abs(value) < 2 ** 53 else value
-
-
 def _text_id(module: str, text: str) -> str:
     """``<module>-<first words>-<hash>`` for an unnamed question: the same text always gives the same id."""
     stem = re.sub(r"\{[^{}]*\}", " _ ", text)
@@ -238,10 +215,6 @@ def _text_id(module: str, text: str) -> str:
     digest = hashlib.sha256(folded.encode("utf-8")).hexdigest()[:6]
     words = "-".join(slugify(folded).split("-")[:5])[:40].strip("-")
     return f"{module}-{words}-{digest}" if words else f"{module}-{digest}"
-
-
-def _percent(fraction: float) -> str:
-    return f"{fraction * 100:.5f}".rstrip("0").rstrip(".")
 
 
 class _Importer:
@@ -420,7 +393,7 @@ class _Importer:
         if "points" in metadata:
             question["points"] = metadata["points"][1]
         if "scoring" in metadata:
-            if qtype == "multiple":
+            if "scoring" in get_type(qtype).gift_settings:
                 question["scoring"] = metadata["scoring"][1]
             else:
                 self.warn(draft, metadata["scoring"][0], "scoring", "applies to multiple-response questions only; "
@@ -486,21 +459,13 @@ class _Importer:
         return text.cut(0, opening), text.cut(opening + 1, closing), text.cut(closing + 1)
 
     def read_answers(self, draft: _Draft, answers: _Text, metadata: dict) -> tuple[str, dict] | None:
-        """Tell the question type as Moodle does, then read its answers."""
-        chars = answers.chars
-        if not chars:
-            self.error(draft, answers.line, "", "an essay question ({}) cannot be imported: Marsa grades "
-                       "every answer automatically")
-            return None
-        if chars.startswith("#"):
-            return self.read_numeric(draft, answers)
-        if "~" in chars:
-            return self.read_choice(draft, answers, metadata)
-        if "=" in chars and "->" in chars:
-            return self.read_matching(draft, answers, metadata)
-        if chars.split("#", 1)[0].strip() in TRUE_FALSE:
-            return self.read_truefalse(draft, answers)
-        return self.read_short(draft, answers)
+        """Ask each question type, in its order, whether the answer block is its own (as Moodle tells
+        the type from the block), and let that type read it."""
+        for qtype in gift_types():
+            if qtype.gift_claims(answers.chars):
+                return qtype.gift_read(self, draft, answers, metadata)
+        self.error(draft, answers.line, "", "no question type reads this answer block")
+        return None
 
     def formatted(self, draft: _Draft, chars: str) -> str:
         """A text without its format marker; HTML is kept but flagged (Marsa renders Markdown)."""
@@ -527,188 +492,16 @@ class _Importer:
             self.error(draft, body.line, part, f"weight {match.group(1)}% must be from -100% to 100%")
         return weight, body.cut(match.end())
 
-    def read_choice(self, draft: _Draft, answers: _Text, metadata: dict) -> tuple[str, dict] | None:
-        single = "=" in answers.chars
-        head, pieces = answers.split_before("~=")
-        if head.chars.strip():
-            self.error(draft, head.line, "options", "text before the first ~ or = answer")
-        ids = self.ids_for(draft, metadata, "options", len(pieces))
-        options: list[dict] = []
-        fractions: list[float] = []
-        feedback_parts: list[_Text | None] = []
-        for index, piece in enumerate(pieces, start=1):
-            part = f"options[{index}]"
-            marker = piece.chars[0]
-            if marker == "=":
-                weight, body = None, piece.cut(1).strip()
-            else:
-                weight, body = self.read_weight(draft, piece.cut(1), part)
-            text_part, feedback_part = body.partition("#")
-            text = self.formatted(draft, text_part.chars)
-            if not text:
-                self.error(draft, piece.line, part, "the answer has no text")
-            option: dict[str, Any] = {"id": ids[index - 1], "text": text}
-            fraction = 1.0 if marker == "=" else (weight or 0.0)
-            if fraction > 0 and (not single or fraction >= 1):
-                option["correct"] = True
-            if single and weight not in (None, 0) and weight < 1:
-                option["weight"] = weight
-                if weight < 0:
-                    self.warn(draft, piece.line, part, f"a weight of {_percent(weight)}% on a single-choice option "
-                              "takes points off in Moodle; Marsa scores a wrong choice 0 (a question never "
-                              "scores below zero), so choosing it earns 0 here")
-            options.append(option)
-            fractions.append(fraction)
-            feedback_parts.append(feedback_part)
-        if not single:
-            self.keep_explicit_weights(options, fractions)
-        for option, feedback_part in zip(options, feedback_parts):
-            feedback = self.formatted(draft, feedback_part.chars) if feedback_part else ""
-            if feedback:
-                option["feedback"] = feedback
-        return ("single" if single else "multiple"), {"options": options}
-
-    @staticmethod
-    def keep_explicit_weights(options: list[dict], fractions: list[float]) -> None:
-        """Give a multiple-response option a ``weight`` only where it differs from Marsa's default
-        share (1/correct for a right option, -1/wrong for a wrong one), which scores the same."""
-        right = sum(1 for f in fractions if f > 0)
-        wrong = len(fractions) - right
-        for option, fraction in zip(options, fractions):
-            default = 1 / right if fraction > 0 else (-1 / wrong if wrong else 0.0)
-            if abs(fraction - default) > DEFAULT_SHARE_TOLERANCE:
-                option["weight"] = round(fraction, 6)
-
-    def read_truefalse(self, draft: _Draft, answers: _Text) -> tuple[str, dict]:
-        """``{T#shown when wrong#shown when right}``: Moodle's order, turned into Marsa's
-        feedback per chosen value."""
-        parts = answers.chars.split("#", 2)
-        answer = TRUE_FALSE[parts[0].strip()]
-        wrong = self.formatted(draft, parts[1]) if len(parts) > 1 else ""
-        right = self.formatted(draft, parts[2]) if len(parts) > 2 else ""
-        on_true, on_false = (right, wrong) if answer else (wrong, right)
-        feedback = {key: text for key, text in (("true", on_true), ("false", on_false)) if text}
-        return "truefalse", {"answer": answer, **({"feedback": feedback} if feedback else {})}
-
-    def read_short(self, draft: _Draft, answers: _Text) -> tuple[str, dict]:
-        """``=answer``, ``=%50%answer#feedback``, ``=%0%*#feedback``: Moodle's short answers, whose
-        ``*`` wildcard Marsa reads as Moodle does. Plain full-credit answers stay a plain list."""
-        head, pieces = answers.split_before("=")
-        entries = ([head] if head.chars.strip() else []) + [piece.cut(1) for piece in pieces]
-        accept: list[Any] = []
-        for index, entry in enumerate(entries, start=1):
-            part = f"accept[{index}]"
-            weight, body = self.read_weight(draft, entry, part)
-            if weight is not None and weight < 0:
-                self.error(draft, entry.line, part, f"a negative weight ({_percent(weight)}%) on a short answer "
-                           "is not possible in Moodle or Marsa (0% to 100%)")
-            value_part, feedback_part = body.partition("#")
-            value = value_part.plain()
-            if not value:
-                self.error(draft, entry.line, part, "an accepted answer is empty")
-            feedback = self.formatted(draft, feedback_part.chars) if feedback_part is not None else ""
-            credit = 1.0 if weight is None else max(0.0, weight)
-            if credit >= 1 and not feedback:
-                accept.append(value)
-            else:
-                accept.append({"text": value, **({"credit": round(credit, 6)} if credit < 1 else {}),
-                               **({"feedback": feedback} if feedback else {})})
-        return "short", {"accept": accept}
-
-    def read_matching(self, draft: _Draft, answers: _Text, metadata: dict) -> tuple[str, dict]:
-        """``=prompt -> match`` pairs; a pair with no prompt is a distractor, as in Moodle."""
-        head, pieces = answers.split_before("=")
-        if head.chars.strip():
-            self.error(draft, head.line, "pairs", "text before the first = pair")
-        pairs, distractors = [], []
-        for index, piece in enumerate(pieces, start=1):
-            part = f"pairs[{index}]"
-            prompt_part, match_part = piece.cut(1).partition("->")
-            if match_part is None:
-                self.error(draft, piece.line, part, "a matching pair needs 'prompt -> match'")
-                continue
-            prompt, match = self.formatted(draft, prompt_part.chars), match_part.plain()
-            if not match:
-                self.error(draft, piece.line, part, "the pair has no match after '->'")
-            if prompt:
-                pairs.append({"prompt": prompt, "match": match})
-            else:
-                distractors.append(match)
-        ids = self.ids_for(draft, metadata, "pairs", len(pairs))
-        specific: dict[str, Any] = {"pairs": [{"id": pair_id, **pair} for pair_id, pair in zip(ids, pairs)]}
-        if distractors:
-            specific["distractors"] = distractors
-        return "matching", specific
-
-    def read_numeric(self, draft: _Draft, answers: _Text) -> tuple[str, dict] | None:
-        """``{#5:0.5}``, ``{#1..5}`` or ``{#5}``; or Moodle's list ``{#=5:0#right =%50%5:2#close ~#wrong}``:
-        each answer with its credit and feedback, ``~#feedback`` for any other number."""
-        body = answers.cut(1)
-        otherwise = None
-        tilde = body.find("~")
-        if tilde >= 0:
-            wrong = body.cut(tilde + 1)
-            text_part, feedback_part = wrong.partition("#")
-            if text_part.chars.strip():
-                self.error(draft, wrong.line, "answers", f"a wrong numeric answer ({text_part.plain()!r}) is not "
-                           "needed: anything that no answer holds scores 0; write only its feedback (~#...)")
-            otherwise = self.formatted(draft, feedback_part.chars) if feedback_part is not None else ""
-            body = body.cut(0, tilde)
-        head, pieces = body.split_before("=")
-        entries = ([head] if head.chars.strip() else []) + [piece.cut(1) for piece in pieces]
-        if not entries:
-            self.error(draft, answers.line, "answer", "no number after '#'")
-            return None
-        found: list[dict] = []
-        for index, entry in enumerate(entries, start=1):
-            part = f"answers[{index}]"
-            weight, rest = self.read_weight(draft, entry, part)
-            value_part, feedback_part = rest.partition("#")
-            value = value_part.plain()
-            if weight is not None and weight < 0:
-                self.error(draft, entry.line, part, f"a negative weight ({_percent(weight)}%) on a numeric "
-                           "answer is not possible in Moodle or Marsa (0% to 100%)")
-            parsed = self.numeric_answer(draft, entry.line, value)
-            if parsed is None:
-                continue
-            feedback = self.formatted(draft, feedback_part.chars) if feedback_part is not None else ""
-            credit = 1.0 if weight is None else max(0.0, weight)
-            found.append({**parsed, **({"credit": round(credit, 6)} if credit < 1 else {}),
-                          **({"feedback": feedback} if feedback else {})})
-        if not found:
-            return None
-        if len(found) == 1 and set(found[0]) <= {"answer", "tolerance", "range"} and not otherwise:
-            return "numeric", found[0]
-        if otherwise:
-            found.append({"answer": "*", "feedback": otherwise})
-        return "numeric", {"answers": found}
-
-    def numeric_answer(self, draft: _Draft, line: int, value: str) -> dict | None:
-        if ".." in value:
-            low, high = (_number(v) for v in value.split("..", 1))
-            if low is None or high is None:
-                self.error(draft, line, "answer", f"{value!r} is not a range of numbers MIN..MAX")
-                return None
-            if low > high:
-                self.error(draft, line, "answer", f"the range {value!r} has MIN above MAX")
-                return None
-            return {"range": [low, high]}
-        answer_text, _, tolerance_text = value.partition(":")
-        answer = _number(answer_text)
-        tolerance = _number(tolerance_text) if tolerance_text else 0
-        if answer is None:
-            self.error(draft, line, "answer", f"{answer_text.strip()!r} is not a number")
-            return None
-        if tolerance is None or tolerance < 0:
-            self.error(draft, line, "answer", f"the tolerance {tolerance_text.strip()!r} is not a number >= 0")
-            return None
-        return {"answer": answer, **({"tolerance": tolerance} if tolerance else {})}
-
     # -- Marsa details ----------------------------------------------------------------------------
     def read_metadata(self, draft: _Draft, entries: list[tuple[int, str]]) -> dict[str, tuple[int, Any]]:
-        """``// marsa: options=a,b points=2 ...`` as {key: (line, value)}."""
-        found: dict[str, tuple[int, Any]] = {}
+        """``// marsa: options=a,b points=2 ...`` as {key: (line, value)}; a question type's line
+        setting (``criterion=...``) as {key: [(line, rest of the line), ...]}."""
+        found: dict[str, Any] = {}
         for line, body in entries:
+            key, _, value = body.partition("=")
+            if key in LINE_KEYS:
+                found.setdefault(key, []).append((line, value.strip()))
+                continue
             for token in body.split():
                 key, _, value = token.partition("=")
                 if key not in METADATA_KEYS:
@@ -716,7 +509,7 @@ class _Importer:
                 elif key in ("options", "pairs"):
                     found[key] = (line, [v for v in value.split(",") if v])
                 elif key == "points":
-                    points = _number(value)
+                    points = read_number(value)
                     if points is None or points <= 0:
                         self.error(draft, line, "points", f"{value!r} must be a positive number")
                     found[key] = (line, points)
@@ -736,12 +529,12 @@ class _Importer:
 
     def ids_for(self, draft: _Draft, metadata: dict, kind: str, count: int) -> list[str]:
         if kind not in metadata:
-            return _default_ids(kind, count)
+            return default_ids(kind, count)
         line, ids = metadata[kind]
         if len(ids) != count:
             self.error(draft, line, kind, f"the '// marsa:' line names {len(ids)} {kind} ids but the question "
                        f"has {count} {kind}")
-            return _default_ids(kind, count)
+            return default_ids(kind, count)
         return ids
 
     def check_group(self, draft: _Draft, group: tuple[int, str], case: str | None) -> None:
@@ -782,255 +575,3 @@ def parse_gift(text: str, source: str = "<gift>", *, module: str = "gift",
     the author must still do.
     """
     return _Importer(source, module, objectives, default_objective, taken_ids).run(text)
-
-
-# --------------------------------------------------------------------------------------------
-# Writing quiz YAML
-# --------------------------------------------------------------------------------------------
-
-class _FlowList(list):
-    """A short list written on one line (``objectives: [M1.2]``), as authors write it."""
-
-
-class _QuizDumper(yaml.SafeDumper):
-    """Block style as in the hand-written quizzes: indented lists, multi-line text as ``|``."""
-
-    def increase_indent(self, flow: bool = False, indentless: bool = False):
-        return super().increase_indent(flow, False)
-
-
-def _represent_text(dumper: yaml.SafeDumper, value: str):
-    return dumper.represent_scalar("tag:yaml.org,2002:str", value, style="|" if "\n" in value else None)
-
-
-_QuizDumper.add_representer(str, _represent_text)
-_QuizDumper.add_representer(_FlowList, lambda dumper, value: dumper.represent_sequence(
-    "tag:yaml.org,2002:seq", value, flow_style=True))
-
-
-def _flow_short_lists(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _FlowList(v) if k in ("objectives", "accept") and all(isinstance(i, str) for i in v)
-                else _flow_short_lists(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_flow_short_lists(v) for v in value]
-    return value
-
-
-def dump_quiz_yaml(header: dict, questions: list[dict], comment: str | None = None) -> str:
-    """A quiz file: ``header`` (id, module, title, preset...) then ``questions``, readable by authors."""
-    document = {**{k: v for k, v in header.items() if k != "questions"}, "questions": _flow_short_lists(questions)}
-    text = yaml.dump(document, Dumper=_QuizDumper, sort_keys=False, allow_unicode=True, width=110)
-    text = text.replace("\n  - id: ", "\n\n  - id: ")
-    if comment:
-        text = "".join(f"# {line}\n" if line else "#\n" for line in comment.splitlines()) + text
-    return text
-
-
-# --------------------------------------------------------------------------------------------
-# Writing GIFT
-# --------------------------------------------------------------------------------------------
-
-class _CannotExport(Exception):
-    """The question has something GIFT cannot say; it is left out and the reason listed."""
-
-
-def _escape(text: str) -> str:
-    """Text safe inside GIFT: control characters escaped and newlines as ``\\n``, as Moodle writes."""
-    return text.translate(_GIFT_ESCAPES)
-
-
-def _english(value: Any) -> str:
-    if isinstance(value, dict):
-        return str(value.get("en") or "")
-    return "" if value is None else str(value)
-
-
-def _number_text(value: float) -> str:
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
-def _answer_block(lines: list[str], explanation: str, multiline: bool) -> str:
-    general = f"####{_escape(explanation)}" if explanation else ""
-    if multiline:
-        opening = "{#\n" if lines[:1] == ["#"] else "{\n"  # a numeric list, as Moodle writes it: {#\n\t=%100%5...
-        lines = lines[1:] if lines[:1] == ["#"] else lines
-        return opening + "".join(f"\t{line}\n" for line in lines + ([general] if general else [])) + "}"
-    return "{" + " ".join(lines) + general + "}"
-
-
-def _with_feedback(text: str, feedback: Any) -> str:
-    feedback = _english(feedback)
-    return _escape(text) + (f"#{_escape(feedback)}" if feedback else "")
-
-
-def _write_single(d: dict) -> tuple[list[str], list[str], bool]:
-    lines, notes = [], []
-    for option in d["options"]:
-        weight = option.get("weight")
-        if option["correct"]:
-            prefix = "="
-            if weight is not None and weight != 1:
-                notes.append(f"option {option['id']}: the weight of the correct option is not kept (= is full marks)")
-        else:
-            prefix = f"~%{_percent(weight)}%" if weight not in (None, 0) else "~"
-        lines.append(prefix + _with_feedback(_english(option["text"]), option.get("feedback")))
-    return lines, notes, True
-
-
-def _write_multiple(d: dict) -> tuple[list[str], list[str], bool]:
-    """Every option with its weight: Marsa's default share where it has none (Moodle needs them)."""
-    right = sum(1 for o in d["options"] if o["correct"])
-    wrong = len(d["options"]) - right
-    lines, notes = [], []
-    for option in d["options"]:
-        weight = option.get("weight")
-        if weight is None:
-            weight = 1 / right if option["correct"] else -1 / wrong
-        lines.append(f"~%{_percent(weight)}%" + _with_feedback(_english(option["text"]), option.get("feedback")))
-    if d.get("scoring") == "all_or_nothing":
-        notes.append("Moodle has no all-or-nothing scoring and will give partial credit "
-                     "(the '// marsa:' line keeps it for Marsa)")
-    return lines, notes, True
-
-
-def _write_truefalse(d: dict) -> tuple[list[str], list[str], bool]:
-    feedback = d.get("feedback") or {}
-    on_true, on_false = _english(feedback.get("true")), _english(feedback.get("false"))
-    right, wrong = (on_true, on_false) if d["answer"] else (on_false, on_true)
-    text = "TRUE" if d["answer"] else "FALSE"
-    if wrong or right:
-        text += f"#{_escape(wrong)}"
-    if right:
-        text += f"#{_escape(right)}"
-    return [text], [], False
-
-
-def _weighted(credit: float) -> str:
-    return "=" if credit >= 1 else f"=%{_percent(credit)}%"
-
-
-def _write_short(d: dict) -> tuple[list[str], list[str], bool]:
-    answers = d.get("answers") or [{"text": a, "credit": 1.0, "feedback": None} for a in d["accept"]]
-    answers = [a for a in answers if not ARABIC_SCRIPT.search(a["text"])]
-    if not any(a["credit"] >= 1 for a in answers):
-        raise _CannotExport("it has no English accepted answer")
-    if any("->" in a["text"] for a in answers):
-        raise _CannotExport("an accepted answer contains '->', which GIFT would read as a matching pair")
-    lines = [_weighted(a["credit"]) + _with_feedback(a["text"], a.get("feedback")) for a in answers]
-    return lines, [], bool(d.get("answers"))
-
-
-def _numeric_value(answer: dict) -> str:
-    if "range" in answer:
-        low, high = answer["range"]
-        return f"{_number_text(low)}..{_number_text(high)}"
-    tolerance = answer.get("tolerance") or 0
-    return _number_text(answer["answer"]) + (f":{_number_text(tolerance)}" if tolerance else "")
-
-
-def _write_numeric(d: dict) -> tuple[list[str], list[str], bool]:
-    """One answer as ``#5:0.5``; a list as Moodle writes it: ``=%50%5:2#feedback``, and ``~#feedback``
-    for the answer that holds any other number."""
-    if not d.get("answers"):
-        return ["#" + _numeric_value(d)], [], False
-    lines = ["#"]
-    for answer in d["answers"]:
-        if answer.get("any"):
-            lines.append("~#" + _escape(_english(answer.get("feedback"))))
-        else:
-            feedback = _english(answer.get("feedback"))
-            lines.append(f"=%{_percent(answer['credit'])}%{_numeric_value(answer)}"
-                         + (f"#{_escape(feedback)}" if feedback else ""))
-    notes = []
-    if any(a.get("any") and a["credit"] > 0 for a in d["answers"]):
-        notes.append("credit for any other number ('*') is written as 0%: GIFT's ~# gives none")
-    return lines, notes, True
-
-
-def _write_matching(d: dict) -> tuple[list[str], list[str], bool]:
-    lines = []
-    for pair in d["pairs"]:
-        prompt = _english(pair["prompt"])
-        if "->" in prompt:
-            raise _CannotExport(f"the prompt of pair {pair['id']} contains '->', which GIFT cannot escape")
-        lines.append(f"={_escape(prompt)} -> {_escape(_english(pair['match']))}")
-    lines.extend(f"= -> {_escape(_english(item['text']))}" for item in d.get("distractors", []))
-    return lines, [], True
-
-
-_WRITERS: dict[str, Callable[[dict], tuple[list[str], list[str], bool]]] = {
-    "single": _write_single, "multiple": _write_multiple, "truefalse": _write_truefalse,
-    "short": _write_short, "numeric": _write_numeric, "matching": _write_matching,
-}
-
-
-def _metadata_line(d: dict) -> str | None:
-    """The ``// marsa:`` line for what GIFT cannot hold, or None when the defaults say it all."""
-    parts = []
-    for kind in ("options", "pairs"):
-        ids = [item["id"] for item in d.get(kind, [])]
-        if ids and ids != _default_ids(kind, len(ids)):
-            parts.append(f"{kind}={','.join(ids)}")
-    if d.get("points", 1) != 1:
-        parts.append(f"points={_number_text(d['points'])}")
-    if d.get("scoring") == "all_or_nothing":
-        parts.append("scoring=all_or_nothing")
-    if d.get("judgement"):
-        parts.append("judgement=true")
-    if d.get("group"):
-        parts.append(f"group={d['group']}")
-    return f"// marsa: {' '.join(parts)}" if parts else None
-
-
-def _question_text(d: dict) -> str:
-    stem, case = _english(d["stem"]), _english(d.get("case"))
-    return _escape(f"{case}\n\n{CASE_MARKER}\n\n{stem}" if case else stem)
-
-
-def _has_arabic(value: Any) -> bool:
-    if isinstance(value, dict):
-        return bool(value.get("ar")) and set(value) <= {"en", "ar"} or any(_has_arabic(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_has_arabic(v) for v in value)
-    return isinstance(value, str) and bool(ARABIC_SCRIPT.search(value))
-
-
-def export_gift(quiz: QuizData) -> tuple[str, list[str]]:
-    """The quiz as GIFT text for Moodle, and messages naming what was not (or not fully) written.
-
-    Questions go under ``$CATEGORY: marsa/<module>/<objectives>`` (objectives joined by ``+``),
-    named ``::id::``, texts in ``[markdown]``, the explanation as general feedback ``####``.
-    """
-    module = quiz.module_key or quiz.key
-    out = [f"// Marsa quiz {quiz.key}: {_english(quiz.title)}",
-           "// Exported as GIFT for Moodle. '// marsa:' lines keep Marsa details; Moodle ignores them.", ""]
-    messages: list[str] = []
-    current: list[str] | None = None
-    for question in quiz.questions:
-        d = question.definition
-        writer = _WRITERS.get(d["type"])
-        if writer is None:
-            messages.append(f"{question.key}: {d['type']} questions cannot be written in GIFT; not exported")
-            continue
-        try:
-            lines, notes, multiline = writer(d)
-        except _CannotExport as reason:
-            messages.append(f"{question.key}: {reason}; not exported")
-            continue
-        messages.extend(f"{question.key}: {note}" for note in notes)
-        if d.get("points", 1) != 1:
-            messages.append(f"{question.key}: worth {_number_text(d['points'])} points in Marsa; Moodle gives "
-                            "imported questions its default mark (the '// marsa:' line keeps it for Marsa)")
-        if d["objectives"] != current:
-            current = d["objectives"]
-            out += [f"$CATEGORY: marsa/{module}/{'+'.join(current)}", ""]
-        metadata = _metadata_line(d)
-        if metadata:
-            out.append(metadata)
-        block = _answer_block(lines, _english(d.get("explanation")), multiline)
-        out += [f"::{question.key}::[markdown]{_question_text(d)}{block}", ""]
-    if _has_arabic(quiz.title) or any(_has_arabic(q.definition) for q in quiz.questions):
-        messages.append("Arabic (ar) translations are not exported: a GIFT file holds one language, English.")
-    return "\n".join(out), messages

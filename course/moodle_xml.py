@@ -15,20 +15,21 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Any, Collection
+from typing import Collection
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from course.gift import GiftResult, _Draft, _Importer, _percent, _Text
+from course.gift import GiftResult, _Draft, _Importer, _Text
+from course.giftsyntax import percent
+from course.questions import moodle_xml_types
 
 PARAGRAPHS = re.compile(r"^\s*(?:<p(?:\s[^<>]*)?>(?:(?!</?p[\s>]).)*</p>\s*)+$", re.DOTALL | re.IGNORECASE)
 PARAGRAPH = re.compile(r"<p(?:\s[^<>]*)?>(.*?)</p>", re.DOTALL | re.IGNORECASE)
 BREAK = re.compile(r"<br\s*/?>", re.IGNORECASE)
 INLINE = {"b": "**", "strong": "**", "i": "*", "em": "*"}
 INLINE_TAG = re.compile(r"<(/?)(b|strong|i|em)>", re.IGNORECASE)
-SUPPORTED = ("multichoice", "truefalse", "shortanswer", "numerical", "matching")
 
 
 class _LineTreeBuilder(TreeBuilder):
@@ -126,11 +127,11 @@ class _XmlImporter(_Importer):
         if kind == "description":
             self.start_description(draft, stem)
             return
-        if kind not in SUPPORTED:
-            reason = {"essay": "an essay question cannot be imported: Marsa grades every answer automatically"}
-            self.error(draft, line, "", reason.get(kind, f"the question type {kind!r} cannot be imported"))
+        qtype = next((t for t in moodle_xml_types(kind) if t.xml_claims(element)), None)
+        if qtype is None:
+            self.error(draft, line, "", f"the question type {kind!r} cannot be imported")
         else:
-            built = getattr(self, f"xml_{kind}")(draft, element)
+            built = qtype.xml_read(self, draft, element)
             if built is not None and not draft.failed:
                 question = {"id": question_id, "type": built[0],
                             "objectives": list(self.category or [self.default_objective])}
@@ -167,7 +168,7 @@ class _XmlImporter(_Importer):
                            "is not a number")
                 continue
             if not -1 <= fraction <= 1:
-                self.error(draft, self.line(answer), f"answer[{index}]", f"weight {_percent(fraction)}% must be "
+                self.error(draft, self.line(answer), f"answer[{index}]", f"weight {percent(fraction)}% must be "
                            "from -100% to 100%")
             text_node = answer.find("text")
             text = (text_node.text or "") if text_node is not None else ""
@@ -176,92 +177,6 @@ class _XmlImporter(_Importer):
                 draft.html = draft.html or has_html
             out.append((answer, fraction, text.strip(), self.text_of(draft, answer.find("feedback"))))
         return out
-
-    def xml_multichoice(self, draft: _Draft, element: Element):
-        single = (element.findtext("single") or "true").strip().lower() in ("true", "1")
-        options, fractions = [], []
-        for index, (answer, fraction, text, feedback) in enumerate(self.answers(draft, element)):
-            option: dict[str, Any] = {"id": chr(ord("a") + index) if index < 26 else f"o{index + 1}", "text": text}
-            if fraction > 0 and (not single or fraction >= 1):
-                option["correct"] = True
-            if single and fraction not in (0, 1) and fraction < 1:
-                option["weight"] = round(fraction, 6)
-                if fraction < 0:
-                    self.warn(draft, self.line(answer), f"options[{index + 1}]", f"a weight of {_percent(fraction)}% "
-                              "on a single-choice option takes points off in Moodle; Marsa scores a wrong choice "
-                              "0 (a question never scores below zero), so choosing it earns 0 here")
-            if feedback:
-                option["feedback"] = feedback
-            options.append(option)
-            fractions.append(fraction)
-        if not single:
-            self.keep_explicit_weights(options, fractions)
-        return ("single" if single else "multiple"), {"options": options}
-
-    def xml_truefalse(self, draft: _Draft, element: Element):
-        answer, feedback = None, {}
-        for _, fraction, text, text_feedback in self.answers(draft, element):
-            value = text.strip().lower() == "true"
-            if fraction >= 1:
-                answer = value
-            if text_feedback:
-                feedback["true" if value else "false"] = text_feedback
-        if answer is None:
-            self.error(draft, self.line(element), "answer", "neither true nor false has 100%")
-            return None
-        return "truefalse", {"answer": answer, **({"feedback": feedback} if feedback else {})}
-
-    def xml_shortanswer(self, draft: _Draft, element: Element):
-        if (element.findtext("usecase") or "0").strip() == "1":
-            self.warn(draft, self.line(element.find("usecase")), "accept", "Moodle compares these answers case by "
-                      "case; Marsa ignores case")
-        accept: list[Any] = []
-        for index, (answer, fraction, text, feedback) in enumerate(self.answers(draft, element), start=1):
-            if fraction < 0:
-                self.error(draft, self.line(answer), f"accept[{index}]", "a negative weight on a short answer is "
-                           "not possible (0% to 100%)")
-            if not text:
-                self.error(draft, self.line(answer), f"accept[{index}]", "an accepted answer is empty")
-            credit = max(0.0, fraction)
-            if credit >= 1 and not feedback:
-                accept.append(text)
-            else:
-                accept.append({"text": text, **({"credit": round(credit, 6)} if credit < 1 else {}),
-                               **({"feedback": feedback} if feedback else {})})
-        return "short", {"accept": accept}
-
-    def xml_numerical(self, draft: _Draft, element: Element):
-        found: list[dict] = []
-        for index, (answer, fraction, text, feedback) in enumerate(self.answers(draft, element), start=1):
-            credit = max(0.0, fraction)
-            said = {"feedback": feedback} if feedback else {}
-            if text == "*":
-                found.append({"answer": "*", **({"credit": round(credit, 6)} if credit else {}), **said})
-                continue
-            extra = {**({"credit": round(credit, 6)} if credit < 1 else {}), **said}
-            tolerance = (answer.findtext("tolerance") or "0").strip() or "0"
-            parsed = self.numeric_answer(draft, self.line(answer), f"{text}:{tolerance}")
-            if parsed is not None:
-                found.append({**parsed, **extra})
-        if not found:
-            self.error(draft, self.line(element), "answer", "no numeric answer")
-            return None
-        if len(found) == 1 and set(found[0]) <= {"answer", "tolerance"}:
-            return "numeric", found[0]
-        return "numeric", {"answers": found}
-
-    def xml_matching(self, draft: _Draft, element: Element):
-        pairs, distractors = [], []
-        for index, sub in enumerate(element.findall("subquestion"), start=1):
-            prompt = self.text_of(draft, sub)
-            match = (sub.findtext("answer/text") or "").strip()
-            if not match:
-                self.error(draft, self.line(sub), f"pairs[{index}]", "the pair has no answer")
-            if prompt:
-                pairs.append({"id": f"p{len(pairs) + 1}", "prompt": prompt, "match": match})
-            else:
-                distractors.append(match)
-        return "matching", {"pairs": pairs, **({"distractors": distractors} if distractors else {})}
 
 
 def parse_moodle_xml(text: str | bytes, source: str = "<xml>", *, module: str = "xml",

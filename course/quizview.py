@@ -9,120 +9,90 @@ from __future__ import annotations
 
 from typing import Any
 
-from course.answertokens import AnswerTokens, QuestionTokens
-from course.i18n import true_false
+from course.answertokens import AnswerTokens
 from course.models import Attempt, AttemptAnswer
 from course.models.content import text_in
-from course.questions import answer_feedback, get_type, score_response
+from course.questions import get_type
 from course.services.attempts import PageAnswer, option_order
 from course.services.review_policy import Review
-
-
-def _texts(items: list[dict], field: str, lang: str) -> list[dict]:
-    return [{"id": item["id"], "text": text_in(item.get(field), lang)} for item in items]
 
 
 def question_for_page(attempt: Attempt, answer: AttemptAnswer | PageAnswer, definition: dict,
                       lang: str, tokens: AnswerTokens | None = None) -> dict[str, Any]:
     """One question for a page. With ``tokens`` (the attempt page, which has answer fields) every
-    id is the attempt's token; without (a review page, which has none) the authoring ids stay."""
-    qtype = definition["type"]
+    id is the attempt's token; without (a review page, which has none) the authoring ids stay. The
+    type adds its own fields (``page_view``) and its template shows them."""
+    qtype = get_type(definition["type"])
+    names = tokens.for_question(attempt.id, answer.question_version_id, definition) if tokens is not None else None
+    response = names.encode_response(answer.response) if names is not None else answer.response
     view: dict[str, Any] = {
         "name": f"q{answer.question_version_id}",
         "version_id": answer.question_version_id,
         "position": answer.position,
-        "type": qtype,
+        "type": qtype.name,
+        "template": qtype.template,
         "points": answer.max_score,
         "stem": text_in(definition.get("stem"), lang),
         "case": text_in(definition.get("case"), lang) if definition.get("case") else "",
         "group": definition.get("group"),
-        "response": answer.response,
+        "response": response,
         "seq": answer.seq,
     }
-    if qtype in ("single", "multiple"):
-        view["options"] = _texts(option_order(attempt, definition, definition["options"]), "text", lang)
-    elif qtype == "matching":
-        view["prompts"] = _texts(definition["pairs"], "prompt", lang)
-        matches = [{"id": p["id"], "text": text_in(p["match"], lang)} for p in definition["pairs"]]
-        matches += [{"id": d["id"], "text": text_in(d["text"], lang)} for d in definition["distractors"]]
-        view["matches"] = option_order(attempt, {**definition, "id": definition["id"] + ":m"}, matches)
-    elif qtype == "ordering":
-        view["items"] = _texts(option_order(attempt, definition, definition["items"]), "text", lang)
-    if tokens is not None:
-        _use_tokens(view, tokens.for_question(attempt.id, answer.question_version_id, definition))
-    if qtype == "ordering":
-        response = view["response"]
-        view["positions"] = ({item_id: index for index, item_id in enumerate(response, start=1)}
-                             if isinstance(response, list) else {})
+
+    def order(items: list, salt: str) -> list:
+        return option_order(attempt, {**definition, "id": definition["id"] + salt} if salt else definition, items)
+
+    view.update(qtype.page_view(definition, response, lang, order, names.out if names is not None else _same))
     return view
 
 
-def _use_tokens(view: dict[str, Any], tokens: QuestionTokens) -> None:
-    """Rename the question's options, prompts, matches and items (and the saved response) by token."""
-    for field, kind in (("options", "option"), ("prompts", "prompt"), ("matches", "match"), ("items", "item")):
-        if field in view:
-            view[field] = [{**entry, "id": tokens.out(kind, entry["id"])} for entry in view[field]]
-    view["response"] = tokens.encode_response(view["response"])
+def _same(kind: str, item_id: str) -> str:
+    return item_id
+
+
+def response_parts(definition: dict, response: Any, lang: str) -> list[str]:
+    """The officer's answer as lines of plain text: each option chosen, each pair matched, each item in
+    the order given. A review page shows them one per line; texts join them (``describe_response``)."""
+    if response is None:
+        return []
+    return get_type(definition["type"]).response_parts(definition, response, lang)
 
 
 def describe_response(definition: dict, response: Any, lang: str) -> str:
-    """The officer's answer as plain text, for review pages and transcripts."""
+    """The officer's answer as one line of plain text, for transcripts and the own-data download."""
     if response is None:
         return ""
-    qtype = definition["type"]
-    if qtype in ("single", "multiple"):
-        chosen = [response] if isinstance(response, str) else list(response)
-        names = {o["id"]: text_in(o["text"], lang) for o in definition["options"]}
-        return "; ".join(names.get(c, c) for c in chosen)
-    if qtype == "truefalse":
-        return true_false(response, lang) if isinstance(response, bool) else ""
-    if qtype == "matching":
-        matches = {p["id"]: text_in(p["match"], lang) for p in definition["pairs"]}
-        matches.update({d["id"]: text_in(d["text"], lang) for d in definition["distractors"]})
-        prompts = {p["id"]: text_in(p["prompt"], lang) for p in definition["pairs"]}
-        return "; ".join(f"{prompts.get(k, k)} → {matches.get(v, v)}" for k, v in response.items())
-    if qtype == "ordering":
-        names = {i["id"]: text_in(i["text"], lang) for i in definition["items"]}
-        return " → ".join(names.get(i, i) for i in response)
-    return str(response)
+    return get_type(definition["type"]).describe(definition, response, lang)
 
 
 def question_for_review(attempt: Attempt, answer: AttemptAnswer, lang: str, review: Review) -> dict[str, Any]:
     """One question of a closed attempt with what ``review`` (``course.services.review_policy``) allows:
     the verdict and points, the feedback, the correct answer; the officer's own answer always."""
     definition = answer.question_version.definition
+    qtype = get_type(definition["type"])
     view = question_for_page(attempt, answer, definition, lang)
     view.update({
         "answered": answer.response is not None,
-        "your_answer": describe_response(definition, answer.response, lang),
+        "your_answer": response_parts(definition, answer.response, lang),
         "score": None,
         "verdict": None,
         "feedback": [],
         "explanation": "",
-        "correct_answer": "",
+        "correct_answer": [],
+        #: The answer's lines are a sequence (an ordering question): shown as a numbered list.
+        "ordered": qtype.ordered_answer,
     })
     if review.verdicts:
-        fraction = score_response(definition, answer.response)
-        view["score"] = answer.score if answer.score is not None else round(fraction * answer.max_score, 4)
-        view["verdict"] = "correct" if fraction >= 0.999 else ("partial" if fraction > 0 else "incorrect")
+        fraction = qtype.review_fraction(definition, answer.response, answer.score, answer.max_score)
+        if fraction is not None:
+            view["score"] = answer.score if answer.score is not None else round(fraction * answer.max_score, 4)
+            view["verdict"] = "correct" if fraction >= 0.999 else ("partial" if fraction > 0 else "incorrect")
     if review.feedback:
         view["explanation"] = text_in(definition.get("explanation"), lang)
-        if definition["type"] in ("single", "multiple") and answer.response is not None:
-            chosen = [answer.response] if isinstance(answer.response, str) else answer.response
-            for option in definition["options"]:
-                if option["id"] in chosen and option.get("feedback"):
-                    view["feedback"].append(text_in(option["feedback"], lang))
-        elif definition["type"] == "truefalse" and isinstance(answer.response, bool):
-            text = definition["feedback"].get("true" if answer.response else "false")
-            if text:
-                view["feedback"].append(text_in(text, lang))
-        elif definition["type"] in ("short", "numeric"):
-            text = answer_feedback(definition, answer.response)
-            if text:
-                view["feedback"].append(text_in(text, lang))
+        view["feedback"] = qtype.feedback(definition, answer.response, lang)
+    view.update(qtype.review_view(definition, answer, lang, review))
     if review.answers:
-        view["correct_answer"] = describe_response(
-            definition, get_type(definition["type"]).correct_response(definition), lang)
+        view["correct_answer"] = response_parts(definition, qtype.correct_response(definition), lang)
     return view
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from course.models import Attempt, AttemptAnswer, Lesson, LessonRead, Module, Quiz, User, XapiOutboxEntry
+from course.questions import get_type
 
 XAPI_VERSION = "1.0.3"
 NAMESPACE = uuid.UUID("6f1d8a4e-9a53-4c35-9d6b-1f0e6a3b6a51")  # Marsa's namespace for statement ids
@@ -33,8 +34,6 @@ ACTIVITY_TYPES = {
     "assessment": "http://adlnet.gov/expapi/activities/assessment",
     "interaction": "http://adlnet.gov/expapi/activities/cmi.interaction",
 }
-INTERACTION_TYPES = {"single": "choice", "multiple": "choice", "truefalse": "true-false", "matching": "matching",
-                     "ordering": "sequencing", "short": "fill-in", "numeric": "numeric"}
 
 
 def _stamp(moment: datetime) -> str:
@@ -138,7 +137,7 @@ class StatementBuilder:
                     continue
                 definition = answer.question_version.definition
                 interaction = self.activity("interaction", definition["id"], definition.get("stem"),
-                                            interactionType=INTERACTION_TYPES[definition["type"]])
+                                            interactionType=get_type(definition["type"]).interaction)
                 maximum = answer.max_score or 1
                 score = answer.score or 0
                 out.append(self.statement(
@@ -162,17 +161,8 @@ class StatementBuilder:
 
 
 def _response_text(definition: dict, response) -> str:
-    """The response in the xAPI interaction format (``[,]`` between choices, ``[.]`` in pairs)."""
-    kind = definition["type"]
-    if kind == "multiple":
-        return "[,]".join(response)
-    if kind == "truefalse":
-        return "true" if response else "false"
-    if kind == "matching":
-        return "[,]".join(f"{k}[.]{v}" for k, v in response.items())
-    if kind == "ordering":
-        return "[,]".join(response)
-    return str(response)
+    """The response in the xAPI interaction format, as its question type writes it."""
+    return get_type(definition["type"]).xapi_response(definition, response)
 
 
 def _duration(start: datetime, end: datetime) -> str:

@@ -61,7 +61,7 @@ def test_style_sheet_lists_the_terms_the_review_named():
     assert {"متسلل", "التعميم المراعي للنوع الاجتماعي", "البرنامج التدريبي"} <= set(terms)
 
 
-@pytest.mark.parametrize("tree", ["modules", "quizzes"])
+@pytest.mark.parametrize("tree", ["modules", "quizzes", "banks"])
 def test_arabic_follows_the_style_sheet(tree):
     terms = banned_terms(STYLE_SHEET.read_text(encoding="utf-8"))
     files = course_files(tree) + ([REPO_ROOT / "course.yaml"] if tree == "modules" else [])

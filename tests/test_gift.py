@@ -8,8 +8,10 @@ from pathlib import Path
 import pytest
 import yaml
 
-from course.gift import CASE_MARKER, dump_quiz_yaml, export_gift, parse_gift
 from course.cli import quiz as quiz_commands
+from course.gift import parse_gift
+from course.gift_write import dump_quiz_yaml, export_gift
+from course.giftsyntax import CASE_MARKER
 from course.package import read_package
 from course.questions import REGISTRY, score_response
 from tests.conftest import FIXTURES
@@ -190,13 +192,14 @@ def test_every_construct_file_reports_exactly_its_unsupported_constructs(every):
         (77, "$CATEGORY", "warning"),
         (124, "negative-single.options[2]", "warning"),
         (128, DESCRIPTION, "warning"),
-        (136, "essay", "error"),
+        (136, "essay.rubric", "warning"),
     ]
-    assert "essay" not in questions and len(questions) == 29
+    flat = {c["id"]: c for q in questions.values() for c in q.get("questions", [q])}
+    assert flat["essay"]["type"] == "essay" and flat["essay"]["rubric"][0]["id"] == "overall" and len(questions) == 29
     messages = {p.field: p.message for p in result.problems}
-    assert "essay" in messages["essay"] and "a description: imported as the case" in messages[DESCRIPTION]
+    assert "write the criteria" in messages["essay.rubric"] and "a description: imported as the case" in messages[DESCRIPTION]
     assert "Marsa scores a wrong choice 0" in messages["negative-single.options[2]"]
-    assert result.skipped == [("essay", 136)]
+    assert result.skipped == []
 
 
 def test_a_description_is_shown_with_the_questions_after_it():
@@ -660,8 +663,8 @@ def test_moodle_xml_imports_the_same_types_as_gift_with_lines(bank):
     result, questions = bank
     assert problem_list(result) == [
         (15, "colour.file", "warning"), (26, "colour.options[2]", "warning"), (9, "colour", "warning"),
-        (76, "essay", "error"), (80, "intro", "warning")]
-    assert result.skipped == [("essay", 76)]
+        (76, "calculated", "error"), (80, "intro", "warning")]
+    assert result.skipped == [("calculated", 76)]
     assert list(questions) == ["colour", "umbrella", "tf", "frog", "grant", "match", "intro"]
     assert questions["intro"]["case"] == "The next questions are about treaties."  # a description
     colour = questions["colour"]
@@ -711,7 +714,7 @@ def test_import_moodle_xml_command_writes_a_quiz_the_reader_accepts(runner, cour
                                "--force", "--skip-unsupported"])
     assert done.exit_code == 0, done.output
     assert "Wrote 7 questions" in done.output and "Skipped 1 question(s)" in done.output
-    assert f"essay ({GIFT / 'bank.xml'}:76)" in done.output
+    assert f"calculated ({GIFT / 'bank.xml'}:76)" in done.output
     assert "import-moodle-xml" in target.read_text()
     package = read_package(course_copy)
     assert [str(p) for p in package.errors] == []

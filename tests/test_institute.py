@@ -327,7 +327,7 @@ def test_course_upload_preview_then_apply_and_broken_changes_nothing(admin_clien
     (course_copy / "quizzes/basics.yaml").write_text(text.replace("Who has a legal definition in a treaty?",
                                                                   "Who is defined by a treaty?"))
     changed = shutil.make_archive(str(course_copy.parent / "pkg2"), "zip", course_copy)
-    (course_copy / "quizzes/basics.yaml").write_text(text.replace("type: truefalse", "type: essay"))
+    (course_copy / "quizzes/basics.yaml").write_text(text.replace("type: truefalse", "type: calculated"))
     broken = shutil.make_archive(str(course_copy.parent / "pkg3"), "zip", course_copy)
 
     def send(path):

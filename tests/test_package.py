@@ -28,10 +28,10 @@ def test_the_fixture_package_is_clean(course_copy):
 
 
 def test_unknown_question_type_names_file_line_and_field(course_copy):
-    edit(course_copy / "quizzes/basics.yaml", "type: truefalse", "type: essay")
+    edit(course_copy / "quizzes/basics.yaml", "type: truefalse", "type: calculated")
     errors = errors_of(course_copy)
     assert len(errors) == 1
-    assert errors[0].startswith("quizzes/basics.yaml:32: b-q3.type: unknown question type 'essay'")
+    assert errors[0].startswith("quizzes/basics.yaml:32: b-q3.type: unknown question type 'calculated'")
 
 
 def test_single_choice_without_a_correct_option(course_copy):
@@ -182,7 +182,7 @@ def test_removed_items_are_retired_not_deleted(app, course_copy):
 def test_broken_package_is_refused_whole(app, course_copy):
     load_package(app, course_copy)
     edit(course_copy / "quizzes/basics.yaml", "Who has a legal definition in a treaty?", "Changed stem")
-    edit(course_copy / "quizzes/basics.yaml", "type: truefalse", "type: essay")
+    edit(course_copy / "quizzes/basics.yaml", "type: truefalse", "type: calculated")
     with app.app_context():
         with pytest.raises(PackageRejected):
             apply_package(db.session, read_package(course_copy), now=utcnow())

@@ -92,8 +92,9 @@ def test_attempt_times_are_shown_in_cairo_in_both_languages(app, officer, sessio
     session.commit()
     for lang in ("en", "ar"):
         page = client_in(lang).get("/attempts").get_data(as_text=True)
-        assert in_cairo(late_evening, lang) in page
-        assert format_datetime(late_evening, "short", tzinfo=pytz.utc, locale=lang) not in page
+        assert in_cairo(late_evening, lang, "date", "medium") in page and in_cairo(late_evening, lang, "time") in page
+        assert format_date(late_evening, "medium", locale=lang) not in page  # the UTC day
+        assert format_time(late_evening, "short", tzinfo=pytz.utc, locale=lang) not in page
 
 
 def test_a_timed_attempt_names_its_end_in_cairo_time(app, quiz_with, officer, session):

@@ -11,11 +11,13 @@ from course.models.content import (Lesson, LessonText, Module, ModuleChange, Obj
                                    Quiz)
 from course.models.institute import (Assignment, AttemptGrant, AuditEntry, Cohort, CohortMember, CohortTrainer,
                                      GradeOverride, ImportBatch, ReferralContact, ResultRelease, Setting)
-from course.models.learning import Attempt, AttemptAnswer, AttemptState, IllegalTransition, LessonRead
+from course.models.learning import (AnswerGrading, Attempt, AttemptAnswer, AttemptState, IllegalTransition,
+                                    LessonRead)
 from course.models.outbox import XapiOutboxEntry
 from course.models.people import LoginSession, Role, User
 
 __all__ = [
+    "AnswerGrading",
     "Assignment", "AttemptGrant", "AuditEntry", "Cohort", "CohortMember", "CohortTrainer", "GradeOverride",
     "ImportBatch",
     "BadgeCredential", "SigningKey", "StatusList", "Certificate", "CertificateKind", "CourseCompletion", "ModuleCompletion",

@@ -9,7 +9,7 @@ from __future__ import annotations
 import enum
 from datetime import datetime
 
-from sqlalchemy import (JSON, CheckConstraint, Enum, Float, ForeignKey, Index, Integer, String,
+from sqlalchemy import (JSON, CheckConstraint, Enum, Float, ForeignKey, Index, Integer, String, Text,
                         UniqueConstraint, text)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -124,3 +124,29 @@ class AttemptAnswer(Base):
 
     attempt: Mapped[Attempt] = relationship(back_populates="answers")
     question_version: Mapped[QuestionVersion] = relationship()
+    #: A trainer's marks, for a question that a trainer grades (an essay).
+    grading: Mapped[AnswerGrading | None] = relationship(back_populates="answer", uselist=False)
+
+
+class AnswerGrading(Base):
+    """A trainer's marks for one answer of a type graded by trainers (``course.services.grading``).
+    Grading again replaces the marks and counts the revision; the audit log keeps every grading."""
+
+    __tablename__ = "answer_gradings"
+    __table_args__ = (
+        CheckConstraint("score >= 0", name="score_not_negative"),
+        CheckConstraint("revision >= 1", name="revision_positive"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    answer_id: Mapped[int] = mapped_column(ForeignKey("attempt_answers.id"), unique=True)
+    grader_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    graded_at: Mapped[datetime] = mapped_column(UTCDateTime())
+    #: criterion id -> marks given
+    marks: Mapped[dict] = mapped_column(JSON)
+    comment: Mapped[str] = mapped_column(Text, default="")
+    #: The answer's points from these marks (its share of the question's points).
+    score: Mapped[float] = mapped_column(Float)
+    revision: Mapped[int] = mapped_column(Integer, default=1)
+
+    answer: Mapped[AttemptAnswer] = relationship(back_populates="grading")

@@ -889,47 +889,11 @@ def _apply_overlay(path: Path, lang: str, questions: list[QuestionData], report:
         for text_field in ("stem", "case", "explanation"):
             if isinstance(entry.get(text_field), str) and definition.get(text_field):
                 definition[text_field] = {**definition[text_field], lang: entry[text_field].strip()}
-        for collection in ("options", "items"):
-            translated = entry.get(collection)
-            if isinstance(translated, dict):
-                for item in definition.get(collection, []):
-                    if isinstance(translated.get(item["id"]), str):
-                        item["text"] = {**item["text"], lang: translated[item["id"]].strip()}
-        feedback = entry.get("feedback")
-        if isinstance(feedback, dict):
-            for item in definition.get("options", []):
-                if isinstance(feedback.get(item["id"]), str) and item.get("feedback"):
-                    item["feedback"] = {**item["feedback"], lang: feedback[item["id"]].strip()}
-            if definition["type"] == "truefalse":
-                for value in ("true", "false"):
-                    text = feedback.get(value, feedback.get(value == "true"))
-                    if isinstance(text, str) and definition["feedback"].get(value):
-                        definition["feedback"][value] = {**definition["feedback"][value], lang: text.strip()}
-        pairs = entry.get("pairs")
-        if isinstance(pairs, dict):
-            for pair in definition.get("pairs", []):
-                translated = pairs.get(pair["id"])
-                if isinstance(translated, dict):
-                    for side in ("prompt", "match"):
-                        if isinstance(translated.get(side), str):
-                            pair[side] = {**pair[side], lang: translated[side].strip()}
-        distractors = entry.get("distractors")
-        if isinstance(distractors, list):
-            for item, text in zip(definition.get("distractors", []), distractors):
-                if isinstance(text, str):
-                    item["text"] = {**item["text"], lang: text.strip()}
-        if isinstance(entry.get("accept"), list) and definition["type"] == "short":
-            extra = [a for a in entry["accept"] if isinstance(a, (str, int, float)) and str(a).strip()]
-            if len(extra) != len(entry["accept"]):
-                report(path, entry.line_of("accept"), f"{key}.accept", "translated accepted answers are texts (full "
-                       "credit); credit and feedback belong in the quiz file")
-            definition["accept"] = definition["accept"] + [str(a).strip() for a in extra]
-        answer_feedback = entry.get("answer_feedback")
-        if isinstance(answer_feedback, list) and definition["type"] in ("short", "numeric"):
-            # In the order of the quiz file's answers (short: accept entries; numeric: answers).
-            for answer, text in zip(definition.get("answers") or [], answer_feedback):
-                if isinstance(text, str) and text.strip() and answer.get("feedback"):
-                    answer["feedback"] = {**answer["feedback"], lang: text.strip()}
+
+        def type_report(field_name: str, message: str, entry=entry, key=key) -> None:
+            report(path, entry.line_of(field_name.split(".")[0].split("[")[0]), f"{key}.{field_name}", message)
+
+        REGISTRY[definition["type"]].translate(definition, entry, lang, type_report)
     for question in questions:
         if question.key not in entries:
             report(path, 1, question.key, f"translation missing ({lang})", "warning")

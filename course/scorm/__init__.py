@@ -16,7 +16,8 @@ whose results must be trusted.
 """
 from course.scorm.build import LANGUAGES, build_scorm_package, count_steps
 from course.scorm.errors import ScormError
-from course.scorm.quizdata import COMMIT_INTERVAL_MS, INTERACTION_TYPES, SUSPEND_DATA_LIMIT, scorm12_codes
+from course.questions.scorm12 import scorm12_codes
+from course.scorm.quizdata import COMMIT_INTERVAL_MS, SUSPEND_DATA_LIMIT
 
-__all__ = ["COMMIT_INTERVAL_MS", "INTERACTION_TYPES", "LANGUAGES", "SUSPEND_DATA_LIMIT", "ScormError",
+__all__ = ["COMMIT_INTERVAL_MS", "LANGUAGES", "SUSPEND_DATA_LIMIT", "ScormError",
            "build_scorm_package", "count_steps", "scorm12_codes"]

@@ -18,6 +18,7 @@ from course.i18n import RTL_LANGUAGES
 from course.markdown import render_markdown
 from course.models.content import text_in
 from course.questions import get_type
+from course.scorm.quizdata import exportable_questions
 from course.services.referrals import MARKER as REFERRAL_BOX
 
 _EXTERNAL_LINK = re.compile(r'<a\b[^>]*?\bhref="((?:https?:)?//[^"]*)"[^>]*>(.*?)</a>', re.S | re.I)
@@ -102,7 +103,7 @@ def _questions(quiz) -> list[tuple[int, dict, object]]:
     """Each question's index and definition, with the scenario to show before it (None: none, or the one
     shown before the previous question of its group)."""
     out, previous_group = [], None
-    for index, question in enumerate(quiz.questions):
+    for index, question in enumerate(exportable_questions(quiz)):
         definition = question.definition
         case = definition.get("case")
         group = definition.get("group")

@@ -14,29 +14,12 @@ import json
 from flask_babel import gettext as _
 
 from course.models.content import text_in
+from course.questions import get_type
 from course.scorm.errors import ScormError
 
-#: SCORM 1.2 interaction types (cmi.interactions.n.type) of Marsa's question types.
-INTERACTION_TYPES = {
-    "single": "choice", "multiple": "choice", "truefalse": "true-false", "matching": "matching",
-    "ordering": "sequencing", "short": "fill-in", "numeric": "numeric",
-}
 SUSPEND_DATA_LIMIT = 4096
-#: SCORM 1.2 allows one character of these per choice, matching or sequencing identifier (RTE 3.4.4).
-SCORM12_CODES = "abcdefghijklmnopqrstuvwxyz0123456789"
 #: The player commits to the LMS at most this often (ms), besides at submission and when it closes.
 COMMIT_INTERVAL_MS = 5000
-
-
-def scorm12_codes(ids: list[str]) -> dict[str, str] | None:
-    """The one-character identifier of each option, pair or item in SCORM 1.2's responses: the id
-    itself when every id is already one such character, else a, b, c ... in the order of the quiz
-    file. None when there are more than 36 (the interaction is then reported without them)."""
-    if len(set(ids)) == len(ids) and all(len(i) == 1 and i in SCORM12_CODES for i in ids):
-        return {i: i for i in ids}
-    if len(ids) > len(SCORM12_CODES):
-        return None
-    return dict(zip(ids, SCORM12_CODES))
 
 
 def safe_json(value) -> str:
@@ -80,45 +63,25 @@ def quiz_data(quiz) -> dict:
         "grading": settings.get("grading", "highest"),
         "showFeedback": settings.get("show_feedback", "after_submission"),
         "showAnswers": settings.get("show_answers", "after_submission"),
-        "questions": [question_data(question.definition) for question in quiz.questions],
+        "questions": [question_data(question.definition) for question in exportable_questions(quiz)],
     }
 
 
 def question_data(definition: dict) -> dict:
-    """One question as the player scores and reports it (see ``score`` in player.js)."""
+    """One question as the player scores and reports it (see ``score`` in player.js); what each type
+    adds is its own (``scorm_data`` in course/questions/)."""
     qtype, qid = definition["type"], definition["id"]
-    data = {"id": qid, "type": qtype, "points": definition["points"], "objectives": definition["objectives"],
-            "scormType": INTERACTION_TYPES[qtype]}
-    if qtype in ("single", "multiple"):
-        data["options"] = [{"id": o["id"], "correct": o["correct"], "weight": o.get("weight")}
-                           for o in definition["options"]]
-        data["codes"] = scorm12_codes([o["id"] for o in definition["options"]])
-        if qtype == "multiple":
-            data["scoring"] = definition.get("scoring", "partial")
-    elif qtype == "truefalse":
-        data["answer"] = definition["answer"]
-    elif qtype == "matching":
-        data["pairs"] = [p["id"] for p in definition["pairs"]]
-        data["matches"] = data["pairs"] + [d["id"] for d in definition["distractors"]]
-        data["sourceCodes"] = scorm12_codes(data["pairs"])
-        data["codes"] = scorm12_codes(data["matches"])
-    elif qtype == "ordering":
-        data["items"] = [i["id"] for i in definition["items"]]
-        data["codes"] = scorm12_codes(data["items"])
-    elif qtype == "short":
-        data["accept"] = definition["accept"]
-        if "answers" in definition:
-            data["answers"] = [{"text": a["text"], "credit": a["credit"]} for a in definition["answers"]]
-    elif qtype == "numeric":
-        if "range" in definition:
-            data["range"] = definition["range"]
-        else:
-            data["answer"], data["tolerance"] = definition["answer"], definition["tolerance"]
-        if "answers" in definition:
-            data["answers"] = [{k: v for k, v in a.items() if k != "feedback"} for a in definition["answers"]]
-    else:  # pragma: no cover - the reader only lets registered types through
+    kind = get_type(qtype)
+    if kind.scorm_interaction is None:  # pragma: no cover - exportable_questions leaves these out
         raise ScormError(f"question {qid}: type {qtype!r} cannot be exported")
-    return data
+    return {"id": qid, "type": qtype, "points": definition["points"], "objectives": definition["objectives"],
+            "scormType": kind.scorm_interaction, **kind.scorm_data(definition)}
+
+
+def exportable_questions(quiz) -> list:
+    """The quiz's questions a package can score: a question a trainer grades (an essay) cannot wait
+    for a trainer inside an LMS, so it is left out (docs/COURSE_FORMAT.md says so)."""
+    return [q for q in quiz.questions if get_type(q.definition["type"]).scorm_interaction is not None]
 
 
 def interaction_codes(quiz, data: dict, lang: str) -> str:
@@ -131,16 +94,7 @@ def interaction_codes(quiz, data: dict, lang: str) -> str:
     writer.writerow(["question", "kind", "code", "id", "text"])
     for question in data["questions"]:
         definition = by_id[question["id"]]
-        texts: dict[str, tuple[str, dict[str, str]]] = {}
-        if question["type"] in ("single", "multiple"):
-            texts = {"option": (question.get("codes"), {o["id"]: o["text"] for o in definition["options"]})}
-        elif question["type"] == "matching":
-            matches = {p["id"]: p["match"] for p in definition["pairs"]}
-            matches.update({d["id"]: d["text"] for d in definition["distractors"]})
-            texts = {"prompt": (question.get("sourceCodes"), {p["id"]: p["prompt"] for p in definition["pairs"]}),
-                     "match": (question.get("codes"), matches)}
-        elif question["type"] == "ordering":
-            texts = {"item": (question.get("codes"), {i["id"]: i["text"] for i in definition["items"]})}
+        texts = get_type(question["type"]).scorm_legend(definition, question)
         for kind, (codes, names) in texts.items():
             for item_id, code in (codes or {}).items():
                 writer.writerow([question["id"], kind, code, item_id, text_in(names[item_id], lang)])

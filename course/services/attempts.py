@@ -183,11 +183,11 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
 
 
 def option_order(attempt: Attempt, definition: dict, items: list[dict]) -> list[dict]:
-    """The order of a question's options in this attempt: stable for the attempt's life. Ordering
-    items and matching's matches are shuffled whatever the quiz says: in authoring order they would
-    be the key itself."""
+    """The order of a question's options in this attempt: stable for the attempt's life. Some types
+    (ordering's items, matching's matches) are shuffled whatever the quiz says: in authoring order
+    they would be the key itself."""
     shuffled = list(items)
-    if attempt.quiz.settings.get("shuffle_options", True) or definition["type"] in ("ordering", "matching"):
+    if attempt.quiz.settings.get("shuffle_options", True) or get_type(definition["type"]).shuffle_always:
         random.Random(f"{attempt.seed}:{definition['id']}").shuffle(shuffled)
     return shuffled
 
@@ -420,16 +420,31 @@ def load_answers(session: Session, attempt: Attempt) -> list[AttemptAnswer]:
 
 
 def grade(attempt: Attempt) -> None:
-    total = maximum = 0.0
+    """Score every answer: automatically, or (a type graded by trainers) from a trainer's marks; an
+    answer still waiting for them keeps the attempt without a score (``total_up``)."""
     session = object_session(attempt)
     for answer in load_answers(session, attempt) if session is not None else attempt.answers:
         definition = answer.question_version.definition
         answer.max_score = float(definition.get("points", 1))
-        answer.score = round(score_response(definition, answer.response) * answer.max_score, 4)
-        total += answer.score
+        if get_type(definition["type"]).graded_by_trainer and answer.response is not None:
+            answer.score = answer.grading.score if answer.grading is not None else None
+        else:
+            answer.score = round(score_response(definition, answer.response) * answer.max_score, 4)
+    total_up(attempt)
+
+
+def total_up(attempt: Attempt) -> None:
+    """The attempt's score, percent and pass from its answers' scores (loaded on ``attempt.answers``).
+    While an answer waits for a trainer's marks they are all None: the attempt is awaiting grading."""
+    total = maximum = 0.0
+    for answer in attempt.answers:
+        total += answer.score or 0.0
         maximum += answer.max_score
-    attempt.score = round(total, 4)
     attempt.max_score = round(maximum, 4)
+    if any(answer.score is None for answer in attempt.answers):
+        attempt.score = attempt.percent = attempt.passed = None
+        return
+    attempt.score = round(total, 4)
     attempt.percent = round(100 * total / maximum, 2) if maximum else 0.0
     attempt.passed = attempt.percent >= attempt.quiz.settings.get("pass_mark", 70)
 

@@ -64,6 +64,9 @@ MESSAGES = {
     "certificate.issue.course": _l("Issued the course certificate %(object)s to %(officer)s."),
     "certificate.revoke": _l("Revoked the certificate %(object)s of %(officer)s. Reason: %(reason)s"),
     "grade.override": _l("Set the grade of %(user)s for %(quiz)s to %(percent)s%%. Reason: %(reason)s"),
+    "answer.grade": _l("Graded the answer to question %(question)s in attempt %(object)s (grading %(revision)s): "
+                       "marks %(marks)s; points %(score)s (before: %(previous)s); the attempt's score is now "
+                       "%(percent)s%%."),
     "results.release": _l("Released the results of %(object)s to the cohort %(cohort)s."),
     "results.release.everyone": _l("Released the results of %(object)s to every officer."),
     "question.regrade": _l("Regraded question %(object)s (version %(version)s; attempts rescored: "

@@ -55,6 +55,8 @@ def plan_regrade(session: Session, viewer: User, question: Question) -> list[Reg
     if visible is not None:
         query = query.where(Attempt.user_id.in_(visible))
     qtype = get_type(current.type)
+    if qtype.graded_by_trainer:
+        return []  # a trainer's marks are not re-scored by a key: they grade the answer again
     changes = []
     for answer in session.scalars(query):
         if answer.question_version.type != current.type:

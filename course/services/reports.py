@@ -19,6 +19,8 @@ from sqlalchemy.orm import Session, aliased, selectinload
 from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Module, Objective, Question,
                            QuestionVersion, Quiz, User)
 from course.models.content import questions_of, text_in
+from course.questions import REGISTRY, get_type
+from course.questions.base import Choice
 from course.services import progress
 
 CLOSED = (AttemptState.SUBMITTED, AttemptState.EXPIRED)
@@ -113,7 +115,8 @@ def closed_attempts(cohort: Cohort, quiz_id: int, language: str | None = None, w
                      func.row_number().over(partition_by=Attempt.user_id, order_by=order).label("rank"))
               .join(CohortMember, and_(CohortMember.user_id == Attempt.user_id, CohortMember.cohort_id == cohort.id))
               .where(Attempt.quiz_id == quiz_id, Attempt.state.in_(CLOSED))).subquery()
-    query = select(ranked)
+    # An attempt awaiting a trainer's grading has no score to analyse yet (it keeps its rank).
+    query = select(ranked).where(ranked.c.percent.is_not(None))
     if which != "all":
         query = query.where(ranked.c.rank == 1)
     if language:
@@ -139,6 +142,11 @@ class ItemStats:
     efficiency: float | None = None
     option_counts: dict[str, int] = field(default_factory=dict)
     flags: list[str] = field(default_factory=list)
+
+    @property
+    def summary(self) -> list[Choice]:
+        """How often each response was given, as the question's type summarises it."""
+        return get_type(self.definition["type"]).report_summary(self.definition, self.option_counts)
 
 
 def _pearson(n, sx, sy, sxx, syy, sxy) -> float | None:
@@ -201,7 +209,7 @@ def item_analysis(session: Session, cohort: Cohort, quiz: Quiz, lang: str = "en"
         .select_from(firsts)
         .join(AttemptAnswer, AttemptAnswer.attempt_id == firsts.c.attempt_id)
         .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
-        .where(QuestionVersion.type.in_(("single", "multiple", "truefalse")))
+        .where(QuestionVersion.type.in_([t.name for t in REGISTRY.values() if t.counts_responses]))
         .group_by(QuestionVersion.question_id, cast(AttemptAnswer.response, Text))).all()
     counts: dict[int, dict[str, int]] = {}
     for question_id, raw, n in choice_rows:
@@ -256,10 +264,7 @@ def _flags(stats: ItemStats) -> list:
             flags.append(_l("stronger officers get this wrong: check the key"))
         elif stats.discrimination < 0.15:
             flags.append(_l("does not separate stronger from weaker officers"))
-    if stats.definition["type"] in ("single", "multiple"):
-        for option in stats.definition["options"]:
-            if not option["correct"] and not stats.option_counts.get(option["id"]):
-                flags.append(_l("distractor %(option)s never chosen", option=option["id"]))
+    flags.extend(get_type(stats.definition["type"]).report_flags(stats.definition, stats.option_counts))
     return flags
 
 

@@ -51,7 +51,8 @@ def attempt_closed(session: Session, attempt: Attempt, now: datetime) -> None:
 
 def results_released(session: Session, quiz: Quiz, cohort_id: int | None, now: datetime) -> None:
     """The results of ``quiz`` became visible to a cohort (or everyone): their statements are due now."""
-    closed = select(Attempt.id).where(Attempt.quiz_id == quiz.id, Attempt.state.in_(_CLOSED))
+    closed = select(Attempt.id).where(Attempt.quiz_id == quiz.id, Attempt.state.in_(_CLOSED),
+                                      Attempt.percent.is_not(None))  # awaiting grading: the grading reports it
     if cohort_id is not None:
         closed = closed.where(Attempt.user_id.in_(
             select(CohortMember.user_id).where(CohortMember.cohort_id == cohort_id)))
@@ -63,6 +64,16 @@ def attempt_regraded(session: Session, attempt: Attempt, question: Question, now
     if not _result_reportable(session, attempt):
         return  # the release will report the corrected score
     record(session, [f"attempt-regrade:{attempt.id}:{question.id}:{question.current_version.number}"], now)
+
+
+def attempt_graded(session: Session, attempt: Attempt, answer, revision: int, *, first: bool,
+                   now: datetime) -> None:
+    """A trainer's marks gave the attempt its score (``first``) or changed it: its result statement,
+    if the officer may see it (a held result is reported by the release, with the score of then)."""
+    if not _result_reportable(session, attempt):
+        return
+    event = f"attempt-result:{attempt.id}" if first else f"attempt-regrade:{attempt.id}:answer{answer.id}-{revision}"
+    record(session, [event], now)
 
 
 def _result_reportable(session: Session, attempt: Attempt) -> bool:

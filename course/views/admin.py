@@ -20,8 +20,8 @@ from course.i18n import current_language
 from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBatch, Module, Role, User
 from course.models._types import utcnow
 from course.package import read_package
-from course.services import (assignments, audit, cohorts, importer, lrs, privacy, publishing, referrals, sessions,
-                             timezones, users)
+from course.services import (assignments, audit, cohorts, importer, lrs, overview, privacy, publishing, referrals,
+                             sessions, timezones, users)
 from course.views.params import id_arg, id_from, page_arg
 from course.views.refusals import service_call
 
@@ -43,7 +43,9 @@ def _course_update() -> bool:
 @bp.get("/")
 @admin_only
 def index():
-    return redirect(url_for("admin.people"))
+    """An administrator's home: the institute at a glance, and the way to each area."""
+    return render_template("admin/overview.html", overview=overview.institute_overview(db.session, now=utcnow()),
+                           course_update=_course_update())
 
 
 @bp.get("/people")

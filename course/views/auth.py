@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
+from course.access import home_endpoint
 from course.extensions import db, limiter
 from course.forms import ChangePasswordForm, EmptyForm, LanguageForm, LoginForm
 from course.models._types import utcnow
@@ -29,6 +30,19 @@ def _safe_next(target: str | None) -> str | None:
     parts = urlsplit(target)
     if parts.scheme or parts.netloc or not target.startswith("/") or target.startswith("//"):
         return None
+    return target
+
+
+def _home(user) -> str:
+    return url_for(home_endpoint(user))
+
+
+def _after_sign_in(user, target: str | None) -> str:
+    """A page asked for (a bookmark, a session that ended mid-quiz) if it is safe, else the role's home.
+    The bare site root is where everyone arrives, not a page asked for: it leads home too."""
+    target = _safe_next(target)
+    if target is None or target == url_for("learn.dashboard"):
+        return _home(user)
     return target
 
 
@@ -88,7 +102,7 @@ def _refused(response) -> bool:
                error_message="Too many sign-in attempts for this account.")
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("learn.dashboard"))
+        return redirect(_home(current_user))
     form = LoginForm()
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.username.data, form.password.data)
@@ -103,7 +117,7 @@ def login():
                 session["lang"] = language
                 user.language = language
             _begin_session(user)
-            return redirect(_safe_next(request.args.get("next")) or url_for("learn.dashboard"))
+            return redirect(_after_sign_in(user, request.args.get("next")))
     return render_template("auth/login.html", form=form)
 
 
@@ -148,7 +162,7 @@ def change_password():
             # The new password ended every session (other devices included): this device gets a new one.
             _begin_session(current_user._get_current_object())
             flash(_("Your password was changed. Other devices have been signed out."), "success")
-            return redirect(url_for("learn.dashboard"))
+            return redirect(_home(current_user))
     return render_template("auth/password.html", form=form, everywhere_form=EmptyForm(prefix="everywhere"))
 
 

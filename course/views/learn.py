@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import hashlib
+from typing import NamedTuple
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
                    url_for)
@@ -340,9 +341,40 @@ def result(attempt_id: int):
     questions = [] if review.state in review_policy.NOTHING_TO_SHOW else [
         question_for_review(attempt, answer, lang, review) for answer in attempt_service.load_answers(db.session, attempt)]
     used = len(attempt_service.attempts_of(db.session, attempt.user, attempt.quiz))
+    left = review_policy.attempts_left_for(db.session, attempt.user_id, attempt.quiz, used)
     return render_template("learn/result.html", attempt=attempt, quiz=attempt.quiz, questions=questions,
-                           review=review, left=review_policy.attempts_left_for(db.session, attempt.user_id,
-                                                                               attempt.quiz, used))
+                           review=review, left=left, next_steps=_next_steps(attempt, review, left, lang))
+
+
+class NextStep(NamedTuple):
+    url: str
+    label: str
+    primary: bool = False
+
+
+def _next_steps(attempt: Attempt, review, left: int | None, lang: str) -> list[NextStep]:
+    """Where a result page leads (offered at its top and at its end, a long page's end being where the
+    officer finishes reading): another try when it failed, the next module when it is done, the module."""
+    if attempt.user_id != current_user.id:  # staff reviewing an officer's attempt
+        return [NextStep(url_for("trainer.officer", user_id=attempt.user_id),
+                         _("Back to the transcript of %(name)s", name=attempt.user.full_name), True)]
+    quiz = attempt.quiz
+    steps = []
+    failed = review.outcome and not attempt.passed
+    if failed and (left is None or left > 0):
+        steps.append(NextStep(url_for("learn.quiz", key=quiz.key), _("Try again"), True))
+    module = quiz.module
+    if module is None:
+        steps.append(NextStep(url_for("learn.dashboard"), _("Back to my course"), not steps))
+        return steps
+    following = db.session.scalar(select(Module).where(Module.retired.is_(False), Module.position > module.position)
+                                  .order_by(Module.position).limit(1))
+    if following is not None and not failed:
+        steps.append(NextStep(url_for("learn.module", slug=following.slug),
+                              _("Next module: %(title)s", title=following.title_in(lang)), not steps))
+    steps.append(NextStep(url_for("learn.module", slug=module.slug),
+                          _("Back to the module: %(title)s", title=module.title_in(lang)), not steps))
+    return steps
 
 
 @bp.post("/attempts/<int:attempt_id>/extend")

@@ -17,10 +17,10 @@ from course.downloads import content_disposition
 from course.extensions import db
 from course.forms import EmptyForm, GrantAttemptForm, OverrideForm
 from course.i18n import current_language
-from course.models import Attempt, Cohort, CohortMember, GradeOverride, Question, QuestionVersion, Quiz, Role
+from course.models import Attempt, Cohort, GradeOverride, Question, QuestionVersion, Quiz, Role
 from course.models.content import questions_of
 from course.models._types import utcnow
-from course.services import cohorts, exports, grants, progress, releases, reports, review_policy, timezones
+from course.services import cohorts, exports, grants, overview, progress, releases, reports, review_policy, timezones
 from course.services import overrides as override_service
 from course.services import regrade as regrade_service
 from course.views.params import id_arg, page_arg
@@ -55,11 +55,9 @@ def _download(header, rows, fmt: str, kind: str, scope: str):
 @bp.get("/")
 @staff_only
 def cohorts_list():
-    mine = cohorts.cohorts_visible_to(db.session, current_user)
-    counts = dict(db.session.execute(select(CohortMember.cohort_id, func.count())
-                                     .where(CohortMember.cohort_id.in_([c.id for c in mine]))
-                                     .group_by(CohortMember.cohort_id)).all())
-    return render_template("trainer/cohorts.html", cohorts=mine, counts=counts)
+    """A trainer's home: their cohorts, each with what needs attention now."""
+    cards = overview.trainer_home(db.session, cohorts.cohorts_visible_to(db.session, current_user), now=utcnow())
+    return render_template("trainer/cohorts.html", cards=cards)
 
 
 @bp.get("/cohorts/<int:cohort_id>")

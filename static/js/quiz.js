@@ -42,7 +42,7 @@
 
   function fieldsOf(fieldset) {
     var out = [];
-    fieldset.querySelectorAll("input, select").forEach(function (el) {
+    fieldset.querySelectorAll("input, select, textarea").forEach(function (el) {
       if ((el.type === "radio" || el.type === "checkbox") && !el.checked) { return; }
       if (el.name) { out.push([el.name, el.value]); }
     });
@@ -50,7 +50,7 @@
   }
 
   function restore(fieldset, fields) {
-    fieldset.querySelectorAll("input, select").forEach(function (el) {
+    fieldset.querySelectorAll("input, select, textarea").forEach(function (el) {
       var values = fields.filter(function (f) { return f[0] === el.name; }).map(function (f) { return f[1]; });
       if (el.type === "radio" || el.type === "checkbox") { el.checked = values.indexOf(el.value) !== -1; }
       else { el.value = values.length ? values[0] : ""; }
@@ -115,7 +115,7 @@
     if (journal[id]) { restore(fieldset, journal[id].fields); }
     fieldset.addEventListener("change", function () { record(fieldset); });
     fieldset.addEventListener("input", function (event) {
-      if (event.target.type !== "text") { return; }
+      if (event.target.type !== "text" && event.target.type !== "textarea") { return; }
       clearTimeout(timers[id]);
       timers[id] = setTimeout(function () { record(fieldset); }, 800);
     });

@@ -54,6 +54,10 @@ LANGUAGE_OFFICER = "omar"  # switches to Arabic
 NOJS_OFFICER = "hana"      # answers a quiz with JavaScript off
 WEIGHT_OFFICER = "youssef"  # the page-weight measurement
 OFFLINE_OFFICER = "mona"   # offline reading through the service worker
+# The gradebook of a real cohort: 60 officers, every module assigned (some overdue), results in most cells.
+BIG_COHORT = "Port Said — sixty officers"
+BIG_TRAINER = "samir"
+BIG_SIZE = 60
 STAT_OFFICERS = (("stat1", "Ahmed Kamal", 0.35, 0.6), ("stat2", "Salma Adel", 0.5, 0.8),
                  ("stat3", "Tarek Nabil", 0.2, 0.7), ("stat4", "Dina Samir", 0.65, 0.95))
 SWEEP = {lang: {"officer": f"sweep-officer-{lang}", "trainer": f"sweep-trainer-{lang}",
@@ -208,11 +212,11 @@ questions:
 
 
 def make_course_copy(target: Path) -> Path:
-    """The real course (course.yaml, modules/, quizzes/) plus the extra module and its quiz."""
+    """The real course (course.yaml, modules/, quizzes/, banks/) plus the extra module and its quiz."""
     from course.package.reader import short_hash
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "course.yaml", target / "course.yaml")
-    for name in ("modules", "quizzes"):
+    for name in ("modules", "quizzes", "banks"):
         shutil.copytree(REPO / name, target / name)
     module = target / "modules" / "07-browser-check"
     module.mkdir()
@@ -312,6 +316,8 @@ def seed_database() -> None:
             for lesson in modules["terminology"].active_lessons:
                 reading.mark_read(session, officer, lesson, now - timedelta(days=13 - day))
 
+        seed_big_cohort(session, admin, modules, quizzes, person, rng, now)
+
         # The accessibility sweep visits a finished attempt (its result) and an open one, per language.
         for sweeper in sweepers.values():
             answer_and_submit(sweeper["officer"], quizzes[EXTRA_QUIZ], 0.6, now - timedelta(days=1))
@@ -323,6 +329,56 @@ def seed_database() -> None:
                                         created_by_id=sweeper["admin"].id))
         session.commit()
         print("seeded")
+
+
+def seed_big_cohort(session, admin, modules, quizzes, person, rng, now) -> None:
+    """BIG_COHORT: BIG_SIZE officers with long names, every module assigned to the cohort (the first
+    two already past due), lessons read and attempts in a mix that fills the gradebook's cells with
+    every status."""
+    from datetime import timedelta
+
+    from course.models import Role
+    from course.questions import get_type
+    from course.services import assignments, attempts, cohorts, reading
+
+    def take(officer, quiz, skill, when):
+        """An attempt answered and submitted in one go (a whole form): quick for 180 attempts."""
+        attempt = attempts.start_attempt(session, officer, quiz, when, "en", seed=rng.randrange(1, 10**6))
+        responses = {}
+        for answer in attempt.answers:
+            definition = answer.question_version.definition
+            if rng.random() < skill:
+                responses[answer.question_version_id] = get_type(definition["type"]).correct_response(definition)
+        attempts.submit_attempt(session, attempt, when + timedelta(minutes=20), 30, responses)
+
+    trainer = person(BIG_TRAINER, Role.TRAINER, "Samir Abdel Aziz")
+    cohort = cohorts.create_cohort(session, admin, BIG_COHORT, "A full cohort for the gradebook's layout")
+    cohorts.add_trainer(session, admin, cohort, trainer)
+    first = ("Abdelrahman", "Mohamed", "Fatma", "Mostafa", "Nourhan", "Ibrahim", "Yasmine", "Abdallah", "Rania",
+             "Mahmoud", "Heba", "Sherif")
+    last = ("El-Sayed Abdel Hamid", "Abou El Naga", "Mansour", "Abdel Rahman Soliman", "Fathy", "El-Shazly")
+    stations = ("Port Said", "Alexandria seaport", "Cairo International Airport", "Salloum land port",
+                "Damietta seaport", "Borg El Arab Airport")
+    officers = []
+    for n in range(BIG_SIZE):
+        officer = person(f"big{n:02d}", Role.OFFICER, f"{first[n % len(first)]} {last[n % len(last)]} {n:02d}",
+                         f"PSB-{n:04d}", stations[n % len(stations)])
+        cohorts.add_member(session, admin, cohort, officer)
+        officers.append(officer)
+    ordered = [m for m in sorted(modules.values(), key=lambda m: m.position) if m.key != EXTRA_MODULE]
+    for position, module in enumerate(ordered):
+        due_at = now + timedelta(days=30 * position - 35)  # the first two modules are past due
+        assignments.assign(session, admin, module=module, cohort=cohort, due_at=due_at)
+    by_module = {q.module_id: q for q in quizzes.values() if q.module_id}
+    for n, officer in enumerate(officers):
+        for position, module in enumerate(ordered):
+            if (n + position) % 4 == 3:
+                continue  # not started
+            for lesson in module.active_lessons[: 1 + (n % 3)]:
+                reading.mark_read(session, officer, lesson, now - timedelta(days=3))
+            if (n + position) % 4 != 2:
+                take(officer, by_module[module.id], rng.random(), now - timedelta(days=2))
+    session.flush()
 
 
 # --- The server ---------------------------------------------------------------------------------------

@@ -45,7 +45,8 @@ import pytest
 import yaml
 from playwright.sync_api import Error as PlaywrightError
 
-from course.gift import dump_quiz_yaml, parse_gift
+from course.gift import parse_gift
+from course.gift_write import dump_quiz_yaml
 from course.services.importer import read_rows
 from tests.browser.conftest import COHORT, DEMO_PASSWORD, TRAINER, VIEWPORT, start_server, stop_server
 

@@ -306,7 +306,7 @@ def test_trainer_gradebook_transcript_charts_and_export(ui, server):
     # Item analysis and knowledge gain, with their charts drawn.
     page.click("nav[aria-label='Main'] >> text=My cohorts")
     ui.axe(page)
-    page.click("table >> text=Item analysis")
+    page.click(f".cohort-card:has-text('{COHORT}') >> text=Item analysis")
     ui.axe(page)
     for chart in ("score-distribution", "objective-mastery"):
         page.wait_for_selector(f"#{chart}[data-drawn='true']")
@@ -333,7 +333,9 @@ def test_trainer_gradebook_transcript_charts_and_export(ui, server):
     by_name = {row[0]: dict(zip(header, row)) for row in body}
     expected = server.query("""SELECT u.full_name AS name, MAX(a.percent) AS best FROM attempts a
         JOIN users u ON u.id = a.user_id JOIN quizzes q ON q.id = a.quiz_id
-        WHERE q.key = 'terminology-quiz' AND a.submitted_at IS NOT NULL GROUP BY u.full_name""")
+        JOIN cohort_members m ON m.user_id = u.id JOIN cohorts c ON c.id = m.cohort_id
+        WHERE q.key = 'terminology-quiz' AND a.submitted_at IS NOT NULL AND c.name = :cohort
+        GROUP BY u.full_name""", cohort=COHORT)
     assert len(expected) >= 4
     for row in expected:
         assert float(by_name[row["name"]]["M1 best %"]) == round(row["best"], 1), row
@@ -628,7 +630,7 @@ def test_every_journey_page_passes_axe(ui, server, lang):
     admin = ui.new_page(locale=locale)
     ui.sign_in(admin, accounts["admin"], check_login_page=False)
     batches = {row["filename"]: row["id"] for row in server.query("SELECT id, filename FROM import_batches")}
-    for path in ("/admin/people", "/admin/import", f"/admin/import/{batches[f'sweep-bad-{lang}.csv']}",
+    for path in ("/admin/", "/admin/people", "/admin/import", f"/admin/import/{batches[f'sweep-bad-{lang}.csv']}",
                  "/admin/cohorts", f"/admin/cohorts/{cohort}", f"/admin/people/{me}",
                  "/admin/referral-contacts", PATHWAY_LESSON, f"/admin/import/{batches[f'sweep-good-{lang}.csv']}"):
         check(admin, path)
