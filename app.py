@@ -13,7 +13,7 @@ from werkzeug.routing import IntegerConverter
 from course.access import home_endpoint
 from course.config import REPO_ROOT, load_config
 from course.extensions import babel, compress, csrf, db, limiter, login_manager
-from course.i18n import current_language, select_locale, text_direction
+from course.i18n import current_language, select_locale, select_timezone, text_direction, time_zone_name
 from course.markdown import render_markdown
 from course.services import institute
 from course.models.content import text_in
@@ -61,7 +61,7 @@ def init_extensions(app: Flask) -> None:
     db.init_app(app)
     compress.init_app(app)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=select_locale)
+    babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
@@ -121,6 +121,7 @@ def register_templates(app: Flask) -> None:
     app.jinja_env.filters["markdown"] = render_markdown
     app.jinja_env.filters["tr"] = text_in
     app.jinja_env.globals["zip"] = zip
+    app.jinja_env.globals["time_zone_name"] = time_zone_name
     app.jinja_env.globals["home_endpoint"] = home_endpoint
     app.jinja_env.filters["inline_markdown"] = lambda text: render_markdown(text, inline=True)
 

@@ -2,10 +2,16 @@
 
 Views and services use ``db.session``; only the request teardown and CLI commands end it.
 Services flush; the view (or command) that called them commits, in one place.
+
+Each app keeps its own engine and session registry in ``app.extensions["marsa.db"]`` (an
+:class:`AppDatabase`); the process-wide ``db`` object only finds the current app's, so two apps in
+one process (two databases, or a test that builds a second app) never share or rebind a session.
 """
 from __future__ import annotations
 
 from pathlib import Path
+
+from flask import current_app, has_app_context
 
 from sqlalchemy import MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Engine
@@ -61,28 +67,58 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=10, hide_parameters=True)
 
 
-class Database:
-    """Owns the engine and the request-scoped session of one app."""
+class AppDatabase:
+    """One app's engine, its session factory and its sessions (one per thread, ended at teardown)."""
 
-    def __init__(self) -> None:
-        self.engine: Engine | None = None
-        self._factory = sessionmaker(expire_on_commit=False)
-        self._scoped = scoped_session(self._factory)
-
-    def init_app(self, app) -> None:
-        self.engine = make_engine(app.config["DATABASE_URL"])
-        self._factory.configure(bind=self.engine)
-        self._scoped.remove()
-        app.extensions["marsa.db"] = self
-
-        @app.teardown_appcontext
-        def _end_session(_exc):
-            self.remove()
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+        self.factory = sessionmaker(bind=engine, expire_on_commit=False)
+        self.scoped = scoped_session(self.factory)
 
     @property
     def session(self) -> Session:
-        return self._scoped()
+        return self.scoped()
+
+    def remove(self) -> None:
+        self.scoped.remove()
+
+
+class Database:
+    """``db``: the current app's :class:`AppDatabase`, looked up on every use.
+
+    Inside an app or request context that is the context's app, always. Outside any context (a
+    script, gunicorn's ``post_fork``, a test arranging data between requests) it is the app created
+    last in this process, which is unambiguous there: such code builds one app."""
+
+    def __init__(self) -> None:
+        self._latest: AppDatabase | None = None
+
+    def init_app(self, app) -> None:
+        state = AppDatabase(make_engine(app.config["DATABASE_URL"]))
+        app.extensions["marsa.db"] = state
+        self._latest = state
+
+        @app.teardown_appcontext
+        def _end_session(_exc):
+            state.remove()
+
+    def state(self) -> AppDatabase:
+        if has_app_context():
+            return current_app.extensions["marsa.db"]
+        if self._latest is None:
+            raise RuntimeError("No Marsa app has been created in this process: there is no database to use.")
+        return self._latest
+
+    @property
+    def engine(self) -> Engine | None:
+        return self.state().engine if (self._latest is not None or has_app_context()) else None
+
+    @property
+    def session(self) -> Session:
+        return self.state().session
 
     def remove(self) -> None:
         """End the current session (closing its connection back to the pool)."""
-        self._scoped.remove()
+        if self._latest is not None or has_app_context():
+            self.state().remove()
+

@@ -6,6 +6,8 @@ from wtforms import (BooleanField, DateField, FloatField, IntegerField, Password
                      SubmitField, TextAreaField)
 from wtforms.validators import DataRequired, EqualTo, InputRequired, Length, NumberRange, Optional
 
+from course.services import timezones
+
 
 class EmptyForm(FlaskForm):
     """A button-only form: nothing to fill in, but the CSRF token still travels."""
@@ -118,6 +120,9 @@ class SettingsForm(FlaskForm):
     institute_ar = StringField(_l("Institute name (Arabic)"), validators=[DataRequired(), Length(max=200)],
                                render_kw={"lang": "ar", "dir": "rtl", "autocomplete": "organization"})
     show_unassigned = BooleanField(_l("Officers also see modules not assigned to them"))
+    time_zone = SelectField(_l("Time zone"), choices=[(name, name) for name in timezones.CHOICES],
+                            description=_l("Dates and times are shown in this zone, and a due date ends at 23:59 "
+                                           "there."))
     submit = SubmitField(_l("Save"))
 
 

@@ -1,6 +1,7 @@
-"""Choosing the language: the user's preference, else the session's choice, else the browser;
-and the few words Python code says itself (true or false) in a language it is given."""
-from flask import has_request_context, request, session
+"""Choosing the language (the user's preference, else the session's choice, else the browser), the
+time zone times are shown in (the institute's), and the few words Python code says itself (true or
+false) in a language it is given."""
+from flask import g, has_request_context, request, session
 from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -26,6 +27,27 @@ def current_language() -> str:
 
 def text_direction() -> str:
     return "rtl" if current_language() in RTL_LANGUAGES else "ltr"
+
+
+def select_timezone() -> str | None:
+    """Flask-Babel's time zone for ``format_datetime`` and its filters: the institute's
+    (``course.services.timezones``), read once per request that shows a time."""
+    if not has_request_context():
+        return None  # Flask-Babel's default (BABEL_DEFAULT_TIMEZONE)
+    from course.extensions import db
+    from course.services.timezones import institute_zone
+    if "marsa_time_zone" not in g:
+        g.marsa_time_zone = institute_zone(db.session)
+    return g.marsa_time_zone
+
+
+def time_zone_name() -> str:
+    """The zone times are shown in, as people call it in the page's language ("Egypt Time",
+    "توقيت مصر"): to label a column of times."""
+    from flask_babel import format_datetime
+
+    from course.models._types import utcnow
+    return format_datetime(utcnow(), "VVVV")
 
 
 def true_false(value: bool, lang: str) -> str:

@@ -89,10 +89,14 @@ def make_app(database_url, tmp_path):
         return application
 
     yield build
-    database.remove()
-    if database.engine is not None:
-        _empty_all_tables(database.engine)
-        database.engine.dispose()
+    emptied = False
+    for application in apps:  # each app has its own engine (course/db.py)
+        state = application.extensions["marsa.db"]
+        state.remove()
+        if application.config["DATABASE_URL"] == database_url and not emptied:
+            _empty_all_tables(state.engine)
+            emptied = True
+        state.engine.dispose()
 
 
 @pytest.fixture

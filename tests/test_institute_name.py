@@ -16,7 +16,7 @@ def footer(page: str) -> str:
 
 
 def set_name(client, en: str, ar: str, show_unassigned: bool = True):
-    data = {"institute_en": en, "institute_ar": ar}
+    data = {"institute_en": en, "institute_ar": ar, "time_zone": "Africa/Cairo"}
     if show_unassigned:
         data["show_unassigned"] = "y"
     return client.post("/admin/settings", data=data)

@@ -421,9 +421,10 @@ def test_an_autosave_never_trusts_a_remembered_question_that_no_longer_matches(c
     login(client, "amal")
     attempt_id = start(client, "drills-quiz")
     version = version_of(session, attempt_id, "d-match")
-    attempt_service._definitions[version] = (  # a matching question with one pair only: not this one
+    remembered = attempt_service.remembered_definitions(session)
+    remembered.put(remembered.stamp, version, (  # a matching question with one pair only: not this one
         {"id": "d-match", "type": "matching", "pairs": [{"id": "p1", "prompt": "A", "match": "B"}],
-         "distractors": []}, "stale")
+         "distractors": []}, "stale"))
     pair = {f"q{version}-{tok(client, attempt_id, version, p, 'prompt')}": tok(client, attempt_id, version, p, "match")
             for p in ("p1", "p2")}
     response = client.post(f"/attempts/{attempt_id}/answer", data={"question": version, "seq": 1, **pair})
@@ -451,8 +452,9 @@ def test_the_attempt_page_reads_its_questions_in_one_query_and_never_shows_a_sta
     assert counter.count <= 5, counter.count
     version = version_of(session, attempt_id, "d-g2")
     real_stem = session.get(QuestionVersion, version).definition["stem"]
-    attempt_service._definitions[version] = ({"id": "d-g2", "type": "single", "stem": "A stale question",
-                                              "options": [{"id": "a", "text": "x"}]}, "stale")
+    remembered = attempt_service.remembered_definitions(session)
+    remembered.put(remembered.stamp, version, ({"id": "d-g2", "type": "single", "stem": "A stale question",
+                                                "options": [{"id": "a", "text": "x"}]}, "stale"))
     page = client.get(f"/attempts/{attempt_id}").get_data(as_text=True)
     assert "A stale question" not in page
     assert text_in(real_stem, "en").split()[0] in page

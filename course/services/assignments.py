@@ -9,7 +9,7 @@ from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
 from course.models import Assignment, Cohort, CohortMember, Module, Setting, User
-from course.services import audit
+from course.services import audit, stamps
 from course.services.errors import ServiceError
 
 
@@ -121,11 +121,7 @@ def show_unassigned_modules(session: Session) -> bool:
 
 
 def set_show_unassigned_modules(session: Session, actor: User, value: bool) -> None:
-    setting = session.get(Setting, "show_unassigned_modules")
-    if setting is None:
-        session.add(Setting(key="show_unassigned_modules", value=value))
-    else:
-        setting.value = value
+    stamps.set_setting(session, "show_unassigned_modules", value)
     audit.record(session, actor, "settings.update", "setting", "show_unassigned_modules", value=value)
 
 

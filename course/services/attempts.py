@@ -15,11 +15,12 @@ from sqlalchemy import bindparam, func, insert, inspect, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, attributes, joinedload, object_session, selectinload
 
+from course.caches import StampedLRU, cache_for
 from course.models import Attempt, AttemptAnswer, AttemptState, Question, QuestionVersion, Quiz, User
 from course.models.content import questions_of
 from course.questions import get_type, score_response
 from course.quizsettings import combine_grades
-from course.services import certificates, xapi_events
+from course.services import certificates, stamps, xapi_events
 from course.services.errors import ServiceError
 from course.services.review_policy import attempts_left_for
 
@@ -44,8 +45,8 @@ def question_count(session: Session, quiz: Quiz) -> int:
     if not quiz.settings.get("draw"):
         return session.scalar(select(func.count()).select_from(Question)
                               .where(questions_of(quiz), Question.retired.is_(False))) or 0
-    versions = _current_versions(session, quiz)
-    definitions = _definitions_for(session, [(v.version_id, v.content_hash) for v in versions])
+    versions, stamp = _current_versions(session, quiz)
+    definitions = _definitions_for(session, [(v.version_id, v.content_hash) for v in versions], stamp)
     return len(draw_questions([(v.version_id, definitions[v.version_id]) for v in versions], quiz.settings["draw"],
                               random.Random(0)))
 
@@ -56,14 +57,15 @@ class _Current(NamedTuple):
     question_id: int
 
 
-def _current_versions(session: Session, quiz: Quiz) -> list[_Current]:
+def _current_versions(session: Session, quiz: Quiz) -> tuple[list[_Current], str | None]:
     """The current version of each question an attempt at ``quiz`` may hold: the quiz's own in
-    authored order, then its bank's."""
-    return [_Current(*row) for row in session.execute(
-        select(QuestionVersion.id, QuestionVersion.content_hash, Question.id)
+    authored order, then its bank's; and the catalog stamp (read in the same query)."""
+    rows = session.execute(
+        select(QuestionVersion.id, QuestionVersion.content_hash, Question.id, _CATALOG_STAMP)
         .join(Question, Question.current_version_id == QuestionVersion.id)
         .where(questions_of(quiz), Question.retired.is_(False))
-        .order_by(Question.bank.is_not(None), Question.position)).all()]
+        .order_by(Question.bank.is_not(None), Question.position)).all()
+    return [_Current(*row[:3]) for row in rows], (rows[0][3] if rows else None)
 
 
 def bank_items_given(session: Session, user: User, bank: str) -> dict[int, int]:
@@ -134,7 +136,7 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                           .where(Attempt.user_id == user.id, Attempt.quiz_id == quiz.id)) or 0
     if attempts_left_for(session, user.id, quiz, used) == 0:
         raise ServiceError(_l("You have used all the attempts this quiz allows."), status=409)
-    versions = _current_versions(session, quiz)
+    versions, stamp = _current_versions(session, quiz)
     if not versions:
         raise ServiceError(_l("This quiz has no questions yet."), status=409)
     seed = seed if seed is not None else random.SystemRandom().randrange(1, 2**31 - 1)
@@ -143,7 +145,7 @@ def start_attempt(session: Session, user: User, quiz: Quiz, now: datetime, langu
                       started_at=now, seed=seed, language=language,
                       deadline_at=now + timedelta(minutes=limit) if limit else None)
     rng = random.Random(seed)
-    definitions = _definitions_for(session, [(v.version_id, v.content_hash) for v in versions])
+    definitions = _definitions_for(session, [(v.version_id, v.content_hash) for v in versions], stamp)
     given: dict[int, int] = {}
     if quiz.bank:
         # The bank items this officer was given on any earlier attempt (a pre-test, say) stay out of
@@ -239,43 +241,58 @@ def find_answer(session: Session, attempt: Attempt, question_version_id: int) ->
                           .options(joinedload(AttemptAnswer.question_version)))
 
 
-#: Question versions never change once published (a corrected question gets a new version), so
-#: each process keeps the definitions it has read: version id -> (definition, content hash). The
-#: hash travels with every write that relied on the definition, so an entry that no longer matches
-#: the database (a database restored or emptied under a running process) only sends that write
-#: the long way, which reads the version afresh.
-_definitions: dict[int, tuple[dict, str]] = {}
+#: How many question versions each process keeps per database: a whole course is a few hundred.
+MAX_DEFINITIONS = 4096
+#: The catalog stamp, as a column of the queries that list an attempt's or a quiz's questions.
+_CATALOG_STAMP = stamps.catalog_column()
+
+
+def remembered_definitions(session: Session) -> StampedLRU:
+    """This process's copy of the question definitions of ``session``'s database: version id ->
+    (definition, content hash).
+
+    Question versions never change once published (a corrected question gets a new version), so
+    the copy saves reading them on every page. It is bounded (least recently used first out) and
+    emptied whenever the catalog stamp changes, i.e. after any publication by any process; and each
+    entry is also checked against the version's content hash where it is used, so a database
+    restored or emptied under a running process only sends a write the long way."""
+    return cache_for(session, "question_definitions", lambda: StampedLRU(MAX_DEFINITIONS))
 
 
 def question_definition(session: Session, question_version_id: int) -> tuple[dict, str] | None:
-    """(definition, content hash) of a question version, read once per process."""
-    known = _definitions.get(question_version_id)
+    """(definition, content hash) of a question version, from this process's copy if it has it.
+    The one caller, the one-statement autosave, checks the hash in its own SQL, so no stamp is read."""
+    kept = remembered_definitions(session)
+    known = kept.peek(question_version_id)
     if known is None:
         known = _read_definitions(session, [question_version_id]).get(question_version_id)
+        if known is not None:
+            kept.keep(question_version_id, known)
     return known
 
 
 def _read_definitions(session: Session, version_ids: list[int]) -> dict[int, tuple[dict, str]]:
-    """(definition, content hash) of these versions, read in one query and remembered."""
-    read = {version_id: (definition, content_hash) for version_id, definition, content_hash in session.execute(
+    """(definition, content hash) of these versions, read in one query."""
+    return {version_id: (definition, content_hash) for version_id, definition, content_hash in session.execute(
         select(QuestionVersion.id, QuestionVersion.definition, QuestionVersion.content_hash)
         .where(QuestionVersion.id.in_(version_ids)))}
-    _definitions.update(read)
-    return read
 
 
-def _definitions_for(session: Session, versions: list[tuple[int, str]]) -> dict[int, dict]:
+def _definitions_for(session: Session, versions: list[tuple[int, str]], stamp: str | None) -> dict[int, dict]:
     """version id -> definition for (version id, content hash) pairs: from this process's copy where
-    the hash still matches, the rest read in one query (and remembered)."""
+    it was kept under the catalog stamp ``stamp`` and the hash still matches, the rest read in one
+    query (and kept)."""
+    kept = remembered_definitions(session)
     found: dict[int, dict] = {}
     for version_id, content_hash in versions:
-        definition, known_hash = _definitions.get(version_id, (None, None))
+        definition, known_hash = kept.get(stamp, version_id, (None, None))
         if known_hash == content_hash:
             found[version_id] = definition
     missing = [version_id for version_id, _hash in versions if version_id not in found]
     if missing:
-        found.update((version_id, definition)
-                     for version_id, (definition, _hash) in _read_definitions(session, missing).items())
+        for version_id, known in _read_definitions(session, missing).items():
+            kept.put(stamp, version_id, known)
+            found[version_id] = known[0]
     return found
 
 
@@ -294,10 +311,11 @@ def answers_for_page(session: Session, attempt: Attempt) -> list[PageAnswer]:
     copy, checked against each version's content hash (a page must never show a stale question)."""
     rows = session.execute(
         select(AttemptAnswer.question_version_id, AttemptAnswer.position, AttemptAnswer.max_score,
-               AttemptAnswer.response, AttemptAnswer.seq, QuestionVersion.content_hash)
+               AttemptAnswer.response, AttemptAnswer.seq, QuestionVersion.content_hash, _CATALOG_STAMP)
         .join(QuestionVersion, QuestionVersion.id == AttemptAnswer.question_version_id)
         .where(AttemptAnswer.attempt_id == attempt.id).order_by(AttemptAnswer.position)).all()
-    definitions = _definitions_for(session, [(row.question_version_id, row.content_hash) for row in rows])
+    definitions = _definitions_for(session, [(row.question_version_id, row.content_hash) for row in rows],
+                                   rows[0].stamp if rows else None)
     return [PageAnswer(row.question_version_id, row.position, row.max_score, row.response, row.seq or 0,
                        definitions[row.question_version_id]) for row in rows]
 
@@ -341,7 +359,7 @@ def save_answer_at_once(session: Session, user_id: int, attempt_id: int, questio
         "p_seq": seq, "p_response": response, "p_now": now, "p_cutoff": now - timedelta(seconds=grace_seconds),
     }, execution_options={"synchronize_session": False}).scalar()
     if stored is None:
-        _definitions.pop(question_version_id, None)  # read afresh next time, in case it was stale
+        remembered_definitions(session).discard(question_version_id)  # read afresh next time, in case it was stale
     return stored
 
 

@@ -8,7 +8,9 @@ without a sentence of its own (an older or newer one) is still told readably, fi
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime, timezone
 
+from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -98,7 +100,8 @@ LANGUAGE_NAMES = {"en": "English", "ar": "العربية"}
 KINDS = {"course": _l("Course"), "modules": _l("Modules"), "objectives": _l("Learning objectives"),
          "lessons": _l("Lessons"), "quizzes": _l("Quizzes"), "questions": _l("Questions"),
          "changes": _l("Change notes")}
-SETTINGS = {"show_unassigned_modules": _l("Officers also see modules not assigned to them")}
+SETTINGS = {"show_unassigned_modules": _l("Officers also see modules not assigned to them"),
+            "time_zone": _l("Time zone")}
 #: Between the parts of a list of changes or counts: Arabic has its own semicolon and comma.
 SEMICOLON, COMMA = _l("; "), _l(", ")
 #: Fields whose values are yes or no. (Updates written before 2027 stored them as "True"/"False".)
@@ -163,6 +166,14 @@ def _module(value) -> str:
     return _("the whole course") if value in (None, "whole course") else str(value)
 
 
+def _day(value) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except (TypeError, ValueError):
+        return _plain(value) if value else "—"
+    return format_date(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc), "medium")
+
+
 def _fallback(entry: AuditEntry) -> str:
     subject = " ".join(part for part in (entry.object_type, entry.object_id) if part)
     details = str(SEMICOLON).join(f"{key}: {_plain(value)}" for key, value in (entry.details or {}).items())
@@ -194,6 +205,8 @@ def sentence(entry: AuditEntry, names: dict[tuple[str, str], str] | None = None)
         fields["module"] = _module(details.get("module"))
         fields["target"] = (_("the cohort %(name)s", name=details["cohort"]) if details.get("cohort")
                             else _("the officer %(name)s", name=_plain(details.get("officer"))))
+        for name in ("starts_at", "due_at"):  # stored in UTC: read as a day in the institute's zone
+            fields[name] = _day(details.get(name))
     elif entry.action == "station.create":
         fields["kind"] = _station_kind(details.get("kind"))
     elif entry.action == "settings.update":

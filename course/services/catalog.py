@@ -1,11 +1,13 @@
 """The published course structure (modules, lessons, their texts), kept in memory per process.
 
 Every lesson page needs the same few rows, and they change only when a course package is
-published. Each process keeps one read-only snapshot, tagged with the ``catalog_stamp`` setting
-that every publication rewrites (``course.package.sync.apply_package``). A request reads that one
-small row and rebuilds the snapshot only when the stamp differs, so a package published through
-any process, or from the command line, is served by every process from its next request on:
-nothing here can go stale across processes, it only saves the reloading.
+published. Each process keeps one read-only snapshot per app (per database: ``course.caches``),
+tagged with the ``catalog_stamp`` setting that every publication rewrites
+(``course.package.sync.apply_package``). A request reads that one small row (the lesson page reads
+it with the settings stamp, ``course.services.stamps``) and rebuilds the snapshot only when the
+stamp differs, so a package published through any process, or from the command line, is served by
+every process from its next request on: nothing here can go stale across processes, it only saves
+the reloading.
 
 The snapshot holds plain frozen objects, never ORM rows, so it is safe to share between threads
 and outlives the session that built it. Lesson HTML is rendered and sanitised on first view, then
@@ -13,22 +15,20 @@ cached by ``render_markdown``.
 """
 from __future__ import annotations
 
-import threading
-import uuid
 from dataclasses import dataclass, field
 
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from course.caches import StampedLRU, cache_for
 from course.markdown import render_markdown
-from course.models import Lesson, Module, Setting
+from course.models import Lesson, Module
 from course.models.content import text_in
+from course.services import stamps
 
 #: The ``settings`` row that changes whenever the published course changes.
-CATALOG_STAMP = "catalog_stamp"
-#: Built once and run as Core on the session's connection: every lesson page asks it.
-_STAMP = select(Setting.value).where(Setting.key == CATALOG_STAMP)
+CATALOG_STAMP = stamps.CATALOG
 
 
 @dataclass(frozen=True)
@@ -82,18 +82,9 @@ class Catalog:
         return self.modules.get(slug)
 
 
-_lock = threading.Lock()
-_current: Catalog | None = None
-
-
 def stamp_changed(session: Session) -> None:
     """Mark the published course as changed (called in the publishing transaction)."""
-    setting = session.get(Setting, CATALOG_STAMP)
-    value = uuid.uuid4().hex
-    if setting is None:
-        session.add(Setting(key=CATALOG_STAMP, value=value))
-    else:
-        setting.value = value
+    stamps.renew(session, CATALOG_STAMP)
 
 
 def build(session: Session, stamp: str | None) -> Catalog:
@@ -112,15 +103,19 @@ def build(session: Session, stamp: str | None) -> Catalog:
     return Catalog(stamp=stamp, modules=out)
 
 
-def current(session: Session) -> Catalog:
-    """The published structure as of now: one single-row query when nothing was published since."""
-    global _current
-    stamp = session.connection().scalar(_STAMP)
-    cached = _current
-    if cached is not None and stamp is not None and cached.stamp == stamp:
+_NO_STAMP = object()
+
+
+def current(session: Session, stamp=_NO_STAMP) -> Catalog:
+    """The published structure as of now: one single-row query when nothing was published since
+    (none when the caller already read the catalog stamp and passes it)."""
+    if stamp is _NO_STAMP:
+        stamp = stamps.catalog(session)
+    # One snapshot per database and process, under the key "" of a one-entry cache.
+    kept = cache_for(session, "catalog", lambda: StampedLRU(1))
+    cached = kept.get(stamp, "")
+    if cached is not None:
         return cached
     fresh = build(session, stamp)
-    if stamp is not None:  # without a stamp (no publication yet) nothing tells a change: never keep it
-        with _lock:
-            _current = fresh
+    kept.put(stamp, "", fresh)  # without a stamp (no publication yet) nothing tells a change: not kept
     return fresh

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from course.models import Attempt, Cohort, Quiz, User
 from course.models.content import text_in
-from course.services import progress, reports
+from course.services import progress, reports, timezones
 
 STATUS_LABELS = {"not_started": "not started", "in_progress": "in progress", "completed": "completed",
                  "failed": "not yet passed", "overdue": "overdue"}
@@ -22,7 +22,8 @@ def _percent(value):
     return None if value is None else round(value, 1)
 
 
-def gradebook_table(session: Session, cohort: Cohort, lang: str = "en", *, now: datetime):
+def gradebook_table(session: Session, cohort: Cohort, lang: str = "en", *, now: datetime, zone: str = "UTC"):
+    """The cohort's gradebook; due dates as days in ``zone`` (the institute's, for people to read)."""
     modules = progress.active_modules(session)
     officers = reports.cohort_roster(session, cohort)
     statuses = progress.statuses_one_by_one(session, [o.id for o in officers], modules,
@@ -42,12 +43,14 @@ def gradebook_table(session: Session, cohort: Cohort, lang: str = "en", *, now: 
             for module_id in module_ids:
                 status = by_module[module_id]
                 row += [STATUS_LABELS[status.status], _percent(status.best_percent), status.attempts_used,
-                        status.due.due_at.date().isoformat() if status.due and status.due.due_at else ""]
+                        timezones.local(status.due.due_at, zone).date().isoformat()
+                        if status.due and status.due.due_at else ""]
             yield row
     return header, rows()
 
 
-def transcript_table(session: Session, officer: User, lang: str = "en"):
+def transcript_table(session: Session, officer: User, lang: str = "en", zone: str = "UTC"):
+    """An officer's attempts; times as wall-clock times in ``zone`` (the institute's)."""
     attempts = session.scalars(select(Attempt).where(Attempt.user_id == officer.id)
                                .options(selectinload(Attempt.quiz)).order_by(Attempt.started_at)).all()
     header = ["quiz", "attempt", "state", "started", "submitted", "minutes", "score %", "passed"]
@@ -56,8 +59,9 @@ def transcript_table(session: Session, officer: User, lang: str = "en"):
         minutes = (round((attempt.submitted_at - attempt.started_at).total_seconds() / 60, 1)
                    if attempt.submitted_at else "")
         rows.append([attempt.quiz.title_in(lang), attempt.number, str(attempt.state),
-                     attempt.started_at.strftime("%Y-%m-%d %H:%M"),
-                     attempt.submitted_at.strftime("%Y-%m-%d %H:%M") if attempt.submitted_at else "",
+                     timezones.local(attempt.started_at, zone).strftime("%Y-%m-%d %H:%M"),
+                     timezones.local(attempt.submitted_at, zone).strftime("%Y-%m-%d %H:%M")
+                     if attempt.submitted_at else "",
                      minutes, _percent(attempt.percent), "" if attempt.passed is None else ("yes" if attempt.passed else "no")])
     return header, rows
 

@@ -16,7 +16,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.orm import Session
 
 from course.models import ReferralContact, User
-from course.services import audit
+from course.services import audit, stamps
 from course.services.errors import ServiceError
 
 #: The box in a lesson's Markdown, and what ``render_markdown`` makes of it.
@@ -80,6 +80,7 @@ def save_contacts(session: Session, actor: User, rows: list[dict], now: datetime
         return before
     session.execute(delete(ReferralContact))
     session.add_all(ReferralContact(position=n, updated_at=now, **vars(c)) for n, c in enumerate(cleaned))
+    stamps.renew(session, stamps.SETTINGS)  # the lessons that show them change
     session.flush()
     audit.record(session, actor, "referral_contacts.update", "referral_contacts", None,
                  before=len(before), after=len(cleaned))

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import math
 import re
-from datetime import datetime, time, timezone
+from datetime import datetime
 
 from flask import (Blueprint, Response, abort, current_app, flash, make_response, redirect, render_template, request,
                    url_for)
@@ -23,7 +23,7 @@ from course.models import Assignment, AuditEntry, Cohort, CohortMember, ImportBa
 from course.models._types import utcnow
 from course.package import read_package
 from course.services import (assignments, audit, cohorts, handouts, importer, institute, lrs, overview, privacy,
-                             publishing, referrals, sessions, users)
+                             publishing, referrals, sessions, timezones, users)
 from course.services.errors import ServiceError
 from course.views.params import id_arg, id_from, page_arg
 from course.views.refusals import service_call
@@ -292,9 +292,12 @@ def _assignment_form() -> AssignmentForm:
 
 
 def _day(value, end: bool = False) -> datetime | None:
+    """A date entered by the administrator, as the moment it starts (or, for a due date, ends:
+    23:59:59) in the institute's time zone."""
     if value is None:
         return None
-    return datetime.combine(value, time(23, 59, 59) if end else time(0, 0), tzinfo=timezone.utc)
+    zone = timezones.institute_zone(db.session)
+    return timezones.end_of_day(value, zone) if end else timezones.start_of_day(value, zone)
 
 
 @bp.route("/cohorts/<int:cohort_id>", methods=["GET", "POST"])
@@ -448,10 +451,12 @@ def settings():
         name = institute.name(db.session, current_app.config["INSTITUTE_NAME"])
         form.institute_en.data, form.institute_ar.data = name.get("en", ""), name.get("ar", "")
         form.show_unassigned.data = assignments.show_unassigned_modules(db.session)
+        form.time_zone.data = timezones.institute_zone(db.session)
     if form.validate_on_submit():
         with service_call(form) as call:
             institute.set_name(db.session, current_user, form.institute_en.data, form.institute_ar.data)
             assignments.set_show_unassigned_modules(db.session, current_user, form.show_unassigned.data)
+            timezones.set_institute_zone(db.session, current_user, form.time_zone.data)
         if not call.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("admin.settings"))

@@ -2,17 +2,18 @@
 from __future__ import annotations
 
 import hashlib
-from pathlib import Path
 from typing import NamedTuple
 
 from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
                    url_for)
+from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from markupsafe import Markup
 from sqlalchemy import select
 from sqlalchemy.orm import selectinload
 
+from course import release
 from course.access import get_attempt_for
 from course.downloads import content_disposition
 from course.answertokens import tokens_for
@@ -31,10 +32,6 @@ from course.sharedpages import render_shared
 from course.views.refusals import service_call
 
 bp = Blueprint("learn", __name__)
-#: Changes whenever the code or templates change (a new deployment), so cached pages are refreshed.
-APP_VERSION = hashlib.sha256(b"".join(
-    path.read_bytes() for path in sorted(Path(__file__).resolve().parents[2].glob("templates/**/*.html"))
-)).hexdigest()[:12]
 
 
 def _module_or_404(slug: str) -> Module:
@@ -90,8 +87,10 @@ def module(slug: str):
 @login_required
 def lesson(slug: str, lesson_key: str):
     # The busiest page: the course structure comes from this process's copy of the published
-    # catalog, so the database is asked only whether that copy is current and what this officer read.
-    published = catalog.current(db.session)
+    # catalog, so the database is asked only for the stamps (is that copy current, did the
+    # institute's settings change) and what this officer read.
+    identity = release.current(current_app, db.session)
+    published = catalog.current(db.session, identity.stamps.catalog)
     module = published.module(slug)
     if module is None:
         abort(404)
@@ -112,9 +111,11 @@ def lesson(slug: str, lesson_key: str):
     # The page depends only on these (the same for every officer of the role and language), plus the
     # officer's sign-in session: a browser that already has it gets "304 Not Modified" and no page is
     # rendered (the form tokens it holds stay valid until that session ends; a new sign-in, with its
-    # new form tokens, gets a new page).
+    # new form tokens, gets a new page). The release identity (course/release.py) covers the
+    # templates, static files, translations and code, the published course and the institute's
+    # settings: a new release or a change of settings is never answered with an old page.
     institute_name = text_in(institute.name_for(published, db.session, current_app.config["INSTITUTE_NAME"]), lang)
-    shared_key = (APP_VERSION, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
+    shared_key = (identity.id, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
                   text.body_hash if text else "", is_read, lang, contacts_key, institute_name)
     etag = hashlib.sha256("|".join(map(str, (
         *shared_key, current_user.id, current_user.login_key))).encode()).hexdigest()[:32]
@@ -397,8 +398,8 @@ def extend(attempt_id: int):
         attempt_service.extend_time(db.session, attempt, utcnow(), _grace())
     if call.refused:
         return redirect(url_for("learn.attempt", attempt_id=attempt.id))
-    flash(_("You have %(n)s more minutes. New end time: %(time)s (UTC).",
-            n=attempt.quiz.settings["time_extension_minutes"], time=attempt.deadline_at.strftime("%H:%M")),
+    flash(_("You have %(n)s more minutes. New end time: %(time)s.",
+            n=attempt.quiz.settings["time_extension_minutes"], time=format_time(attempt.deadline_at, "short")),
           "success")
     return redirect(url_for("learn.attempt", attempt_id=attempt.id))
 

@@ -20,7 +20,7 @@ from course.i18n import current_language
 from course.models import Attempt, Cohort, GradeOverride, Question, QuestionVersion, Quiz, Role
 from course.models.content import questions_of
 from course.models._types import utcnow
-from course.services import cohorts, exports, grants, overview, progress, releases, reports, review_policy
+from course.services import cohorts, exports, grants, overview, progress, releases, reports, review_policy, timezones
 from course.services import overrides as override_service
 from course.services import regrade as regrade_service
 from course.views.params import id_arg, page_arg
@@ -48,7 +48,7 @@ def _download(header, rows, fmt: str, kind: str, scope: str):
         mimetype = "text/csv; charset=utf-8"
     else:
         abort(404)
-    name = exports.export_filename(kind, scope, fmt, utcnow().date())
+    name = exports.export_filename(kind, scope, fmt, timezones.today(utcnow(), timezones.institute_zone(db.session)))
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name)})
 
 
@@ -81,7 +81,8 @@ def gradebook(cohort_id: int):
 @staff_only
 def gradebook_export(cohort_id: int, fmt: str):
     cohort = _cohort_for(cohort_id)
-    header, rows = exports.gradebook_table(db.session, cohort, current_language(), now=utcnow())
+    header, rows = exports.gradebook_table(db.session, cohort, current_language(), now=utcnow(),
+                                           zone=timezones.institute_zone(db.session))
     return _download(header, rows, fmt, "gradebook", cohort.name)
 
 
@@ -192,7 +193,8 @@ def officer(user_id: int):
 @staff_only
 def transcript_export(user_id: int, fmt: str):
     person = get_person_for(current_user, user_id)
-    header, rows = exports.transcript_table(db.session, person, current_language())
+    header, rows = exports.transcript_table(db.session, person, current_language(),
+                                            zone=timezones.institute_zone(db.session))
     return _download(header, rows, fmt, "transcript", person.staff_number or person.username)
 
 

@@ -19,7 +19,9 @@
  */
 "use strict";
 
-var VERSION = "v1";
+// The release's identity replaces "dev" when /sw.js is served (course/views/offline.py): each release
+// is a new worker, whose "activate" drops the caches of the one before.
+var VERSION = "dev";
 var PAGES = "marsa-pages-" + VERSION;
 var STATIC = "marsa-static-" + VERSION;
 var ROOT = new URL(self.registration.scope).pathname.replace(/\/$/, "");  // "" unless under a prefix

@@ -299,7 +299,9 @@ def seed_database() -> None:
 
         modules = {m.key: m for m in session.scalars(select(Module))}
         quizzes = {q.key: q for q in session.scalars(select(Quiz))}
-        due = lambda day: datetime.fromisoformat(day + "T23:59:59+00:00")  # noqa: E731
+        def due(day: str) -> datetime:  # the day's end in the institute's zone, as an administrator's form sets it
+            from course.services import timezones
+            return timezones.end_of_day(date.fromisoformat(day), timezones.DEFAULT)
         assignments.assign(session, admin, module=modules["terminology"], cohort=cohort, due_at=due(DUE_COHORT))
         assignments.assign(session, admin, module=modules[EXTRA_MODULE], officer=officers[0],
                            due_at=due(DUE_PERSONAL))

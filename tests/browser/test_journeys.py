@@ -410,7 +410,7 @@ def test_admin_imports_officers_creates_a_cohort_and_assigns_modules(ui, server)
         page.click("form[action$='/assignments'] button[type=submit]")
     ui.axe(page)
     assert "Assigned." in page.inner_text(".flashes")
-    assert due.isoformat() in page.inner_text("main section table")
+    assert shown_date(due.isoformat()) in page.inner_text("main section table")  # the day as entered, in the institute's zone
 
     # An imported officer signs in, changes the one-time password, and sees the module.
     officer = ui.new_page()
