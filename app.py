@@ -15,8 +15,8 @@ from course.config import REPO_ROOT, load_config
 from course.extensions import babel, compress, csrf, db, limiter, login_manager
 from course.i18n import current_language, select_locale, select_timezone, text_direction, time_zone_name
 from course.markdown import render_markdown
-from course.services import institute
 from course.models.content import text_in
+from course.services import institute
 from course.views.params import InputRefused, refuse_unreadable_input
 
 
@@ -80,7 +80,7 @@ def init_extensions(app: Flask) -> None:
     def sign_in_first():
         """The sign-in page, or for the quiz's autosave a 401 that its script understands: the
         answers stay in the journal on the device and are sent after the officer signs in again."""
-        from flask import redirect, url_for
+        from flask import redirect
         from flask_login import login_url
         if request.path.endswith("/answer") or request.accept_mimetypes.best == "application/json":
             back = request.path.removesuffix("/answer")  # the attempt page, where the journal is sent
@@ -90,8 +90,19 @@ def init_extensions(app: Flask) -> None:
 
 
 def register_blueprints(app: Flask) -> None:
-    from course.views import (admin, auth, certificates, grading, learn, offline, profile, reminders, report, stations,
-                              trainer)
+    from course.views import (
+        admin,
+        auth,
+        certificates,
+        grading,
+        learn,
+        offline,
+        profile,
+        reminders,
+        report,
+        stations,
+        trainer,
+    )
 
     app.register_blueprint(admin.bp)
     app.register_blueprint(stations.bp)

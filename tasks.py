@@ -30,7 +30,7 @@ def say(message: str) -> None:
 
 
 def ensure_venv(requirements: str) -> None:
-    if sys.version_info < (3, 11):
+    if sys.version_info < (3, 11):  # noqa: UP036 (this file must run on an older Python to say so)
         sys.exit("Marsa needs Python 3.11 or newer.")
     if not PYTHON.exists():
         say("Creating the virtual environment in .venv")
@@ -179,6 +179,8 @@ def test(pytest_args: list[str]) -> None:
         say("Redis is not reachable at 127.0.0.1:6379: the scale-out tests (needs_redis) will not run")
         excluded.append("not needs_redis")
     env = {k: v for k, v in os.environ.items() if k != "TEST_DATABASE_URL"}
+    say("Lint: ruff (pyproject.toml)")
+    lint = subprocess.run([str(BIN / "ruff"), "check", "."], cwd=ROOT).returncode
     say("Test suite on SQLite")
     sqlite_status = run_suite(pytest_args, excluded, env)
     pg_url = os.environ.get("TEST_DATABASE_URL", DEFAULT_PG_URL)
@@ -188,8 +190,8 @@ def test(pytest_args: list[str]) -> None:
         pg_status = run_suite(pytest_args, excluded, {**env, "TEST_DATABASE_URL": pg_url})
     else:
         say(f"PostgreSQL is not reachable at {pg_url}: the PostgreSQL pass did not run")
-    failed = sqlite_status != 0 or (pg_status not in (None, 0))
-    say("SQLite: " + ("passed" if sqlite_status == 0 else "FAILED")
+    failed = lint != 0 or sqlite_status != 0 or (pg_status not in (None, 0))
+    say("Lint: " + ("clean" if lint == 0 else "FAILED") + "; SQLite: " + ("passed" if sqlite_status == 0 else "FAILED")
         + "; PostgreSQL: " + ({None: "not run", 0: "passed"}.get(pg_status, "FAILED")))
     sys.exit(1 if failed else 0)
 

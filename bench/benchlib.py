@@ -148,7 +148,7 @@ def machine_facts(pg_url: str | None = DEFAULT_PG_URL) -> dict:
             with engine.connect() as connection:
                 facts["postgresql"] = connection.execute(text("SHOW server_version")).scalar()
             engine.dispose()
-        except Exception as error:  # noqa: BLE001 - a fact, not a failure
+        except Exception as error:
             facts["postgresql"] = f"unreachable ({type(error).__name__}: {str(error).splitlines()[0][:200]})"
     return facts
 

@@ -21,19 +21,18 @@ from __future__ import annotations
 import random
 import signal
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib  # noqa: E402
-import httpload  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+import benchlib
+import httpload
+from sqlalchemy import func, select
 
-from course.extensions import db  # noqa: E402
-from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Lesson, Module,  # noqa: E402
-                           Quiz, User)
+from course.extensions import db
+from course.models import Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, Lesson, Module, Quiz, User
 
 
 def mint(app, username: str) -> str:
@@ -106,8 +105,9 @@ class CpuMeter:
     def _db_pids(self) -> list[int]:
         if not self.url.startswith("postgresql"):
             return []
-        import psycopg
         from urllib.parse import urlsplit
+
+        import psycopg
         parts = urlsplit(self.url)
         with psycopg.connect(host=parts.hostname, port=parts.port or 5432, user=parts.username or "postgres",
                              dbname=parts.path.lstrip("/")) as connection:
@@ -270,7 +270,7 @@ def bench(url: str, seconds: int = 10, rounds: int = 3, connections: int = 8, of
         results["quiz"] = {}
         for index, mode in enumerate(modes):
             runs, everyone = [], []
-            since = datetime.now(timezone.utc) - timedelta(seconds=1)
+            since = datetime.now(UTC) - timedelta(seconds=1)
             machine[f"quiz {mode}"] = []
             for wave in range(waves):
                 start = (index * waves + wave) * officers

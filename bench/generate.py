@@ -43,24 +43,36 @@ import sys
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib  # noqa: E402  (puts the repository on sys.path)
-from sqlalchemy import Column, MetaData, Table, func, insert, inspect, select, text  # noqa: E402
-from sqlalchemy.orm import Session  # noqa: E402
+import benchlib
+from sqlalchemy import Column, MetaData, Table, func, insert, inspect, select, text
+from sqlalchemy.orm import Session
 
-from course.db import Base, make_engine  # noqa: E402
-from course.migrate import upgrade_engine  # noqa: E402
-from course.models import (Assignment, AuditEntry, Cohort, CohortMember, CohortTrainer, DutyStation,  # noqa: E402
-                           GradeOverride, Lesson, Module, Question, Quiz, User)
-from course.models._types import utcnow  # noqa: E402
-from course.package import apply_package, read_package  # noqa: E402
-from course.questions import score_response  # noqa: E402
-from course.services.users import hash_password  # noqa: E402
+from course.db import Base, make_engine
+from course.migrate import upgrade_engine
+from course.models import (
+    Assignment,
+    AuditEntry,
+    Cohort,
+    CohortMember,
+    CohortTrainer,
+    DutyStation,
+    GradeOverride,
+    Lesson,
+    Module,
+    Question,
+    Quiz,
+    User,
+)
+from course.models._types import utcnow
+from course.package import apply_package, read_package
+from course.questions import score_response
+from course.services.users import hash_password
 
 STATIONS = [
     "Alexandria seaport", "Port Said port", "Damietta port", "Ain Sokhna port", "Safaga port", "Nuweiba port",
@@ -69,7 +81,7 @@ STATIONS = [
     "Aswan High Dam port", "Rafah crossing", "East Port Said port",
 ]
 #: The duty stations list (ids 1..n, in the order above), with their kinds.
-STATION_ROWS = [{"id": i, "name_en": name, "name_ar": "", "created_at": datetime(2024, 1, 1, tzinfo=timezone.utc),
+STATION_ROWS = [{"id": i, "name_en": name, "name_ar": "", "created_at": datetime(2024, 1, 1, tzinfo=UTC),
                  "kind": "airport" if "Airport" in name else "land_port" if "land port" in name
                  else "inland_office" if "crossing" in name else "seaport"}
                 for i, name in enumerate(STATIONS, start=1)]
@@ -420,7 +432,7 @@ class BackgroundWriter(threading.Thread):
                     writer.write("lesson_reads", READ_COLS, reads)
                     writer.commit()
                     self.write_s += time.perf_counter() - mark
-        except BaseException as error:  # noqa: BLE001 - handed to the main thread
+        except BaseException as error:
             self.error = error
             while True:  # unblock the producer
                 try:
@@ -704,8 +716,8 @@ def generate(url: str, officers: int, seed: int, reset: bool, course: str, batch
     timings["course (read_package + apply_package)"] = time.perf_counter() - step
 
     rng = random.Random(seed)
-    now = now or datetime.now(timezone.utc).replace(hour=NOW_HOUR, minute=0, second=0, microsecond=0)
-    aware_now, now = now, now.astimezone(timezone.utc).replace(tzinfo=None)  # naive UTC inside
+    now = now or datetime.now(UTC).replace(hour=NOW_HOUR, minute=0, second=0, microsecond=0)
+    aware_now, now = now, now.astimezone(UTC).replace(tzinfo=None)  # naive UTC inside
     with Session(engine) as session:
         modules, pre, post = course_model(session, random.Random(seed + 1))
     n_trainers = max(2, round(cohorts * 0.6))
@@ -930,7 +942,7 @@ def main(url, officers, cohorts, seed, reset, course, batch, all_cohort, retake_
     now = None
     if now_text:
         now = datetime.fromisoformat(now_text)
-        now = now if now.tzinfo else now.replace(tzinfo=timezone.utc)
+        now = now if now.tzinfo else now.replace(tzinfo=UTC)
     summary = generate(url, officers, seed, reset, course, batch, cohorts, all_cohort, retake_bias, now,
                        analyze_sqlite)
     print_summary(summary)

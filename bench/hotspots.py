@@ -22,13 +22,13 @@ from pathlib import Path
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib  # noqa: E402
-import httpload  # noqa: E402
-from sqlalchemy import event, select  # noqa: E402
-from werkzeug.datastructures import MultiDict  # noqa: E402
+import benchlib
+import httpload
+from sqlalchemy import event, select
+from werkzeug.datastructures import MultiDict
 
-from course.extensions import db  # noqa: E402
-from course.models import Cohort, Module, Quiz, User  # noqa: E402
+from course.extensions import db
+from course.models import Cohort, Module, Quiz, User
 
 PROFILES = benchlib.OUT / "profiles"
 REPO = Path(__file__).resolve().parent.parent

@@ -19,13 +19,13 @@ from pathlib import Path
 import click
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-import benchlib  # noqa: E402
-from sqlalchemy import func, select  # noqa: E402
+import benchlib
+from sqlalchemy import func, select
 
-from course.extensions import db  # noqa: E402
-from course.models import (Assignment, Attempt, Cohort, CohortMember, Quiz, User)  # noqa: E402
-from course.models._types import utcnow  # noqa: E402
-from course.services import exports, progress, reports  # noqa: E402
+from course.extensions import db
+from course.models import Assignment, Attempt, Cohort, CohortMember, Quiz, User
+from course.models._types import utcnow
+from course.services import exports, progress, reports
 
 ALL_COHORT_NAME = "All officers (institute-wide)"
 
@@ -37,7 +37,7 @@ def pick_targets(session) -> dict:
     regular = select(Cohort).where(Cohort.name != ALL_COHORT_NAME)
     last_due = dict(session.execute(select(Assignment.cohort_id, func.max(Assignment.due_at))
                                     .group_by(Assignment.cohort_id)).all())
-    cohorts = [c for c in session.scalars(regular.order_by(Cohort.id))]
+    cohorts = list(session.scalars(regular.order_by(Cohort.id)))
     finished = [c for c in cohorts if last_due.get(c.id) and last_due[c.id] < now]
     cohort = (finished or cohorts)[-1]
     size = session.scalar(select(func.count()).select_from(CohortMember).where(CohortMember.cohort_id == cohort.id))
@@ -158,7 +158,7 @@ def bench(url: str, runs: int = 5, slow_runs: int = 3, only: set | None = None, 
                 warm = time.perf_counter() - start
             machine = benchlib.wait_quiet(timeout=wait) if wait else None
             row = _measure(run, runs, slow_runs, warm, first_value)
-        except Exception as error:  # noqa: BLE001 - a report that fails is a result too
+        except Exception as error:
             message = f"{type(error).__name__}: {str(error).splitlines()[0][:300]}"
             results[section][key] = {"name": name, "error": message, **extra}
             say(f"  {section:<7} {name:<62} FAILED: {message}")

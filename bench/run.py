@@ -17,7 +17,7 @@ import shlex
 import subprocess
 import sys
 import time
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -25,16 +25,15 @@ REPO = HERE.parent
 VENV_PYTHON = REPO / ".venv" / "bin" / "python"
 if not VENV_PYTHON.exists() and "--in-venv" not in sys.argv:  # a fresh clone: install as the README's commands do
     sys.path.insert(0, str(REPO))
-    import tasks  # noqa: E402
+    import tasks
     tasks.ensure_venv("requirements-dev.txt")
 if Path(sys.prefix).resolve() != (REPO / ".venv").resolve() and VENV_PYTHON.exists() and "--in-venv" not in sys.argv:
     os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:], "--in-venv"])
 sys.argv = [a for a in sys.argv if a != "--in-venv"]
 
 sys.path.insert(0, str(HERE))
-import click  # noqa: E402
-
 import benchlib  # noqa: E402
+import click  # noqa: E402
 
 RESULTS = benchlib.OUT / "results"
 DOC = REPO / "docs" / "PERFORMANCE.md"
@@ -101,7 +100,7 @@ def run_all(sizes: list[int], ceiling_size: int, pg_url: str | None, runs: int, 
             big_size: int | None) -> None:
     commands: list[str] = []
     RESULTS.mkdir(parents=True, exist_ok=True)
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     meta = {"started": started.isoformat(timespec="seconds"), "facts": benchlib.machine_facts(pg_url),
             "code": benchlib.code_fingerprint(), "commands": commands, "sizes": sizes, "big_size": big_size}
     backends = [("sqlite", None)] + ([("postgresql", pg_url)] if pg_url else [])
@@ -126,12 +125,12 @@ def run_all(sizes: list[int], ceiling_size: int, pg_url: str | None, runs: int, 
                 if backend == "sqlite":
                     run([PY, "bench/hotspots.py", "--url", url], commands)
         benchlib.write_json(RESULTS / "meta.json", {**meta, "failures": FAILURES, "finished": datetime.now(
-            timezone.utc).isoformat(timespec="seconds")})
+            UTC).isoformat(timespec="seconds")})
     if ceiling_size not in sizes:
         log(f"note: no ceiling run (size {ceiling_size} not generated)")
     meta["failures"] = FAILURES
-    meta["finished"] = datetime.now(timezone.utc).isoformat(timespec="seconds")
-    meta["duration_min"] = round((datetime.now(timezone.utc) - started).total_seconds() / 60, 1)
+    meta["finished"] = datetime.now(UTC).isoformat(timespec="seconds")
+    meta["duration_min"] = round((datetime.now(UTC) - started).total_seconds() / 60, 1)
     benchlib.write_json(RESULTS / "meta.json", meta)
 
 

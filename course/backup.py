@@ -11,7 +11,7 @@ import os
 import shutil
 import sqlite3
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from sqlalchemy.engine import URL, Engine
@@ -24,7 +24,7 @@ class BackupError(RuntimeError):
 
 
 def default_backup_path(instance_path: Path, url: URL) -> Path:
-    stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S")
+    stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     suffix = "sqlite" if url.get_backend_name() == "sqlite" else "dump"
     return instance_path / "backups" / f"marsa-{stamp}.{suffix}"
 

@@ -12,7 +12,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import current_app, has_app_context
-
 from sqlalchemy import MetaData, create_engine, event, make_url
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, scoped_session, sessionmaker

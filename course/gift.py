@@ -24,8 +24,9 @@ from __future__ import annotations
 import hashlib
 import re
 import unicodedata
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Collection, Iterator
+from typing import Any
 
 from course.giftsyntax import CASE_MARKER, default_ids
 from course.giftsyntax import number as read_number

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import html
 import re
-from typing import Collection
+from collections.abc import Collection
 from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 
 from defusedxml import DefusedXmlException

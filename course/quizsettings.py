@@ -5,7 +5,7 @@ Trainers think in presets (practice, graded, exam), not in a matrix of review op
 """
 from __future__ import annotations
 
-from typing import Callable
+from collections.abc import Callable
 
 PRESETS: dict[str, dict] = {
     "practice": {

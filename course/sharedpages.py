@@ -22,7 +22,8 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from typing import Any, Hashable
+from collections.abc import Hashable
+from typing import Any
 
 from flask import current_app, render_template, request, session
 from flask_login import current_user

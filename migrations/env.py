@@ -1,7 +1,8 @@
 """Alembic environment: the URL comes from the app's settings (see course/migrate.py)."""
 from alembic import context
-from course.db import Base, make_engine
+
 import course.models  # noqa: F401  (registers every table on Base.metadata)
+from course.db import Base, make_engine
 
 config = context.config
 target_metadata = Base.metadata

@@ -3,13 +3,23 @@
 A route added without a row here fails ``test_every_route_is_in_the_matrix``: access rules are
 decided when a route is written, not discovered later.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
 
-from course.models import (Assignment, Cohort, CohortMember, CohortTrainer, DutyStation, ImportBatch, Quiz, Reminder,
-                           Role, StationKind)
+from course.models import (
+    Assignment,
+    Cohort,
+    CohortMember,
+    CohortTrainer,
+    DutyStation,
+    ImportBatch,
+    Quiz,
+    Reminder,
+    Role,
+    StationKind,
+)
 from course.models.certificates import CourseCompletion
 from course.services import certificates as certificate_service
 from course.services import signing
@@ -149,7 +159,7 @@ def world(app, mini_course, make_user, session, login):
                      CohortTrainer(cohort_id=cohort_a.id, user_id=people["trainer_a"].id),
                      CohortTrainer(cohort_id=cohort_b.id, user_id=people["trainer_b"].id)])
     quiz = session.scalar(select(Quiz))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     done = start_attempt(session, people["officer"], quiz, now)
     submit_attempt(session, done, now, 30)
     session.commit()

@@ -9,7 +9,7 @@ dozen questions.
 from __future__ import annotations
 
 import itertools
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from html.parser import HTMLParser
 
 import pytest
@@ -153,7 +153,7 @@ def test_answering_from_the_markup_scores_no_better_than_a_blind_guess(
     for quiz in session.scalars(select(Quiz).order_by(Quiz.key)).all():
         scored = guessed = 0.0
         for seed in SEEDS:
-            attempt = start_attempt(session, officer, quiz, datetime.now(timezone.utc), seed=seed)
+            attempt = start_attempt(session, officer, quiz, datetime.now(UTC), seed=seed)
             session.commit()
             page = client.get(f"/attempts/{attempt.id}")
             assert page.status_code == 200

@@ -1,5 +1,5 @@
 """A trainer grants an officer of their cohort one more attempt, with a reason, audited."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import func, select
@@ -95,7 +95,7 @@ def test_no_grant_while_attempts_remain_and_never_two_for_one_lost_attempt(app, 
     # The database holds the rule too: one grant per used-up attempt count.
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
     session.add(AttemptGrant(user_id=officer.id, quiz_id=quiz.id, after_attempts=1, reason="again",
-                             granted_by_id=officer.id, created_at=datetime.now(timezone.utc)))
+                             granted_by_id=officer.id, created_at=datetime.now(UTC)))
     with pytest.raises(IntegrityError):
         session.commit()
 

@@ -1,6 +1,6 @@
 """Signing in and out, password changes, CSRF and redirects."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select, update
@@ -238,7 +238,7 @@ def test_a_session_ends_after_the_idle_timeout_and_after_its_lifetime(app, make_
     client = app.test_client()
     login(client, "amal")
     assert client.get("/").status_code == 200
-    past = datetime.now(timezone.utc) - age
+    past = datetime.now(UTC) - age
     session.execute(update(LoginSession).values({column: past}))
     session.commit()
     response = client.get("/me/data.json")
@@ -256,7 +256,7 @@ def test_session_timeouts_are_configurable_and_activity_keeps_a_session_alive(ma
     make_user(username="amal")
     client = app.test_client()
     login(client, "amal")
-    four_minutes_ago = datetime.now(timezone.utc) - timedelta(minutes=4)
+    four_minutes_ago = datetime.now(UTC) - timedelta(minutes=4)
     session.execute(update(LoginSession).values(last_seen_at=four_minutes_ago))
     session.commit()
     assert client.get("/").status_code == 200  # a request within the idle time...
@@ -276,11 +276,11 @@ def test_an_ended_session_gets_a_401_on_autosave_so_the_journal_keeps_the_answer
     from course.models import LoginSession, Quiz
     from course.services.attempts import start_attempt
     officer = make_user(username="amal")
-    attempt = start_attempt(session, officer, session.scalar(select(Quiz)), datetime.now(timezone.utc))
+    attempt = start_attempt(session, officer, session.scalar(select(Quiz)), datetime.now(UTC))
     session.commit()
     client = app.test_client()
     login(client, "amal")
-    session.execute(update(LoginSession).values(last_seen_at=datetime.now(timezone.utc) - timedelta(hours=2)))
+    session.execute(update(LoginSession).values(last_seen_at=datetime.now(UTC) - timedelta(hours=2)))
     session.commit()
     response = client.post(f"/attempts/{attempt.id}/answer", data={"question": "1", "seq": "1"},
                            headers={"Accept": "application/json"})
@@ -386,7 +386,7 @@ def test_sessions_that_ran_out_of_time_are_deleted(app, make_user, login, sessio
     make_user(username="omar")
     for name in ("amal", "omar"):
         login(app.test_client(), name)
-    long_ago = datetime.now(timezone.utc) - timedelta(days=2)
+    long_ago = datetime.now(UTC) - timedelta(days=2)
     session.execute(update(LoginSession).values(created_at=long_ago, last_seen_at=long_ago))
     session.commit()
     login(app.test_client(), "amal")  # a new sign-in deletes the officer's own old sessions
@@ -395,4 +395,4 @@ def test_sessions_that_ran_out_of_time_are_deleted(app, make_user, login, sessio
     limits = sessions.limits_from(app.config)
     assert session.scalar(select(func.count(LoginSession.id))) == 1
     assert sessions.open_count(session, session.scalar(select(User).where(User.username == "amal")), limits,
-                               datetime.now(timezone.utc)) == 1
+                               datetime.now(UTC)) == 1

@@ -1,5 +1,5 @@
 """Backups round-trip every table of a populated database."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select, text
 
@@ -18,7 +18,7 @@ def snapshot(engine) -> dict:
 def test_backup_then_restore_brings_back_every_row(app, mini_course, make_user, session, tmp_path):
     officer = make_user(username="amal", full_name="أمل حسن")
     quiz = session.scalar(select(Quiz))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     attempt = start_attempt(session, officer, quiz, now)
     save_answer(session, attempt, attempt.answers[0].question_version_id, None, 1, now, 30)
     submit_attempt(session, attempt, now, 30)

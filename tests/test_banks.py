@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from course.services.attempts import start_attempt, submit_attempt
 from course.services.regrade import apply_regrade
 from tests.conftest import load_package, make_cohort
 
-NOW = datetime.now(timezone.utc) - timedelta(days=1)
+NOW = datetime.now(UTC) - timedelta(days=1)
 
 #: pool -> (objective, how many items): p1 has one item more than the pre-test and post-test draw together.
 POOLS = {"p1": ("B1.1", 5), "p2": ("B1.2", 4)}
@@ -212,7 +212,7 @@ def test_regrading_a_bank_item_reaches_the_papers_of_both_quizzes(banked, app, s
     load_package(app, banked)
     session.expire_all()
     question = session.scalar(select(Question).where(Question.key == "p2-item-1"))
-    changes = apply_regrade(session, admin, question, datetime.now(timezone.utc))
+    changes = apply_regrade(session, admin, question, datetime.now(UTC))
     assert len(changes) == 8 and all(c.new_score == 0 for c in changes)
     assert {c.attempt.quiz.key for c in changes} == {"pre-test", "post-test"}
 

@@ -18,7 +18,7 @@ from course.models import AttemptAnswer, Question, Role, User
 from course.services import assignments, institute, referrals
 from course.services import attempts as attempt_service
 from course.services.users import create_user
-from tests.conftest import MINI_COURSE, PASSWORD, load_package
+from tests.conftest import PASSWORD, load_package
 
 LESSON = "/modules/basics/lessons/basics-first"
 

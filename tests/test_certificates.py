@@ -4,7 +4,7 @@ import base64
 import re
 import shutil
 import sys
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from io import BytesIO
 from pathlib import Path
 
@@ -15,8 +15,19 @@ from pypdf import PdfReader
 from sqlalchemy import func, select
 
 from course.extensions import db
-from course.models import (AuditEntry, Certificate, Cohort, CohortMember, CohortTrainer, CourseCompletion, Lesson,
-                           ModuleCompletion, Quiz, Role, Setting)
+from course.models import (
+    AuditEntry,
+    Certificate,
+    Cohort,
+    CohortMember,
+    CohortTrainer,
+    CourseCompletion,
+    Lesson,
+    ModuleCompletion,
+    Quiz,
+    Role,
+    Setting,
+)
 from course.package import read_package
 from course.services import certificates as service
 from course.services.attempts import start_attempt, submit_attempt
@@ -28,7 +39,7 @@ ROOT = Path(__file__).resolve().parent.parent
 SIGNER = service.Signer.from_seed(base64.b64encode(bytes(range(32))).decode())
 OTHER_SIGNER = service.Signer.from_seed(base64.b64encode(bytes(range(1, 33))).decode())
 # Dated relative to the run, so the certificates are as valid (or as expired) on any day the suite runs.
-T1 = (datetime.now(timezone.utc) - timedelta(days=9)).replace(hour=9, minute=30, second=0, microsecond=0)
+T1 = (datetime.now(UTC) - timedelta(days=9)).replace(hour=9, minute=30, second=0, microsecond=0)
 ISSUED = T1.date().isoformat()
 EXPIRES = service.add_months(T1.date(), 24)  # course.yaml: 24 months
 SOON = T1.date() + timedelta(days=34)  # a day within the validity
@@ -152,7 +163,7 @@ def test_certificate_is_issued_once_on_course_completion(session, officer):
     [certificate] = complete_course(session, officer)
     assert re.fullmatch(r"MRS-[2-9A-HJ-NP-Z]{5}-[2-9A-HJ-NP-Z]{5}", certificate.code)
     assert certificate.kind.value == "course" and certificate.issued_at == T1
-    assert certificate.expires_at == datetime.combine(EXPIRES, datetime.min.time(), timezone.utc)
+    assert certificate.expires_at == datetime.combine(EXPIRES, datetime.min.time(), UTC)
     snap = certificate.snapshot
     assert (snap["full_name"], snap["staff_number"], snap["completed_on"], snap["percent"]) == (
         "Amal Hassan", "ALX-0001", ISSUED, 100.0)
@@ -305,7 +316,7 @@ def test_signature_round_trip_tampering_and_wrong_key(certificate):
     assert service.check_token(f"https://x.example/verify/{certificate.code}#{token}", SIGNER.public_key,
                                SOON).status == "valid"
     payload, signature = token.split(".")
-    forged = service.unb64url(payload).replace("Amal Hassan".encode(), "Amal Hussein".encode())
+    forged = service.unb64url(payload).replace(b"Amal Hassan", b"Amal Hussein")
     assert service.check_token(f"{service.b64url(forged)}.{signature}", SIGNER.public_key,
                                SOON).status == "tampered"
     assert service.check_token(token, OTHER_SIGNER.public_key, SOON).status == "tampered"
@@ -369,7 +380,7 @@ def test_verify_page_valid_expired_revoked_and_unknown(client, make_user, mini_c
     assert "Valid certificate." in client.get(f"/verify/{loose}").get_data(as_text=True)
     assert client.get(f"/verify?code={loose}").headers["Location"].endswith(f"/verify/{valid.code}")
 
-    old = datetime.now(timezone.utc) - timedelta(days=3 * 365)  # issued three years ago, valid for two
+    old = datetime.now(UTC) - timedelta(days=3 * 365)  # issued three years ago, valid for two
     nour = make_user(username="nour", full_name="Nour Adel")
     expired = complete_course(session, nour, now=old)[0]
     text = client.get(f"/verify/{expired.code}").get_data(as_text=True)

@@ -2,8 +2,8 @@
 import pytest
 from sqlalchemy import func, select
 
-from course.models._types import utcnow
 from course.models import Question, Role, User
+from course.models._types import utcnow
 from tests.conftest import MINI_COURSE
 
 
@@ -126,10 +126,10 @@ def test_restarting_never_replaces_the_course_published_in_the_browser(make_app,
     """The institute published a newer course in the browser; the repository's folder still holds
     the older one. A restart keeps the published course, says the folder differs, and the audit
     log names every load."""
+    from course.extensions import db
     from course.models import AuditEntry
     from course.package import read_package
     from course.services import publishing
-    from course.extensions import db
     older = tmp_path / "older"
     import shutil
     shutil.copytree(course_copy, older)

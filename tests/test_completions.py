@@ -5,7 +5,7 @@ override and a release of results. A result awaiting release completes nothing u
 The services run here outside any request, as a script or another service would call them: no view
 records anything for them.
 """
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -15,7 +15,7 @@ from course.services import attempts, overrides, reading, regrade, releases
 from course.services.errors import ServiceError
 from tests.conftest import make_cohort
 
-NOW = datetime.now(timezone.utc).replace(microsecond=0) - timedelta(days=2)
+NOW = datetime.now(UTC).replace(microsecond=0) - timedelta(days=2)
 RIGHT = {"b-q1": "a", "b-q2": ["a", "b"], "b-q3": False}
 WRONG = {"b-q1": "b", "b-q2": ["c"], "b-q3": True}
 

@@ -133,7 +133,7 @@ def test_pre_and_post_tests_draw_matched_pairs_covering_every_objective(package)
         pools.setdefault(question.definition["pool"], []).append(question)
     assert len(pools) == 30 and all(len(items) == 2 for items in pools.values())
     for form in forms.values():
-        assert form.questions == [] and form.settings["draw"] == {pool: 1 for pool in pools}
+        assert form.questions == [] and form.settings["draw"] == dict.fromkeys(pools, 1)
     objective_module = {key: m.key for m in package.modules for key, _ in m.objectives}
     # A paper takes one item of every pool: the pools, whichever item is drawn, cover every module
     # five times and all 36 objectives.

@@ -2,7 +2,6 @@
 success or a clear error, never an exception or a half-written change."""
 import io
 import shutil
-from pathlib import Path
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st

@@ -3,15 +3,14 @@ no statement that binds one parameter per officer (PostgreSQL refuses more than 
 import csv
 import io
 from contextlib import contextmanager
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from sqlalchemy import event, select
 
 from course.extensions import db as database
-from course.models import (Assignment, Cohort, CohortMember, GradeOverride, Lesson, Module, Quiz, Role,
-                           User)
+from course.models import Assignment, Cohort, CohortMember, GradeOverride, Lesson, Module, Quiz, Role, User
 from course.services import exports, progress, reading, reports
 from course.services.attempts import start_attempt, submit_attempt
 from tests.conftest import add_station, load_package, make_cohort
@@ -82,7 +81,7 @@ def add_officer(session, name: str, station: str | None = None) -> User:
 
 def take(session, officer, quiz, choices: dict, submit: bool = True):
     """An attempt at ``quiz`` answered by question key; left open unless ``submit``."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     attempt = start_attempt(session, officer, quiz, now)
     for answer in attempt.answers:
         key = answer.question_version.definition["id"]
@@ -99,7 +98,7 @@ def read_lessons(session, officer, module_key: str, count: int | None = None):
     lessons = session.scalars(select(Lesson).join(Module).where(Module.key == module_key)
                               .order_by(Lesson.position)).all()
     for lesson in lessons[:count]:
-        reading.mark_read(session, officer, lesson, datetime.now(timezone.utc))
+        reading.mark_read(session, officer, lesson, datetime.now(UTC))
 
 
 BASICS_100 = {"b-q1": "a", "b-q2": ["a", "b"], "b-q3": False}
@@ -117,7 +116,7 @@ def mixed_cohort(app, two_module_course, session, make_user):
     extra = session.scalar(select(Quiz).where(Quiz.key == "extra-quiz"))
     basics_module = session.scalar(select(Module).where(Module.key == "basics"))
     extra_module = session.scalar(select(Module).where(Module.key == "extra"))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     in_30, in_60 = now + timedelta(days=30), now + timedelta(days=60)
     yesterday, two_days_ago = now - timedelta(days=1), now - timedelta(days=2)
 
@@ -210,7 +209,7 @@ def test_gradebook_export_service_and_xlsx_agree_with_the_csv(app, login, mixed_
     cohort, trainer, expected = mixed_cohort
     with app.app_context():
         header, rows = exports.gradebook_table(database.session, database.session.get(Cohort, cohort.id),
-                                               now=datetime.now(timezone.utc), zone="Africa/Cairo")
+                                               now=datetime.now(UTC), zone="Africa/Cairo")
         assert csv_rows(exports.to_csv(header, rows))[1:] == list(expected.values())
     client = app.test_client()
     login(client, trainer.username)
@@ -234,7 +233,7 @@ def comparable(value):
 
 def test_statuses_with_a_scope_match_statuses_for_an_id_list(app, mixed_cohort):
     cohort, _trainer, _expected = mixed_cohort
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     with app.app_context():
         session = database.session
         members = select(CohortMember.user_id).where(CohortMember.cohort_id == cohort.id)
@@ -251,7 +250,7 @@ def test_gradebook_page_filters_and_statuses(app, login, mixed_cohort):
     with app.app_context():
         session = database.session
         cohort = session.get(Cohort, cohort.id)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
         page = reports.gradebook(session, cohort, station="Salloum", now=now)
         assert [o.full_name for o in page.officers] == ["Amal Nobody", "Camil Failed", "Emad Late", "Ghada Direct"]
         assert page.total == 4
@@ -297,10 +296,10 @@ def test_gradebook_binds_no_parameter_per_officer(app, login, two_module_course,
         session.add(GradeOverride(user_id=officers[0].id, quiz_id=basics.id, percent=80, reason="oral",
                                   created_by_id=trainer.id))
         session.add(Assignment(user_id=officers[1].id, module_id=None,
-                               due_at=datetime.now(timezone.utc) + timedelta(days=3)))
+                               due_at=datetime.now(UTC) + timedelta(days=3)))
         cohort = make_cohort(session, name, officers, [trainer])
         session.add(Assignment(cohort_id=cohort.id, module_id=None,
-                               due_at=datetime.now(timezone.utc) + timedelta(days=9)))
+                               due_at=datetime.now(UTC) + timedelta(days=9)))
         session.commit()
         return cohort
 

@@ -2,7 +2,7 @@
 officer's cohort marks the answer against its rubric, and the score then counts everywhere (the
 attempt's percent, completions, item analysis, xAPI by the release rules); grading again works and is
 audited; nobody else reaches the queue or the answer."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -49,7 +49,7 @@ def people(make_user, session):
 
 
 def sit(session, officer, essay: str | None = ANSWER, now=None) -> Attempt:
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
     attempt = start_attempt(session, officer, quiz, now, language="en")
     answers = {**AUTO_RIGHT, "b-essay": essay}
@@ -100,7 +100,7 @@ def test_an_essay_waits_for_its_trainer_then_counts_once_graded(app, essay_cours
     essay_course()
     officer, trainer, _, cohort = people
     for lesson in session.scalar(select(Module)).active_lessons:
-        reading.mark_read(session, officer, lesson, datetime.now(timezone.utc))
+        reading.mark_read(session, officer, lesson, datetime.now(UTC))
     attempt = sit(session, officer)
     assert attempt.percent is None and attempt.passed is None
     assert essay_answer(attempt).score is None
@@ -164,7 +164,7 @@ def test_xapi_results_wait_for_grading_and_for_the_release(app, essay_course, pe
     login(staff, "tamer")
     # Released before grading: nothing to report yet, and the officer still waits.
     release(session, trainer, session.scalar(select(Quiz).where(Quiz.key == "basics-quiz")), cohort,
-            datetime.now(timezone.utc))
+            datetime.now(UTC))
     session.commit()
     assert f"attempt-result:{attempt.id}" not in events(session)
     assert grade(staff, cohort, essay_answer(attempt)).status_code == 302
@@ -180,7 +180,7 @@ def test_a_held_result_is_reported_when_released_after_grading(app, essay_course
     assert grade(staff, cohort, essay_answer(attempt)).status_code == 302
     assert f"attempt-result:{attempt.id}" not in events(session), "held until the release"
     release(session, trainer, session.scalar(select(Quiz).where(Quiz.key == "basics-quiz")), cohort,
-            datetime.now(timezone.utc))
+            datetime.now(UTC))
     session.commit()
     assert f"attempt-result:{attempt.id}" in events(session)
 

@@ -6,7 +6,7 @@ import io
 import re
 import shutil
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 from babel.messages.mofile import write_mo
@@ -152,7 +152,7 @@ def test_item_analysis_flags_are_in_arabic(app, client, make_user, login, mini_c
     session.add_all([CohortMember(cohort_id=cohort.id, user_id=officer.id) for officer in officers])
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
     right = {"b-q1": "a", "b-q2": ["a", "b"], "b-q3": False}
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     for officer in officers:
         attempt = start_attempt(session, officer, quiz, now)
         for answer in attempt.answers:

@@ -2,7 +2,7 @@
 import csv
 import io
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from openpyxl import Workbook, load_workbook
@@ -109,7 +109,7 @@ def test_import_reads_xlsx(admin_client, session):
 
 
 def test_import_reports_bad_encoding_with_its_line(session, app):
-    content = "full_name,staff_number\nAmal,1\n".encode() + "Nour,2\n".encode("cp1256") + "منى,3\n".encode("cp1256")
+    content = b"full_name,staff_number\nAmal,1\n" + "Nour,2\n".encode("cp1256") + "منى,3\n".encode("cp1256")
     plan = plan_import(session, "officers.csv", content)
     assert [str(p) for p in plan.problems] == [
         'line 4: file: is not UTF-8 text. In Excel choose Save As › "CSV UTF-8 (Comma delimited)" and upload again.']
@@ -147,8 +147,8 @@ def test_admin_removes_a_trainer_from_a_cohort(app, admin_client, login, two_coh
 def test_trainer_sees_only_their_cohorts(app, login, mini_course, two_cohorts, session):
     a, b, people = two_cohorts
     quiz = session.scalar(select(Quiz))
-    attempt = start_attempt(session, people["b1"], quiz, datetime.now(timezone.utc))
-    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    attempt = start_attempt(session, people["b1"], quiz, datetime.now(UTC))
+    submit_attempt(session, attempt, datetime.now(UTC), 30)
     session.commit()
     client = app.test_client()
     login(client, "ta")
@@ -167,7 +167,7 @@ def test_trainer_sees_only_their_cohorts(app, login, mini_course, two_cohorts, s
 
 def answer_all(session, officer, quiz, choices: dict):
     """Take ``quiz`` as ``officer`` answering by question key, and submit."""
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     attempt = start_attempt(session, officer, quiz, now)
     for answer in attempt.answers:
         key = answer.question_version.definition["id"]
@@ -231,7 +231,7 @@ def test_grade_override_is_used_and_audited(app, login, mini_course, two_cohorts
 
 def test_assignments_with_due_dates_show_first_and_overdue(admin_client, app, login, two_cohorts, session):
     a, _b, people = two_cohorts
-    yesterday = (datetime.now(timezone.utc) - timedelta(days=1)).date().isoformat()
+    yesterday = (datetime.now(UTC) - timedelta(days=1)).date().isoformat()
     response = admin_client.post(f"/admin/cohorts/{a.id}/assignments",
                                  data={"assign-module": "basics", "assign-due_on": yesterday})
     assert response.status_code == 302
@@ -442,7 +442,7 @@ def test_item_analysis_matches_moodles_formulas_worked_by_hand(app, login, mini_
     officers = [make_user(username=f"o{n}", full_name=f"Officer {n}") for n in range(1, 6)]
     cohort = make_cohort(session, "Safaga — January", officers, [trainer])
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
-    now = datetime.now(timezone.utc).replace(microsecond=0)
+    now = datetime.now(UTC).replace(microsecond=0)
     answers = [("a", ["a", "b"], False), ("a", ["a"], True), ("b", ["a", "b"], False), ("b", ["a"], False),
                ("a", None, True)]
 

@@ -2,21 +2,20 @@
 (also in the exports), the period, the trainer's scope, and no officer's sex on a trainer's page."""
 import csv
 import io
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from openpyxl import load_workbook
 from pypdf import PdfReader
 from sqlalchemy import select
 
-from course.models import (Attempt, AttemptState, Certificate, CertificateKind, Cohort, CourseCompletion, Quiz, Role,
-                           Sex)
+from course.models import Attempt, AttemptState, Certificate, CertificateKind, Cohort, CourseCompletion, Quiz, Role, Sex
 from course.services import institute_report
 from tests.conftest import add_station, load_package, make_cohort
 from tests.test_institute import PRE_POST
 
 S = institute_report.SUPPRESSED
-NOW = datetime.now(timezone.utc)  # every date below is relative: the test passes on any day
+NOW = datetime.now(UTC)  # every date below is relative: the test passes on any day
 #: Who is in the hand-computed cohort: sex, station, first pre-test %, first post-test % (None: not
 #: taken), course completed, course certificate (True; "revoked": issued then revoked).
 OFFICERS = {
@@ -184,7 +183,7 @@ def test_page_and_exports_show_suppressed_cells_in_both_languages(admin_client, 
     assert rows[1] == ["All officers", "All officers", "13", "8", "6", "11", "55.45", "75.91", "0.472", "<5"]
     assert ["By duty station", "Cairo International Airport", "5", "<5", "<5", "5", "48.0", "72.0", "<5", "<5"] in rows
     sheet = load_workbook(io.BytesIO(admin_client.get("/reports/institute.xlsx" + query).data)).active
-    values = [[cell for cell in row] for row in sheet.iter_rows(values_only=True)]
+    values = [list(row) for row in sheet.iter_rows(values_only=True)]
     assert values[1] == ["All officers", "All officers", 13, 8, 6, 11, 55.45, 75.91, 0.472, "<5"]
     pdf = admin_client.get("/reports/institute.pdf" + query)
     assert pdf.mimetype == "application/pdf"

@@ -4,8 +4,7 @@ import re
 import pytest
 from sqlalchemy import select
 
-from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, CohortTrainer, LessonRead,
-                           Role)
+from course.models import Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, CohortTrainer, LessonRead, Role
 from tests.conftest import page_value
 
 

@@ -120,6 +120,6 @@ def test_every_route_once_with_the_worst_values(fuzzing, session):
         for value in ("9" * 25, "a\x00b", ""):
             for who in ("admin", "officer"):
                 path = _path(rule, [value] * rule.count("<"), ids)
-                response = _send(clients[who], method, path, {name: value for name in names})
+                response = _send(clients[who], method, path, dict.fromkeys(names, value))
                 assert response.status_code < 500, (method, path, value, who)
                 _signed_in_again(clients, user_ids, who, session)

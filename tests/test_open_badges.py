@@ -8,7 +8,7 @@ import json
 import shutil
 import threading
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
@@ -21,8 +21,8 @@ from course.models import AuditEntry, BadgeCredential, Role, User
 from course.services import badges
 from course.services import certificates as service
 from course.services.privacy import anonymise, personal_data
-from tests.test_certificates import OTHER_SIGNER, SIGNER, T1, complete_course
 from tests.support.processes import run_bounded
+from tests.test_certificates import OTHER_SIGNER, SIGNER, T1, complete_course
 
 ROOT = Path(__file__).resolve().parent.parent
 VERIFIER = ROOT / "tests" / "verifier" / "verify_open_badge.mjs"
@@ -127,7 +127,7 @@ def test_fresh_credential_verifies_tampered_fails_revoked_is_reported(badge_app,
     [revoked] = node_verify(tmp_path, anonymous, credential)
     assert revoked["verified"] is True and revoked["revoked"] is True and revoked["statusChecked"] is True
     # A verifier whose clock is ten minutes behind reads the list signed a moment ago all the same.
-    [slow_clock] = node_verify(tmp_path, anonymous, credential, now=datetime.now(timezone.utc) - timedelta(minutes=10))
+    [slow_clock] = node_verify(tmp_path, anonymous, credential, now=datetime.now(UTC) - timedelta(minutes=10))
     assert slow_clock["revoked"] is True and slow_clock["errors"] == []
 
 

@@ -1,7 +1,7 @@
 """Question pools: each officer's paper draws N questions at random from each pool of a quiz."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -12,7 +12,7 @@ from course.services import reports
 from course.services.attempts import start_attempt, submit_attempt
 from tests.conftest import load_package, make_cohort
 
-NOW = datetime(2030, 1, 15, 9, 0, tzinfo=timezone.utc)
+NOW = datetime(2030, 1, 15, 9, 0, tzinfo=UTC)
 
 
 def pooled_quiz(draw: str = "draw: {refugee-law: 2}") -> str:
@@ -124,5 +124,5 @@ def test_regrading_a_pooled_question_reaches_every_paper_that_drew_it(pooled, ap
     load_package(app, pooled)
     session.expire_all()
     question = session.scalar(select(Question).where(Question.key == "pooled-1"))
-    changes = apply_regrade(session, admin, question, datetime.now(timezone.utc))
+    changes = apply_regrade(session, admin, question, datetime.now(UTC))
     assert len(changes) == drew and all(c.new_score == 0 for c in changes)

@@ -1,7 +1,7 @@
 """Personal data: an officer's own download, anonymising a departed officer, and clean logs."""
 import json
 import logging
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import func, select
 
@@ -13,9 +13,9 @@ def test_officer_downloads_their_own_data(client, mini_course, make_user, login,
     amal = make_user(username="amal", full_name="أمل حسن", staff_number="ALX-1")
     make_user(username="other", full_name="Someone Else")
     quiz = session.scalar(select(Quiz))
-    attempt = start_attempt(session, amal, quiz, datetime.now(timezone.utc))
+    attempt = start_attempt(session, amal, quiz, datetime.now(UTC))
     attempt.answers[0].response = "a"
-    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    submit_attempt(session, attempt, datetime.now(UTC), 30)
     session.commit()
     login(client, "amal")
     response = client.get("/me/data.json")
@@ -31,8 +31,8 @@ def test_anonymising_keeps_statistics_and_removes_identity(app, mini_course, mak
     amal = make_user(username="amal", full_name="Amal Hassan", staff_number="ALX-1")
     make_user(Role.ADMIN, username="root")
     quiz = session.scalar(select(Quiz))
-    attempt = start_attempt(session, amal, quiz, datetime.now(timezone.utc))
-    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    attempt = start_attempt(session, amal, quiz, datetime.now(UTC))
+    submit_attempt(session, attempt, datetime.now(UTC), 30)
     session.commit()
     admin = app.test_client()
     login(admin, "root")

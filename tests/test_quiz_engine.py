@@ -1,6 +1,6 @@
 """Quiz engine depth: presets, time limits, scenario groups, resuming after a restart, regrading."""
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -137,11 +137,11 @@ def test_scenario_group_stays_together_when_shuffled(app, drills, officer, sessi
     drills(preset="graded")
     quiz = session.scalar(select(Quiz).where(Quiz.key == "drills-quiz"))
     for seed in range(1, 12):
-        attempt = start_attempt(session, officer, quiz, datetime.now(timezone.utc), seed=seed)
+        attempt = start_attempt(session, officer, quiz, datetime.now(UTC), seed=seed)
         keys = [a.question_version.definition["id"] for a in attempt.answers]
         position = keys.index("d-g1")
         assert keys[position + 1] == "d-g2"
-        submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+        submit_attempt(session, attempt, datetime.now(UTC), 30)
         session.commit()
         if attempt.number == 3:
             break
@@ -174,7 +174,7 @@ def test_exam_allows_one_timed_attempt_and_withholds_results(client, drills, off
 def test_late_answer_is_refused_and_expired_attempt_graded_on_saved_answers(app, drills, officer, session):
     drills(preset="exam", extra="time_limit_minutes: 10")
     quiz = session.scalar(select(Quiz).where(Quiz.key == "drills-quiz"))
-    began = datetime(2026, 12, 1, 9, 0, tzinfo=timezone.utc)
+    began = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
     attempt = start_attempt(session, officer, quiz, began)
     numeric = next(a for a in attempt.answers if a.question_version.definition["id"] == "d-num")
     single = next(a for a in attempt.answers if a.question_version.definition["id"] == "d-g2")
@@ -194,17 +194,17 @@ def test_illegal_transition_is_refused(app, drills, officer, session):
     from course.models import IllegalTransition
     drills()
     quiz = session.scalar(select(Quiz).where(Quiz.key == "drills-quiz"))
-    attempt = start_attempt(session, officer, quiz, datetime.now(timezone.utc))
-    attempt.submit(datetime.now(timezone.utc))
+    attempt = start_attempt(session, officer, quiz, datetime.now(UTC))
+    attempt.submit(datetime.now(UTC))
     with pytest.raises(IllegalTransition):
-        attempt.expire(datetime.now(timezone.utc))
+        attempt.expire(datetime.now(UTC))
 
 
 def test_one_open_attempt_per_officer_and_quiz_is_a_database_rule(app, drills, officer, session):
     from sqlalchemy.exc import IntegrityError
     drills()
     quiz = session.scalar(select(Quiz).where(Quiz.key == "drills-quiz"))
-    start_attempt(session, officer, quiz, datetime.now(timezone.utc))
+    start_attempt(session, officer, quiz, datetime.now(UTC))
     session.commit()
     session.add(Attempt(user_id=officer.id, quiz_id=quiz.id, number=2, seed=1, state=AttemptState.IN_PROGRESS))
     with pytest.raises(IntegrityError):
@@ -237,11 +237,11 @@ def test_regrade_dry_run_then_apply(app, client, course_copy, make_user, login, 
     amal = make_user(username="amal")
     admin = make_user(Role.ADMIN, username="boss")
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
-    attempt = start_attempt(session, amal, quiz, datetime.now(timezone.utc))
+    attempt = start_attempt(session, amal, quiz, datetime.now(UTC))
     for answer in attempt.answers:
         if answer.question_version.definition["id"] == "b-q1":
             answer.response = "b"  # wrong under the original key
-    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    submit_attempt(session, attempt, datetime.now(UTC), 30)
     session.commit()
     assert attempt.score == 0
     # The key was wrong: b is the right answer. Publish the correction.
@@ -273,8 +273,8 @@ def test_trainer_regrade_touches_only_their_officers(app, client, course_copy, m
     make_user(Role.TRAINER, username="lonely")
     amal = make_user(username="amal")
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
-    attempt = start_attempt(session, amal, quiz, datetime.now(timezone.utc))
-    submit_attempt(session, attempt, datetime.now(timezone.utc), 30)
+    attempt = start_attempt(session, amal, quiz, datetime.now(UTC))
+    submit_attempt(session, attempt, datetime.now(UTC), 30)
     session.commit()
     path = course_copy / "quizzes/basics.yaml"
     path.write_text(path.read_text().replace("Who has a legal definition in a treaty?", "Who is defined by treaty?")

@@ -82,7 +82,7 @@ def test_an_incomplete_contact_is_refused_and_changes_nothing(client, login, ses
 def test_emptying_a_row_removes_the_contact(app, client, login, session, people):
     login(client, "root")
     client.post("/admin/referral-contacts", data=CONTACT)
-    client.post("/admin/referral-contacts", data={key: "" for key in CONTACT})
+    client.post("/admin/referral-contacts", data=dict.fromkeys(CONTACT, ""))
     assert session.scalar(select(func.count()).select_from(ReferralContact)) == 0
     assert OFFICER_NOTE in lesson_page(app, login, "amal")
 

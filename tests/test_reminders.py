@@ -2,7 +2,7 @@
 real SMTP server (aiosmtpd on a local port) where the institute configured one; a mail server that
 cannot be reached loses no reminder and is reported to the trainer."""
 import socket
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -62,7 +62,7 @@ def cohort(app, mini_course, session, make_user):
     amal = make_user(username="amal", full_name="Amal Hassan", email="amal@example.org", language="ar")
     karim = make_user(username="karim", full_name="Karim Farouk")  # no e-mail address
     cohort = make_cohort(session, "Late cohort", [amal, karim], [trainer])
-    session.add(Assignment(cohort_id=cohort.id, module_id=None, due_at=datetime.now(timezone.utc) - timedelta(days=2)))
+    session.add(Assignment(cohort_id=cohort.id, module_id=None, due_at=datetime.now(UTC) - timedelta(days=2)))
     session.commit()
     return cohort
 

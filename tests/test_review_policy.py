@@ -2,7 +2,7 @@
 attempts left, decided by one policy and honoured by every page and document the officer can open."""
 import json
 import re
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import select
@@ -27,7 +27,7 @@ def officer(make_user):
 
 def sit(session, officer, answers, now=None) -> Attempt:
     """One attempt at the basics quiz with these answers (question key -> response), submitted."""
-    now = now or datetime.now(timezone.utc)
+    now = now or datetime.now(UTC)
     quiz = session.scalar(select(Quiz).where(Quiz.key == "basics-quiz"))
     attempt = start_attempt(session, officer, quiz, now)
     for answer in attempt.answers:
@@ -145,7 +145,7 @@ def test_review_settings_across_pages(case, app, quiz_with, officer, session, ma
     attempt = sit(session, officer, ONE_RIGHT)
     assert attempt.percent == pytest.approx(33.33)
     if released:
-        release(session, trainer, attempt.quiz, cohort, datetime.now(timezone.utc))
+        release(session, trainer, attempt.quiz, cohort, datetime.now(UTC))
         session.commit()
     client = app.test_client()
     login(client, "amal")
@@ -197,7 +197,7 @@ def test_the_shipped_pre_test_says_submitted_and_nothing_else(app, make_user, lo
     load_package(app, Path(__file__).resolve().parents[1])
     officer = make_user(username="amal")
     quiz = session.scalar(select(Quiz).where(Quiz.key == "pre-test"))
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     attempt = start_attempt(session, officer, quiz, now)
     for answer in attempt.answers[:10]:  # whatever the first options are: some right, some wrong
         definition = answer.question_version.definition

@@ -4,16 +4,15 @@ Chromium against a real SCORM 1.2 runtime (the npm package scorm-again, installe
 from __future__ import annotations
 
 import functools
-from datetime import datetime, timedelta
+import json
 import re
 import shutil
 import threading
 import zipfile
+from datetime import datetime, timedelta
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from xml.etree import ElementTree
-
-import json
 
 import pytest
 from playwright.sync_api import expect, sync_playwright

@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import sys
 from pathlib import Path
+
 from tests.support.processes import run_bounded
 
 ROOT = Path(__file__).resolve().parent.parent

@@ -3,7 +3,7 @@ another), in both languages; a due date entered as a day ends at 23:59:59 there,
 included; everything is stored in UTC."""
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import pytz
@@ -13,7 +13,6 @@ from sqlalchemy import select
 from course.models import Assignment, Attempt, AuditEntry, Role, Setting
 from course.models._types import utcnow
 from course.services import timezones
-from tests.conftest import PASSWORD
 
 CAIRO = pytz.timezone("Africa/Cairo")
 
@@ -28,12 +27,12 @@ def in_cairo(moment: datetime, lang: str, kind: str = "datetime", pattern: str =
 
 
 @pytest.mark.parametrize("day, ends_utc", [
-    (date(2030, 7, 15), datetime(2030, 7, 15, 20, 59, 59, tzinfo=timezone.utc)),  # summer: UTC+3
-    (date(2030, 1, 15), datetime(2030, 1, 15, 21, 59, 59, tzinfo=timezone.utc)),  # winter: UTC+2
+    (date(2030, 7, 15), datetime(2030, 7, 15, 20, 59, 59, tzinfo=UTC)),  # summer: UTC+3
+    (date(2030, 1, 15), datetime(2030, 1, 15, 21, 59, 59, tzinfo=UTC)),  # winter: UTC+2
     # Last Thursday of October: at midnight the clocks go back, 23:59:59 comes twice; the day ends at the second.
-    (date(2026, 10, 29), datetime(2026, 10, 29, 21, 59, 59, tzinfo=timezone.utc)),
+    (date(2026, 10, 29), datetime(2026, 10, 29, 21, 59, 59, tzinfo=UTC)),
     # Last Friday of April: the day starts at 01:00 summer time and ends at 23:59:59 summer time.
-    (date(2026, 4, 24), datetime(2026, 4, 24, 20, 59, 59, tzinfo=timezone.utc)),
+    (date(2026, 4, 24), datetime(2026, 4, 24, 20, 59, 59, tzinfo=UTC)),
 ])
 def test_a_day_ends_at_23_59_59_in_cairo_daylight_saving_included(day, ends_utc):
     assert timezones.end_of_day(day, "Africa/Cairo") == ends_utc
@@ -70,8 +69,8 @@ def test_a_due_date_entered_as_a_day_is_stored_as_its_end_in_cairo_and_shown_as_
                                        "assign-due_on": day.isoformat()})
     assert response.status_code == 302
     assignment = session.scalar(select(Assignment).where(Assignment.user_id == person.id))
-    assert assignment.due_at == datetime(day.year, month, 15, 23 - offset_hours, 59, 59, tzinfo=timezone.utc)
-    assert assignment.starts_at == datetime(day.year, month, 1, 0, tzinfo=timezone.utc) - timedelta(hours=offset_hours)
+    assert assignment.due_at == datetime(day.year, month, 15, 23 - offset_hours, 59, 59, tzinfo=UTC)
+    assert assignment.starts_at == datetime(day.year, month, 1, 0, tzinfo=UTC) - timedelta(hours=offset_hours)
     for lang in ("en", "ar"):
         dashboard = client_in(lang).get("/").get_data(as_text=True)
         assert in_cairo(assignment.due_at, lang, "date", "medium") in dashboard
@@ -86,7 +85,7 @@ def test_attempt_times_are_shown_in_cairo_in_both_languages(app, officer, sessio
     attempt_id = int(client.post("/quizzes/basics-quiz/start").headers["Location"].rsplit("/", 1)[1])
     # 23:30 UTC is already the next day in Cairo: a UTC time would show the wrong day as well as the wrong hour.
     late_evening = datetime.combine(utcnow().date() - timedelta(days=3), datetime.min.time(),
-                                    tzinfo=timezone.utc) + timedelta(hours=23, minutes=30)
+                                    tzinfo=UTC) + timedelta(hours=23, minutes=30)
     attempt = session.get(Attempt, attempt_id)
     attempt.started_at = late_evening
     session.commit()
@@ -130,7 +129,7 @@ def test_the_administrator_chooses_the_zone_and_a_bad_one_changes_nothing(admin_
     admin_client.post(f"/admin/people/{person.id}/assignments",
                       data={"assign-module": "basics", "assign-due_on": day.isoformat()})
     due = session.scalar(select(Assignment.due_at).where(Assignment.user_id == person.id))
-    assert due == datetime(day.year, 3, 10, 19, 59, 59, tzinfo=timezone.utc)  # Dubai: UTC+4, no summer time
+    assert due == datetime(day.year, 3, 10, 19, 59, 59, tzinfo=UTC)  # Dubai: UTC+4, no summer time
     for lang, label in (("en", "When (United Arab Emirates Time)"), ("ar", "الوقت (توقيت الإمارات العربية المتحدة)")):
         admin_client.post("/language", data={"lang": lang})
         audit_page = admin_client.get("/admin/audit").get_data(as_text=True)

@@ -2,7 +2,7 @@
 import json
 import re
 import uuid
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import select
@@ -10,10 +10,10 @@ from sqlalchemy import select
 from course.models import Lesson, Quiz
 from course.services.attempts import save_answer, start_attempt, submit_attempt
 from course.services.reading import mark_read
+from course.xapi import VERBS, statements_since
 
 # Events are dated relative to this run, so the tests mean the same on any day.
-NOW = datetime.now(timezone.utc).replace(microsecond=0)
-from course.xapi import VERBS, statements_since
+NOW = datetime.now(UTC).replace(microsecond=0)
 
 IRI = re.compile(r"^[a-z][a-z0-9+.-]*:[^\s]+$")
 LANG_TAG = re.compile(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$")
@@ -94,7 +94,7 @@ def test_export_command_writes_json_lines(app, mini_course, make_user, session, 
     officer = make_user(username="amal")
     read_on = (NOW - timedelta(days=5)).date()
     mark_read(session, officer, session.scalar(select(Lesson)), datetime.combine(read_on, datetime.min.time(),
-                                                                                 timezone.utc))
+                                                                                 UTC))
     session.commit()
     target = tmp_path / "statements.jsonl"
     day_before, day_after = (read_on - timedelta(days=1)).isoformat(), (read_on + timedelta(days=1)).isoformat()
@@ -340,7 +340,7 @@ def test_installations_without_a_public_address_never_share_statement_ids(app, m
     from course.models import Setting
     from course.services import site
     officer = make_user(username="amal")
-    mark_read(session, officer, session.scalars(select(Lesson)).first(), datetime.now(timezone.utc))
+    mark_read(session, officer, session.scalars(select(Lesson)).first(), datetime.now(UTC))
     session.commit()
 
     def export() -> list[dict]:

@@ -7,12 +7,21 @@ Open Badges credentials, revocation lists and the signing key history.
 """
 from course.models.badges import BadgeCredential, SigningKey, StatusList
 from course.models.certificates import Certificate, CertificateKind, CourseCompletion, ModuleCompletion
-from course.models.content import (Lesson, LessonText, Module, ModuleChange, Objective, Question, QuestionVersion,
-                                   Quiz)
-from course.models.institute import (Assignment, AttemptGrant, AuditEntry, Cohort, CohortMember, CohortTrainer,
-                                     GradeOverride, ImportBatch, ReferralContact, ResultRelease, Setting)
-from course.models.learning import (AnswerGrading, Attempt, AttemptAnswer, AttemptState, IllegalTransition,
-                                    LessonRead)
+from course.models.content import Lesson, LessonText, Module, ModuleChange, Objective, Question, QuestionVersion, Quiz
+from course.models.institute import (
+                                   Assignment,
+                                   AttemptGrant,
+                                   AuditEntry,
+                                   Cohort,
+                                   CohortMember,
+                                   CohortTrainer,
+                                   GradeOverride,
+                                   ImportBatch,
+                                   ReferralContact,
+                                   ResultRelease,
+                                   Setting,
+)
+from course.models.learning import AnswerGrading, Attempt, AttemptAnswer, AttemptState, IllegalTransition, LessonRead
 from course.models.outbox import XapiOutboxEntry
 from course.models.people import LoginSession, Role, Sex, User
 from course.models.reminders import Reminder

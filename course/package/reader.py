@@ -8,9 +8,9 @@ from __future__ import annotations
 import hashlib
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Callable
 
 from course.package.yamlio import LineDict, YamlError, load_yaml, shift_lines
 from course.questions import REGISTRY, i18n
@@ -709,7 +709,7 @@ def _read_draw(data: LineDict, questions: list[QuestionData], settings: dict, pa
                    f"must be a whole number from 1 to {min(pools.values())} (the questions in the smallest pool "
                    f"of {where})")
             return
-        draw = {name: draw for name in pools}
+        draw = dict.fromkeys(pools, draw)
     if not isinstance(draw, dict):
         report(path, data.line_of("draw"), "draw", "must map each pool to how many of its questions to draw")
         return

@@ -14,11 +14,9 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import (Lesson, LessonText, Module, ModuleChange, Objective, Question, QuestionVersion, Quiz,
-                           Setting)
+from course.models import Lesson, LessonText, Module, ModuleChange, Objective, Question, QuestionVersion, Quiz, Setting
 from course.package.reader import Package, content_hash, short_hash
 from course.services.catalog import CATALOG_STAMP, stamp_changed
-
 
 #: The lines of ``SyncSummary.lines()``, as whole sentences for the translators: bucket -> kind -> text.
 _LINES = {
@@ -173,7 +171,7 @@ def apply_package(session: Session, package: Package, progress=None, *, now: dat
                 continue
             session.flush()
             existing = {t.language: t for t in lesson.texts}
-            for lang, (body, body_hash, source) in texts.items():
+            for lang, (body, _body_hash, source) in texts.items():
                 row = existing.get(lang)
                 full_hash = content_hash(body)
                 if row is None:

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 import abc
 import re
-from typing import Any, Callable, NamedTuple
+from collections.abc import Callable
+from typing import Any, NamedTuple
 
 from course.giftsyntax import CannotExport
 
@@ -68,8 +69,9 @@ class QuestionType(abc.ABC):
     def normalize(self, raw: dict, report: Report) -> dict:
         """The stored definition of a question of this type; problems go to ``report``."""
 
-    def translate(self, definition: dict, entry: dict, lang: str, report: Report) -> None:
-        """Add the ``lang`` texts of a translation overlay's ``entry`` to this type's own fields."""
+    def translate(self, definition: dict, entry: dict, lang: str, report: Report) -> None:  # noqa: B027
+        """Add the ``lang`` texts of a translation overlay's ``entry`` to this type's own fields
+        (a hook: a type whose only texts are the shared ones has nothing to add)."""
 
     # --- answering and scoring ----------------------------------------------------------------
 

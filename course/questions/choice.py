@@ -7,8 +7,8 @@ from typing import Any
 from flask_babel import lazy_gettext as _l
 
 from course.giftsyntax import default_ids, english, percent, with_feedback
-from course.questions.scorm12 import scorm12_codes
 from course.questions.base import Choice, QuestionType, i18n, read_items, text_in, texts, translate_texts
+from course.questions.scorm12 import scorm12_codes
 
 #: A multiple-response weight this close to Marsa's default share is that share (33.3% is 1/3).
 DEFAULT_SHARE_TOLERANCE = 0.0005

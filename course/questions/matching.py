@@ -8,7 +8,6 @@ from course.giftsyntax import CannotExport, english, escape
 from course.questions.base import QuestionType, i18n, read_items, text_in, texts, translate_texts
 from course.questions.scorm12 import scorm12_codes
 
-
 #: Longer choices than this are listed in full above the drop-downs.
 LONG_CHOICE = 40
 LATIN_LETTERS = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"

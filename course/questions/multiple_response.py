@@ -2,8 +2,8 @@
 its share, each wrong one takes a share off), or all or nothing."""
 from __future__ import annotations
 
-from course.questions.choice import ChoiceType, option_line
 from course.giftsyntax import percent
+from course.questions.choice import ChoiceType, option_line
 
 
 class MultipleResponse(ChoiceType):

@@ -1,8 +1,8 @@
 """Single choice: one right option among several; a wrong option may carry partial credit (``weight``)."""
 from __future__ import annotations
 
-from course.questions.choice import ChoiceType, option_line
 from course.giftsyntax import percent
+from course.questions.choice import ChoiceType, option_line
 
 
 class SingleChoice(ChoiceType):

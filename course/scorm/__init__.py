@@ -14,9 +14,9 @@ Inside a SCORM package the answer key necessarily travels to the browser, and gr
 there: a determined learner can read the key. Use the Marsa server for graded or exam quizzes
 whose results must be trusted.
 """
+from course.questions.scorm12 import scorm12_codes
 from course.scorm.build import LANGUAGES, build_scorm_package, count_steps
 from course.scorm.errors import ScormError
-from course.questions.scorm12 import scorm12_codes
 from course.scorm.quizdata import COMMIT_INTERVAL_MS, SUSPEND_DATA_LIMIT
 
 __all__ = ["COMMIT_INTERVAL_MS", "LANGUAGES", "SUSPEND_DATA_LIMIT", "ScormError",

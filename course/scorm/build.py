@@ -10,8 +10,8 @@ from __future__ import annotations
 import hashlib
 import json
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
-from typing import Callable
 
 from flask import current_app, has_app_context
 from flask_babel import force_locale

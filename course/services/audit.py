@@ -8,7 +8,7 @@ without a sentence of its own (an older or newer one) is still told readably, fi
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from flask_babel import format_date
 from flask_babel import gettext as _
@@ -171,7 +171,7 @@ def _day(value) -> str:
         moment = datetime.fromisoformat(value)
     except (TypeError, ValueError):
         return _plain(value) if value else "—"
-    return format_date(moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc), "medium")
+    return format_date(moment if moment.tzinfo else moment.replace(tzinfo=UTC), "medium")
 
 
 def _fallback(entry: AuditEntry) -> str:

@@ -28,8 +28,8 @@ import hashlib
 import json
 import secrets
 import uuid
-from datetime import datetime, timezone
-from functools import lru_cache
+from datetime import UTC, datetime
+from functools import cache
 from pathlib import Path
 
 from flask_babel import lazy_gettext as _l
@@ -39,8 +39,8 @@ from sqlalchemy.orm import Session
 
 from course.models import BadgeCredential, Certificate, CertificateKind, SigningKey, StatusList
 from course.services import audit
-from course.services.signing import Signer, b64url
 from course.services.errors import ServiceError
+from course.services.signing import Signer, b64url
 
 VC_V2 = "https://www.w3.org/ns/credentials/v2"
 OB_V3 = "https://purl.imsglobal.org/spec/ob/v3p0/context-3.0.3.json"
@@ -95,12 +95,12 @@ def public_key_base64(multibase: str) -> str:
 
 
 def xsd_datetime(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return moment.astimezone(UTC).replace(microsecond=0).strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
 # --- canonicalisation and proofs -------------------------------------------------------------------
 
-@lru_cache(maxsize=None)
+@cache
 def _context(url: str) -> dict:
     return json.loads((CONTEXT_DIR / CONTEXT_FILES[url]).read_text(encoding="utf-8"))
 

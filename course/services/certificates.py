@@ -27,15 +27,26 @@ import json
 import logging
 import secrets
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import exists, func, or_, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import (Certificate, CertificateKind, CohortMember, CohortTrainer, CourseCompletion, Lesson,
-                           LessonRead, Module, ModuleCompletion, Role, User)
+from course.models import (
+    Certificate,
+    CertificateKind,
+    CohortMember,
+    CohortTrainer,
+    CourseCompletion,
+    Lesson,
+    LessonRead,
+    Module,
+    ModuleCompletion,
+    Role,
+    User,
+)
 from course.package.sync import COURSE_SETTING
 from course.services import audit, badges, institute
 from course.services.errors import ServiceError
@@ -189,12 +200,12 @@ def expiry_for(issued_at: datetime, validity_months: int | None) -> datetime | N
     """Midnight UTC starting the expiry date: valid through the day before, as the token's date says."""
     if not validity_months:
         return None
-    return datetime.combine(add_months(issued_at.astimezone(timezone.utc).date(), validity_months), time(0),
-                            tzinfo=timezone.utc)
+    return datetime.combine(add_months(issued_at.astimezone(UTC).date(), validity_months), time(0),
+                            tzinfo=UTC)
 
 
 def _day(moment: datetime) -> str:
-    return moment.astimezone(timezone.utc).date().isoformat()
+    return moment.astimezone(UTC).date().isoformat()
 
 
 # --- recording completions -------------------------------------------------------------------------

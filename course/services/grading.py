@@ -19,8 +19,16 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import (AnswerGrading, Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember,
-                           QuestionVersion, User)
+from course.models import (
+    AnswerGrading,
+    Attempt,
+    AttemptAnswer,
+    AttemptState,
+    Cohort,
+    CohortMember,
+    QuestionVersion,
+    User,
+)
 from course.questions import REGISTRY, get_type
 from course.services import audit, xapi_events
 from course.services import certificates as certificate_service
@@ -86,7 +94,7 @@ def _read_marks(definition: dict, given: dict[str, str]) -> dict[str, float]:
         try:
             value = float(text)
         except ValueError:
-            raise ServiceError(_l("Give every criterion its marks (a number)."), f"mark-{criterion['id']}")
+            raise ServiceError(_l("Give every criterion its marks (a number)."), f"mark-{criterion['id']}") from None
         if not math.isfinite(value) or value < 0 or value > criterion["marks"]:
             raise ServiceError(_l("Marks go from 0 to %(max)s for this criterion.", max=f"{criterion['marks']:g}"),
                                f"mark-{criterion['id']}")

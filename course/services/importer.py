@@ -169,7 +169,7 @@ def plan_import(session: Session, filename: str, content: bytes) -> ImportPlan:
     for line, values in rows:
         problems_before = len(plan.problems)
 
-        def problem(field_name: str, message) -> None:
+        def problem(field_name: str, message, line=line) -> None:
             plan.problems.append(RowProblem(line, field_name, message))
 
         if not values.get("full_name"):
@@ -279,7 +279,7 @@ def apply_import(session: Session, actor: User, filename: str, content: bytes) -
                             users.parse_sex(row.changes[key]) if key == "sex" else row.changes[key])
             if row.changes:
                 audit.record(session, actor, "user.update", "user", officer.id, source=filename,
-                             **{k: v for k, v in row.changes.items()})
+                             **dict(row.changes.items()))
             results.append((officer, None))
         if data["cohort"]:
             cohorts.add_member(session, actor, cohorts.cohort_by_name(session, data["cohort"]), officer)

@@ -27,15 +27,25 @@ cohort and all cohorts); the report says so on screen.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 from flask_babel import force_locale
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import Select, or_, select
 from sqlalchemy.orm import Session
 
-from course.models import (Certificate, CertificateKind, Cohort, CohortMember, CourseCompletion, DutyStation, Role,
-                           Sex, StationKind, User)
+from course.models import (
+    Certificate,
+    CertificateKind,
+    Cohort,
+    CohortMember,
+    CourseCompletion,
+    DutyStation,
+    Role,
+    Sex,
+    StationKind,
+    User,
+)
 from course.services import reports
 from course.services.stations import KIND_LABELS
 
@@ -113,7 +123,7 @@ class InstituteReport:
 
 
 def _day_start(value: date) -> datetime:
-    return datetime.combine(value, time(0, 0), tzinfo=timezone.utc)
+    return datetime.combine(value, time(0, 0), tzinfo=UTC)
 
 
 def population(cohort_ids: list[int] | None, start: date | None, end: date | None) -> Select:

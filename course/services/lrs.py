@@ -48,7 +48,7 @@ def post_statements(endpoint: str, username: str | None, password: str | None, s
     if username:
         token = base64.b64encode(f"{username}:{password or ''}".encode()).decode()
         request.add_header("Authorization", f"Basic {token}")
-    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 - configured LRS URL
+    with urllib.request.urlopen(request, timeout=timeout) as response:
         if response.status not in (200, 204):
             raise urllib.error.HTTPError(endpoint, response.status, "unexpected status", response.headers, None)
 

@@ -13,8 +13,18 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from course.models import (Attempt, AuditEntry, Certificate, Cohort, CohortMember, ImportBatch, LessonRead, Quiz,
-                           Role, User)
+from course.models import (
+    Attempt,
+    AuditEntry,
+    Certificate,
+    Cohort,
+    CohortMember,
+    ImportBatch,
+    LessonRead,
+    Quiz,
+    Role,
+    User,
+)
 from course.services import progress, releases, reports, review_policy
 
 #: Overdue officers named on a cohort's card; the rest are counted and one link away (the gradebook).

@@ -9,8 +9,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session, selectinload
 
-from course.models import (Attempt, AttemptAnswer, AuditEntry, BadgeCredential, Certificate, Cohort, CohortMember,
-                           GradeOverride, LessonRead, ModuleCompletion, Role, User)
+from course.models import (
+    Attempt,
+    AttemptAnswer,
+    AuditEntry,
+    BadgeCredential,
+    Certificate,
+    Cohort,
+    CohortMember,
+    GradeOverride,
+    LessonRead,
+    ModuleCompletion,
+    Role,
+    User,
+)
 from course.models.people import new_session_token
 from course.quizview import describe_response
 from course.services import audit, review_policy

@@ -13,8 +13,18 @@ from typing import NamedTuple
 from sqlalchemy import Select, bindparam, case, exists, func, select
 from sqlalchemy.orm import Session
 
-from course.models import (Attempt, AttemptState, GradeOverride, Lesson, LessonRead, Module, ModuleChange,
-                           ModuleCompletion, Quiz, User)
+from course.models import (
+    Attempt,
+    AttemptState,
+    GradeOverride,
+    Lesson,
+    LessonRead,
+    Module,
+    ModuleChange,
+    ModuleCompletion,
+    Quiz,
+    User,
+)
 from course.quizsettings import combine_grades
 from course.services import review_policy
 from course.services.assignments import Due, due_dates_for

@@ -16,8 +16,20 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import Float, Row, Select, Text, and_, case, cast, func, select
 from sqlalchemy.orm import Session, aliased, selectinload
 
-from course.models import (Attempt, AttemptAnswer, AttemptState, Cohort, CohortMember, DutyStation, Module,
-                           Objective, Question, QuestionVersion, Quiz, User)
+from course.models import (
+    Attempt,
+    AttemptAnswer,
+    AttemptState,
+    Cohort,
+    CohortMember,
+    DutyStation,
+    Module,
+    Objective,
+    Question,
+    QuestionVersion,
+    Quiz,
+    User,
+)
 from course.models.content import questions_of, text_in
 from course.questions import REGISTRY, get_type
 from course.questions.base import Choice

@@ -13,6 +13,7 @@ from course.models.stations import KIND_LABELS  # noqa: F401 (where the views an
 from course.services import audit
 from course.services.errors import ServiceError
 
+
 def normalised(name: str) -> str:
     return " ".join((name or "").split()).lower()
 

@@ -11,7 +11,7 @@ Zones come from pytz, as Flask-Babel's do, so the two never disagree on a daylig
 """
 from __future__ import annotations
 
-from datetime import date, datetime, time, timezone
+from datetime import UTC, date, datetime, time
 from functools import lru_cache
 
 import pytz
@@ -68,13 +68,13 @@ def end_of_day(day: date, name: str) -> datetime:
 def _utc(local: datetime, name: str) -> datetime:
     # is_dst=False: an hour that happens twice counts as the later one, an hour that never happens
     # (clocks going forward) as the moment of the change.
-    return zone(name).localize(local, is_dst=False).astimezone(timezone.utc)
+    return zone(name).localize(local, is_dst=False).astimezone(UTC)
 
 
 def local(moment: datetime, name: str) -> datetime:
     """``moment`` (UTC) as the zone's wall-clock time."""
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
+        moment = moment.replace(tzinfo=UTC)
     return moment.astimezone(zone(name))
 
 

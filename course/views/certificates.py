@@ -25,9 +25,8 @@ from course.downloads import content_disposition
 from course.extensions import db, limiter
 from course.models import Certificate
 from course.models._types import utcnow
-from course.services import badges
+from course.services import badges, cohorts
 from course.services import certificates as service
-from course.services import cohorts
 from course.services.signing import signer_from_config
 from course.views.params import page_arg
 from course.views.refusals import service_call

@@ -4,8 +4,18 @@ from __future__ import annotations
 import hashlib
 from typing import NamedTuple
 
-from flask import (Blueprint, abort, current_app, flash, jsonify, make_response, redirect, render_template, request,
-                   url_for)
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import format_time
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
@@ -15,8 +25,8 @@ from sqlalchemy.orm import selectinload
 
 from course import release
 from course.access import get_attempt_for
-from course.downloads import content_disposition
 from course.answertokens import tokens_for
+from course.downloads import content_disposition
 from course.extensions import db
 from course.forms import EmptyForm
 from course.i18n import current_language
@@ -25,9 +35,18 @@ from course.models._types import utcnow
 from course.models.content import text_in
 from course.questions import get_type
 from course.quizview import paginate, question_for_page, question_for_review
-from course.services import assignments
+from course.services import (
+    assignments,
+    catalog,
+    institute,
+    privacy,
+    progress,
+    reading,
+    referrals,
+    reminders,
+    review_policy,
+)
 from course.services import attempts as attempt_service
-from course.services import catalog, institute, privacy, progress, reading, referrals, reminders, review_policy
 from course.sharedpages import render_shared
 from course.views.refusals import service_call
 

@@ -18,8 +18,8 @@ from course.extensions import db
 from course.forms import EmptyForm, GrantAttemptForm, OverrideForm
 from course.i18n import current_language
 from course.models import Attempt, Cohort, GradeOverride, Question, QuestionVersion, Quiz, Role
-from course.models.content import questions_of
 from course.models._types import utcnow
+from course.models.content import questions_of
 from course.services import cohorts, exports, grants, overview, progress, releases, reports, review_policy, timezones
 from course.services import overrides as override_service
 from course.services import regrade as regrade_service

@@ -26,8 +26,8 @@ import tempfile
 import time
 import urllib.error
 import urllib.request
-from datetime import date, timedelta
 from dataclasses import dataclass, field
+from datetime import UTC, date, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -245,15 +245,14 @@ def seed_database() -> None:
     """Accounts, a cohort with its trainer, assignments with due dates, and finished attempts of four
     officers (pre-test, post-test, a module quiz) so that the trainer's reports have data to draw."""
     import random
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from sqlalchemy import select
 
     from app import create_app
     from course.extensions import db
-    from course.models import ImportBatch, Module, Quiz, Role
+    from course.models import ImportBatch, Module, Quiz, Reminder, Role
     from course.questions import get_type
-    from course.models import Reminder
     from course.services import assignments, attempts, cohorts, reading, stations, users
 
     hashed = users.hash_password(PASSWORD)  # scrypt is slow on purpose: hash the shared password once
@@ -307,7 +306,7 @@ def seed_database() -> None:
                            due_at=due(DUE_PERSONAL))
 
         rng = random.Random(2026)
-        now = datetime.now(timezone.utc)
+        now = datetime.now(UTC)
 
         def answer_and_submit(officer, quiz, skill, when, submit=True):
             attempt = attempts.start_attempt(session, officer, quiz, when, "en", seed=rng.randrange(1, 10**6))

@@ -19,8 +19,7 @@ REPO = Path(__file__).resolve().parents[2]
 if str(REPO) not in sys.path:
     sys.path.insert(0, str(REPO))
 
-from tests.browser.conftest import (COHORT, EXTRA_QUIZ, PASSWORD, SWEEP, VIEWPORT,  # noqa: E402
-                                    launch_chromium, running_server)
+from tests.browser.conftest import COHORT, EXTRA_QUIZ, PASSWORD, SWEEP, VIEWPORT, launch_chromium, running_server  # noqa: E402
 
 LESSON = "/modules/terminology/lessons/term-why-words"
 MAX_BYTES = 150_000

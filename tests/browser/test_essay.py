@@ -7,8 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.browser.conftest import (COHORT, EXTRA_QUIZ, LANGUAGE_OFFICER, OFFICER, SWEEP, TRAINER, start_server,
-                                    stop_server)
+from tests.browser.conftest import (
+    COHORT,
+    EXTRA_QUIZ,
+    LANGUAGE_OFFICER,
+    OFFICER,
+    SWEEP,
+    TRAINER,
+    start_server,
+    stop_server,
+)
 
 ESSAY = (Path(__file__).parent.parent / "fixtures" / "essay" / "question.yaml").read_text()
 ESSAY = ESSAY.replace("[B1.2]", "[M7.1]")  # the browser course's extra module's objective

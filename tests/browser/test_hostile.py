@@ -387,7 +387,7 @@ class Visitor:
     """One account in two browser contexts: as served (CSP on, checked by the harness and axe too)
     and with the CSP bypassed (so that surviving markup would really run)."""
 
-    def __init__(self, hostile: "HostileCheck", role: str):
+    def __init__(self, hostile: HostileCheck, role: str):
         self.check, self.role = hostile, role
         self.page = hostile.ui.new_page()
         self.page.add_init_script(INIT_SCRIPT)

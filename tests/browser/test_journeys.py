@@ -12,9 +12,24 @@ from datetime import date, timedelta
 import pytest
 from playwright.sync_api import expect
 
-from tests.browser.conftest import (COHORT, DEMO_PASSWORD, DUE_COHORT, DUE_PERSONAL, EXTRA_MODULE, EXTRA_QUIZ,
-                                    LANGUAGE_OFFICER, NOJS_OFFICER, OFFICER, OFFLINE_OFFICER, PASSWORD, REPORT,
-                                    STAT_OFFICERS, SWEEP, TRAINER, WEIGHT_OFFICER)
+from tests.browser.conftest import (
+    COHORT,
+    DEMO_PASSWORD,
+    DUE_COHORT,
+    DUE_PERSONAL,
+    EXTRA_MODULE,
+    EXTRA_QUIZ,
+    LANGUAGE_OFFICER,
+    NOJS_OFFICER,
+    OFFICER,
+    OFFLINE_OFFICER,
+    PASSWORD,
+    REPORT,
+    STAT_OFFICERS,
+    SWEEP,
+    TRAINER,
+    WEIGHT_OFFICER,
+)
 
 # Starts servers or a browser: `pytest -m "not slow"` leaves it out of a quick run.
 pytestmark = pytest.mark.slow

@@ -5,8 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import (BIG_COHORT, BIG_SIZE, BIG_TRAINER, EXTRA_MODULE, EXTRA_QUIZ, SWEEP,
-                                    TRAINER)
+from tests.browser.conftest import BIG_COHORT, BIG_SIZE, BIG_TRAINER, EXTRA_MODULE, EXTRA_QUIZ, SWEEP, TRAINER
 from tests.browser.test_journeys import LESSON, PATHWAY_LESSON, TERMINOLOGY_LESSON, user_id
 
 pytestmark = pytest.mark.slow

@@ -37,10 +37,10 @@ def start_server(port: int, env: dict, workers: int = 1, log: Path | None = None
         try:
             with socket.create_connection(("127.0.0.1", port), timeout=0.5):
                 return process
-        except OSError:
+        except OSError as refused:
             if process.poll() is not None:
                 raise RuntimeError(log.read_text(errors="replace") if log is not None
-                                   else process.stdout.read().decode(errors="replace"))
+                                   else process.stdout.read().decode(errors="replace")) from refused
             time.sleep(0.1)
     process.kill()
     raise RuntimeError(f"the server on port {port} did not start")
