@@ -152,6 +152,9 @@ def test_bad_mail_settings_are_refused_and_change_nothing(app, login, cohort, se
     response = admin.post("/admin/mail", data={"host": "mail.example.org", "port": "99999", "security": "none",
                                                "sender": "not an address", "username": ""})
     assert response.status_code == 400
+    response = admin.post("/admin/mail", data={"host": "mail.example.org", "port": "25", "security": "none",
+                                               "sender": "not an address", "username": ""})
+    assert response.status_code == 400 and "is not an e-mail address" in response.get_data(as_text=True)
     assert session.get(Setting, "smtp") is None
 
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from flask_babel import format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from course.models import AuditEntry, Cohort, StationKind, User
@@ -226,6 +226,16 @@ def sentence(entry: AuditEntry, names: dict[tuple[str, str], str] | None = None)
         return str(message) % fields
     except (TypeError, ValueError):  # a detail of an unexpected shape: tell it field by field
         return _fallback(entry)
+
+
+def entries_page(session: Session, action: str, page: int, per_page: int) -> tuple[list[AuditEntry], int]:
+    """One page of the log, newest first, of the actions starting with ``action`` (all when it is
+    empty), and how many entries match in all."""
+    query = select(AuditEntry).order_by(AuditEntry.created_at.desc(), AuditEntry.id.desc())
+    if action:
+        query = query.where(AuditEntry.action.like(f"{action}%"))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    return list(session.scalars(query.limit(per_page).offset((page - 1) * per_page))), total
 
 
 def sentences(session: Session, entries: list[AuditEntry]) -> list[str]:

@@ -6,7 +6,7 @@ admins see everyone. Views ask ``visible_officer_ids`` or ``can_see_user`` inste
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import delete, exists, select
+from sqlalchemy import delete, exists, func, select
 from sqlalchemy.orm import Session
 
 from course.models import Cohort, CohortMember, CohortTrainer, Role, User
@@ -43,6 +43,34 @@ def can_see_user(session: Session, viewer: User, person: User) -> bool:
 
 def cohort_by_name(session: Session, name: str) -> Cohort | None:
     return session.scalar(select(Cohort).where(Cohort.name == name.strip()))
+
+
+def all_cohorts(session: Session) -> list[Cohort]:
+    """Every cohort, the archived ones last, by name."""
+    return list(session.scalars(select(Cohort).order_by(Cohort.archived, Cohort.name)))
+
+
+def member_counts(session: Session) -> dict[int, int]:
+    """How many members each cohort has (a cohort without members is left out)."""
+    return dict(session.execute(select(Cohort.id, func.count()).join(Cohort.members).group_by(Cohort.id)).all())
+
+
+def cohorts_of(session: Session, person: User) -> list[Cohort]:
+    """The cohorts ``person`` is a member of, by name."""
+    return list(session.scalars(select(Cohort).where(Cohort.members.any(user_id=person.id)).order_by(Cohort.name)))
+
+
+def member_count(session: Session, cohort: Cohort) -> int:
+    return session.scalar(select(func.count()).select_from(CohortMember)
+                          .where(CohortMember.cohort_id == cohort.id)) or 0
+
+
+def members_page(session: Session, cohort: Cohort, page: int, per_page: int) -> list[User]:
+    """One page of a cohort's members by name, through the membership table: an institute-wide
+    cohort can hold 100,000 officers."""
+    return list(session.scalars(select(User).join(CohortMember, CohortMember.user_id == User.id)
+                                .where(CohortMember.cohort_id == cohort.id).order_by(User.full_name, User.id)
+                                .offset((page - 1) * per_page).limit(per_page)))
 
 
 def create_cohort(session: Session, actor: User, name: str, description: str = "") -> Cohort:

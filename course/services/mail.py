@@ -55,7 +55,11 @@ def save_settings(session: Session, actor: User, *, host: str, port: int | None,
     host, username = (host or "").strip(), (username or "").strip()
     if security not in SECURITY:
         raise ServiceError(_l("Choose how the connection is encrypted."), "security")
-    sender = parse_email(sender) or ""
+    try:
+        sender = parse_email(sender) or ""
+    except ServiceError as error:
+        error.field = "sender"  # the form's field for it (not a person's "email")
+        raise
     if host and not sender:
         raise ServiceError(_l("Give the address reminders are sent from."), "sender")
     if any(c.isspace() for c in host):

@@ -7,7 +7,7 @@ from functools import lru_cache
 
 from flask import current_app, has_app_context
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
 from zxcvbn import zxcvbn
@@ -79,6 +79,31 @@ def normalise_username(username: str) -> str:
 
 def find_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(func.lower(User.username) == normalise_username(username)))
+
+
+def search_people(session: Session, search: str, role: str, page: int, per_page: int) -> tuple[list[User], int]:
+    """One page of people by name whose name, username or staff number contains ``search`` (any
+    case) and whose role is ``role`` (any role when it is none), and how many match in all."""
+    query = select(User).order_by(User.full_name)
+    if search:
+        pattern = f"%{search.lower()}%"
+        query = query.where(or_(func.lower(User.full_name).like(pattern), func.lower(User.username).like(pattern),
+                                func.lower(User.staff_number).like(pattern)))
+    if role in {r.value for r in Role}:
+        query = query.where(User.role == Role(role))
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    return list(session.scalars(query.limit(per_page).offset((page - 1) * per_page))), total
+
+
+def find_by_key(session: Session, key: str) -> User | None:
+    """The person a list of people names by staff number or (any case) username."""
+    return session.scalar(select(User).where(or_(User.staff_number == key, func.lower(User.username) == key.lower())))
+
+
+def active_staff(session: Session) -> list[User]:
+    """Active trainers and administrators, by name: who may train a cohort."""
+    return list(session.scalars(select(User).where(User.role.in_((Role.TRAINER, Role.ADMIN)),
+                                                   User.is_active_account.is_(True)).order_by(User.full_name)))
 
 
 def count_users(session: Session) -> int:

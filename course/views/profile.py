@@ -9,7 +9,7 @@ from flask_login import current_user, login_required
 from course.extensions import db
 from course.forms import ProfileForm
 from course.services import users
-from course.services.errors import ServiceError
+from course.views.refusals import service_call
 
 bp = Blueprint("profile", __name__)
 
@@ -22,13 +22,9 @@ def me():
         form.sex.data = current_user.sex.value if current_user.sex else ""
         form.email.data = current_user.email or ""
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             users.set_own_details(db.session, current_user, sex=form.sex.data, email=form.email.data)
-        except ServiceError as error:
-            db.session.rollback()
-            getattr(form, error.field or "email").errors = [error.message]
-        else:
-            db.session.commit()
+        if not call.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("profile.me"))
     return render_template("profile/me.html", form=form), 400 if form.errors else 200

@@ -13,7 +13,7 @@ from course.forms import EmptyForm, MailSettingsForm
 from course.models import Cohort
 from course.models._types import utcnow
 from course.services import cohorts, mail, reminders
-from course.services.errors import ServiceError
+from course.views.refusals import service_call
 
 bp = Blueprint("reminders", __name__)
 
@@ -34,15 +34,14 @@ def cohort_reminders(cohort_id: int):
     if request.method == "POST":
         if not form.validate_on_submit():
             abort(400)
-        try:
+        # The reminders stand (committed) whatever happened to the e-mails.
+        with service_call(report=False) as call:
             result = reminders.send(db.session, current_user, cohort, utcnow(), mail_settings=settings,
                                     password=current_app.config.get("SMTP_PASSWORD"),
                                     link=url_for("learn.dashboard", _external=True))
-        except ServiceError as error:
-            db.session.rollback()
-            flash(error.message, "warning")
+        if call.refused:
+            flash(call.error.message, "warning")
         else:
-            db.session.commit()  # the reminders stand whatever happened to the e-mails
             flash(ngettext("%(num)s officer reminded: the reminder is on their dashboard.",
                            "%(num)s officers reminded: the reminder is on their dashboards.",
                            len(result.reminded)), "success")
@@ -74,14 +73,10 @@ def mail_settings():
     current = mail.settings(db.session)
     form = MailSettingsForm(obj=current)
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             mail.save_settings(db.session, current_user, host=form.host.data, port=form.port.data,
                                sender=form.sender.data, security=form.security.data, username=form.username.data)
-        except ServiceError as error:
-            db.session.rollback()
-            getattr(form, error.field or "host").errors = [error.message]
-        else:
-            db.session.commit()
+        if not call.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("reminders.mail_settings"))
     return render_template("reminders/mail.html", form=form, configured=current.configured,

@@ -11,7 +11,7 @@ from course.forms import EmptyForm, StationForm
 from course.i18n import current_language
 from course.models import DutyStation
 from course.services import stations
-from course.services.errors import ServiceError
+from course.views.refusals import service_call
 
 bp = Blueprint("stations", __name__, url_prefix="/admin/stations")
 
@@ -34,26 +34,14 @@ def _form(station: DutyStation | None = None) -> StationForm:
     return form
 
 
-def _field_error(form, error: ServiceError) -> None:
-    field = getattr(form, error.field or "", None)
-    if field is not None:
-        field.errors = list(field.errors) + [error.message]
-    else:
-        flash(error.message, "error")
-
-
 @bp.route("", methods=["GET", "POST"])
 @admin_only
 def index():
     form = _form()
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             stations.create_station(db.session, current_user, form.name_en.data, form.name_ar.data, form.kind.data)
-        except ServiceError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
+        if not call.refused:
             flash(_("Station added."), "success")
             return redirect(url_for("stations.index"))
     return render_template("stations/index.html", form=form, stations=stations.all_stations(db.session),
@@ -66,14 +54,10 @@ def edit(station_id: int):
     station = db.session.get(DutyStation, station_id) or abort(404)
     form = _form(station)
     if form.validate_on_submit():
-        try:
+        with service_call(form) as call:
             stations.update_station(db.session, current_user, station, form.name_en.data, form.name_ar.data,
                                     form.kind.data)
-        except ServiceError as error:
-            db.session.rollback()
-            _field_error(form, error)
-        else:
-            db.session.commit()
+        if not call.refused:
             flash(_("Saved."), "success")
             return redirect(url_for("stations.index"))
     return render_template("stations/edit.html", form=form, station=station,
@@ -87,12 +71,9 @@ def delete(station_id: int):
     station = db.session.get(DutyStation, station_id) or abort(404)
     if not EmptyForm(prefix="delete").validate_on_submit():
         abort(400)
-    try:
+    with service_call() as call:
         stations.delete_station(db.session, current_user, station)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
+    if call.refused:
         return redirect(url_for("stations.edit", station_id=station_id))
-    db.session.commit()
     flash(_("Station removed."), "success")
     return redirect(url_for("stations.index"))
