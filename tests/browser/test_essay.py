@@ -18,6 +18,8 @@ from tests.browser.conftest import (
     stop_server,
 )
 
+pytestmark = pytest.mark.slow
+
 ESSAY = (Path(__file__).parent.parent / "fixtures" / "essay" / "question.yaml").read_text()
 ESSAY = ESSAY.replace("[B1.2]", "[M7.1]")  # the browser course's extra module's objective
 
