@@ -68,9 +68,11 @@ SWEEP_NAMES = {"en": {"officer": "Amal Hassan", "trainer": "Karim Farouk", "admi
                "ar": {"officer": "سارة محمود", "trainer": "خالد منصور", "admin": "هبة لطفي"}}
 EXTRA_MODULE = "browser-check"
 EXTRA_QUIZ = "browser-check-quiz"
-# Due dates years after any run (relative to today, so the seeded modules are never overdue).
-DUE_PERSONAL = (date.today() + timedelta(days=3 * 365)).isoformat()
-DUE_COHORT = (date.today() + timedelta(days=2 * 365)).isoformat()
+# Due dates years after any run (relative to today, so the seeded modules are never overdue). The
+# seeding subprocess reads the test process's dates from its environment: a run that crosses
+# midnight must not seed one day and expect the next.
+DUE_PERSONAL = os.environ.get("BROWSER_DUE_PERSONAL") or (date.today() + timedelta(days=3 * 365)).isoformat()
+DUE_COHORT = os.environ.get("BROWSER_DUE_COHORT") or (date.today() + timedelta(days=2 * 365)).isoformat()
 
 # --- The extra module: one lesson (English and Arabic) and a quiz with every question type ------------
 
@@ -485,7 +487,8 @@ def start_server(workdir: Path, extend_course=None, label: str = "browser") -> S
     else:
         database_url = "sqlite:///" + str(workdir / "marsa-browser.db")
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "COURSE_DIR": str(course_dir),
-           "RATELIMIT_STORAGE_URI": "memory://", "MARSA_ENV": "development", "PYTHONUNBUFFERED": "1"}
+           "RATELIMIT_STORAGE_URI": "memory://", "MARSA_ENV": "development", "PYTHONUNBUFFERED": "1",
+           "BROWSER_DUE_PERSONAL": DUE_PERSONAL, "BROWSER_DUE_COHORT": DUE_COHORT}
     env.pop("TEST_DATABASE_URL", None)
     server = None
     try:
