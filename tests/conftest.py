@@ -27,6 +27,17 @@ PASSWORD = "correct-horse-battery"
 TEST_HASH_METHOD = "scrypt:256:8:1"
 
 
+def pytest_configure(config):
+    from tests.browser.run import fix_for_run
+    fix_for_run()  # before pytest-xdist starts its workers: they inherit it
+
+
+def pytest_sessionfinish(session):
+    if not hasattr(session.config, "workerinput"):  # the main process, after every worker ended
+        from tests.browser.run import remove_templates
+        remove_templates(os.environ.get("TEST_DATABASE_URL"))
+
+
 def pytest_report_header(config):
     return f"database: {os.environ.get('TEST_DATABASE_URL') or 'SQLite (temporary file)'}"
 

@@ -19,6 +19,7 @@ import contextlib
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -32,6 +33,8 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import pytest
+
+from tests.browser.run import due_dates, remove_templates, template_database_name, template_folder
 
 REPO = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent if (Path(sys.executable).parent / "gunicorn").exists() else REPO / ".venv" / "bin"
@@ -68,11 +71,8 @@ SWEEP_NAMES = {"en": {"officer": "Amal Hassan", "trainer": "Karim Farouk", "admi
                "ar": {"officer": "سارة محمود", "trainer": "خالد منصور", "admin": "هبة لطفي"}}
 EXTRA_MODULE = "browser-check"
 EXTRA_QUIZ = "browser-check-quiz"
-# Due dates years after any run (relative to today, so the seeded modules are never overdue). The
-# seeding subprocess reads the test process's dates from its environment: a run that crosses
-# midnight must not seed one day and expect the next.
-DUE_PERSONAL = os.environ.get("BROWSER_DUE_PERSONAL") or (date.today() + timedelta(days=3 * 365)).isoformat()
-DUE_COHORT = os.environ.get("BROWSER_DUE_COHORT") or (date.today() + timedelta(days=2 * 365)).isoformat()
+# Due dates years after any run, the same in every process of the run (tests/browser/run.py).
+DUE_COHORT, DUE_PERSONAL = due_dates()
 
 # --- The extra module: one lesson (English and Arabic) and a quiz with every question type ------------
 
@@ -247,7 +247,7 @@ def seed_database() -> None:
     """Accounts, a cohort with its trainer, assignments with due dates, and finished attempts of four
     officers (pre-test, post-test, a module quiz) so that the trainer's reports have data to draw."""
     import random
-    from datetime import datetime, timedelta
+    from datetime import datetime
 
     from sqlalchemy import select
 
@@ -335,7 +335,8 @@ def seed_database() -> None:
             for lesson in modules["terminology"].active_lessons:
                 reading.mark_read(session, officer, lesson, now - timedelta(days=13 - day))
 
-        seed_big_cohort(session, admin, modules, quizzes, person, rng, now)
+        if os.environ.get("BROWSER_SEED_BIG_COHORT", "1") == "1":  # only the package's servers need it
+            seed_big_cohort(session, admin, modules, quizzes, person, rng, now)
 
         # The accessibility sweep visits a finished attempt (its result) and an open one, per language,
         # and the dashboard with a trainer's reminder on it.
@@ -357,7 +358,6 @@ def seed_big_cohort(session, admin, modules, quizzes, person, rng, now) -> None:
     """BIG_COHORT: BIG_SIZE officers with long names, every module assigned to the cohort (the first
     two already past due), lessons read and attempts in a mix that fills the gradebook's cells with
     every status."""
-    from datetime import timedelta
 
     from course.models import Role
     from course.questions import get_type
@@ -436,15 +436,17 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def _postgres_database(base_url: str, label: str = "browser") -> tuple[str, callable]:
-    """A fresh database next to ``base_url``'s (never that one: the unit tests drop its schema)."""
+def _postgres_database(base_url: str, label: str = "browser", name: str | None = None,
+                       template: str | None = None) -> tuple[str, callable]:
+    """A fresh database next to ``base_url``'s (never that one: the unit tests drop its schema), a
+    copy of ``template`` if given."""
     import psycopg
     parts = urlsplit(base_url)
-    name = f"marsa_{label}_{os.getpid()}"
+    name = name or f"marsa_{label}_{os.getpid()}"
     admin_url = urlunsplit(parts._replace(scheme="postgresql"))
     with psycopg.connect(admin_url, autocommit=True) as connection:
         connection.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        connection.execute(f'CREATE DATABASE "{name}"')
+        connection.execute(f'CREATE DATABASE "{name}"' + (f' TEMPLATE "{template}"' if template else ""))
 
     def drop():
         with psycopg.connect(admin_url, autocommit=True) as connection:
@@ -474,27 +476,34 @@ def _wait_until_serving(url: str, process: subprocess.Popen, log: Path, timeout:
     raise RuntimeError(f"Marsa did not answer at {url} within {timeout}s:\n{log.read_text()[-3000:]}")
 
 
-def start_server(workdir: Path, extend_course=None, label: str = "browser") -> Server:
+def start_server(workdir: Path, extend_course=None, label: str = "browser", shared_seed: bool = False) -> Server:
     """``extend_course(course_dir)``, if given, adds to the course copy before it is loaded (a test
-    module with a server of its own, such as test_hostile.py); ``label`` names its PostgreSQL database."""
+    module with a server of its own, such as test_hostile.py); ``label`` names its PostgreSQL database.
+
+    The package's servers (``shared_seed``: one per xdist worker that runs browser tests) start from
+    one seeded database per run, seeded by the first and copied by the others; a module's own server
+    seeds its own, without the sixty-officer cohort only the gradebook's tests need."""
     course_dir = make_course_copy(workdir / "course")
     if extend_course is not None:
         extend_course(course_dir)
     cleanup = []
-    if os.environ.get("TEST_DATABASE_URL"):
-        database_url, drop = _postgres_database(os.environ["TEST_DATABASE_URL"], label)
-        cleanup.append(drop)
-    else:
-        database_url = "sqlite:///" + str(workdir / "marsa-browser.db")
-    env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "COURSE_DIR": str(course_dir),
-           "RATELIMIT_STORAGE_URI": "memory://", "MARSA_ENV": "development", "PYTHONUNBUFFERED": "1",
-           "BROWSER_DUE_PERSONAL": DUE_PERSONAL, "BROWSER_DUE_COHORT": DUE_COHORT}
-    env.pop("TEST_DATABASE_URL", None)
+    base_env = {**os.environ, "SECRET_KEY": SECRET_KEY, "COURSE_DIR": str(course_dir),
+                "RATELIMIT_STORAGE_URI": "memory://", "MARSA_ENV": "development", "PYTHONUNBUFFERED": "1",
+                "BROWSER_SEED_BIG_COHORT": "1" if shared_seed else "0"}
+    base_env.pop("TEST_DATABASE_URL", None)
+    postgres = os.environ.get("TEST_DATABASE_URL")
     server = None
     try:
-        _run([str(BIN / "flask"), "--app", "app", "demo"], env, "flask demo")
-        _run([str(BIN / "python"), "-c", "from tests.browser.conftest import seed_database; seed_database()"],
-             env, "seeding the database")
+        if shared_seed:
+            database_url = _copy_of_seeded_template(workdir, base_env, cleanup)
+        else:
+            if postgres:
+                database_url, drop = _postgres_database(postgres, label)
+                cleanup.append(drop)
+            else:
+                database_url = "sqlite:///" + str(workdir / "marsa-browser.db")
+            _seed({**base_env, "DATABASE_URL": database_url})
+        env = {**base_env, "DATABASE_URL": database_url}
         port = _free_port()
         url = f"http://127.0.0.1:{port}"
         log = workdir / "gunicorn.log"
@@ -516,9 +525,47 @@ def start_server(workdir: Path, extend_course=None, label: str = "browser") -> S
         raise
 
 
+def _seed(env: dict) -> None:
+    """The schema, the course, the demo accounts (``flask demo``), then ``seed_database()``."""
+    _run([str(BIN / "flask"), "--app", "app", "demo"], env, "flask demo")
+    _run([str(BIN / "python"), "-c", "from tests.browser.conftest import seed_database; seed_database()"],
+         env, "seeding the database")
+
+
+def _copy_of_seeded_template(workdir: Path, env: dict, cleanup: list) -> str:
+    """A database of this server's own, copied from the run's seeded template (seeded here if this is
+    the first server of the run; a lock file keeps the other workers waiting until it is whole)."""
+    import fcntl
+    import sqlite3
+    folder = template_folder()
+    postgres = os.environ.get("TEST_DATABASE_URL")
+    with open(folder / "seeding.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)  # released when the file closes
+        ready = folder / "seeded"
+        if postgres:
+            if not ready.exists():
+                template_url, _ = _postgres_database(postgres, name=template_database_name())
+                _seed({**env, "DATABASE_URL": template_url})
+                ready.touch()
+            database_url, drop = _postgres_database(postgres, "browser", template=template_database_name())
+            cleanup.append(drop)
+            return database_url
+        template = folder / "marsa-browser.db"
+        if not ready.exists():
+            _seed({**env, "DATABASE_URL": "sqlite:///" + str(template)})
+            ready.touch()
+        own = workdir / "marsa-browser.db"
+        # The backup API copies a consistent database whatever is still in the template's WAL file.
+        with contextlib.closing(sqlite3.connect(template)) as source, contextlib.closing(sqlite3.connect(own)) as copy:
+            source.backup(copy)
+        return "sqlite:///" + str(own)
+
+
 def stop_server(server: Server) -> None:
     if server.process is not None and server.process.poll() is None:
-        server.process.terminate()
+        # gunicorn's quick shutdown: TERM would wait up to 30 s for a request Chromium left half-sent
+        # (an offline test's), and the tests are over.
+        server.process.send_signal(signal.SIGQUIT)
         try:
             server.process.wait(timeout=15)
         except subprocess.TimeoutExpired:
@@ -533,12 +580,13 @@ def stop_server(server: Server) -> None:
 def running_server():
     """``with running_server() as server:`` for scripts (screenshots.py)."""
     workdir = Path(tempfile.mkdtemp(prefix="marsa-browser-"))
-    server = start_server(workdir)
+    server = start_server(workdir, shared_seed=True)
     try:
         yield server
     finally:
         stop_server(server)
         shutil.rmtree(workdir, ignore_errors=True)
+        remove_templates(os.environ.get("TEST_DATABASE_URL"))
 
 
 def launch_chromium(playwright):
@@ -713,7 +761,7 @@ REPORT: list[str] = []  # lines printed at the end of the run (the page weight)
 @pytest.fixture(scope="package")
 def server(tmp_path_factory):
     workdir = tmp_path_factory.mktemp("browser")
-    started = start_server(workdir)
+    started = start_server(workdir, shared_seed=True)
     yield started
     stop_server(started)
 
