@@ -267,7 +267,38 @@ def test_gradebook_page_filters_and_statuses(app, login, mixed_cohort):
     login(client, trainer.username)
     html = client.get(f"/trainer/cohorts/{cohort.id}?station=Alexandria").get_data(as_text=True)
     assert "Dina Done" in html and "Amal Nobody" not in html
-    assert "<option selected>Alexandria</option><option >Salloum</option>" in html  # every station offered
+    assert ('<option value="Alexandria" selected>Alexandria</option><option value="Salloum" >Salloum</option>'
+            in html)  # every station offered
+
+
+def test_the_gradebook_names_stations_in_the_readers_language(app, login, mini_course, session, make_user):
+    """An Arabic reader sees each station's Arabic name (the English one where the list has none) in
+    the rows and the filter, sorted as shown; the filter still sends the English name."""
+    trainer = make_user(Role.TRAINER, username="station-trainer")
+    add_station(session, "Port Said", "بورسعيد", "seaport")
+    add_station(session, "Cairo International Airport", "مطار القاهرة الدولي", "airport")
+    add_station(session, "Borg El Arab Airport", "", "airport")  # no Arabic name in the list yet
+    officers = [add_officer(session, "Aya Port", "Port Said"), add_officer(session, "Badr Air", "Cairo International Airport"),
+                add_officer(session, "Chadi Borg", "Borg El Arab Airport"), add_officer(session, "Doha None")]
+    cohort = make_cohort(session, "Stations", officers, [trainer])
+    client = app.test_client()
+    login(client, trainer.username)
+    english = client.get(f"/trainer/cohorts/{cohort.id}").get_data(as_text=True)
+    assert "BADR-AIR · Cairo International Airport" in english and "بورسعيد" not in english
+    client.post("/language", data={"lang": "ar"})
+    arabic = client.get(f"/trainer/cohorts/{cohort.id}?sort=station").get_data(as_text=True)
+    assert 'lang="ar"' in arabic
+    rows = [arabic.index(f"{staff} · {name}") for staff, name in (
+        ("AYA-PORT", "بورسعيد"), ("BADR-AIR", "مطار القاهرة الدولي"), ("CHADI-BORG", "Borg El Arab Airport"))]
+    assert "Cairo International Airport" not in arabic.split("<tbody>")[1]
+    # Sorted by the names shown: Latin letters before Arabic ones, no station first.
+    assert arabic.index("DOHA-NONE") < rows[2] < rows[0] < rows[1]
+    assert ('<option value="Borg El Arab Airport" >Borg El Arab Airport</option>'
+            '<option value="Port Said" >بورسعيد</option>'
+            '<option value="Cairo International Airport" >مطار القاهرة الدولي</option>') in arabic
+    filtered = client.get(f"/trainer/cohorts/{cohort.id}?station=Port+Said").get_data(as_text=True)
+    assert "Aya Port" in filtered and "Badr Air" not in filtered
+    assert '<option value="Port Said" selected>بورسعيد</option>' in filtered
 
 
 @contextmanager

@@ -58,18 +58,31 @@ def cohort_officer_ids(cohort: Cohort, search: str = "", station: str = "") -> S
 
 def cohort_roster(session: Session, cohort: Cohort, search: str = "", station: str = "") -> list[Row]:
     """The cohort's officers by name, as rows of what reports show of them (id, full_name, staff_number,
-    duty_station): a large cohort's report does not need, nor can afford, 100,000 ORM objects."""
-    query = (select(User.id, User.full_name, User.staff_number, DutyStation.name_en.label("duty_station"))
+    duty_station, the station's English name, and station_ar, its Arabic name or ""): a large
+    cohort's report does not need, nor can afford, 100,000 ORM objects."""
+    query = (select(User.id, User.full_name, User.staff_number, DutyStation.name_en.label("duty_station"),
+                    DutyStation.name_ar.label("station_ar"))
              .join(CohortMember, CohortMember.user_id == User.id)
              .outerjoin(DutyStation, DutyStation.id == User.duty_station_id)
              .where(CohortMember.cohort_id == cohort.id).order_by(User.full_name))
     return list(session.execute(_filter_officers(query, search, station)))
 
 
-def cohort_stations(session: Session, cohort: Cohort) -> list[str]:
-    return sorted(session.scalars(
-        select(DutyStation.name_en).distinct().join(User, User.duty_station_id == DutyStation.id)
-        .join(CohortMember, CohortMember.user_id == User.id).where(CohortMember.cohort_id == cohort.id)))
+def station_name(row: Row, lang: str) -> str:
+    """A roster row's station as a reader of ``lang`` reads it: its Arabic name in Arabic, when the
+    list has one; "" for an officer without a station."""
+    return ((row.station_ar if lang == "ar" else "") or row.duty_station) or ""
+
+
+def cohort_stations(session: Session, cohort: Cohort, lang: str = "en") -> list[tuple[str, str]]:
+    """The stations the cohort's officers serve at, as (English name, the name in ``lang``), in the
+    order of the names shown: the English name is what the gradebook's filter sends."""
+    rows = session.execute(
+        select(DutyStation.name_en, DutyStation.name_ar).distinct()
+        .join(User, User.duty_station_id == DutyStation.id)
+        .join(CohortMember, CohortMember.user_id == User.id).where(CohortMember.cohort_id == cohort.id))
+    named = [(name_en, (name_ar if lang == "ar" else "") or name_en) for name_en, name_ar in rows]
+    return sorted(named, key=lambda pair: (pair[1], pair[0]))
 
 
 @dataclass
@@ -88,7 +101,8 @@ STATUS_ORDER = {"overdue": 0, "failed": 1, "in_progress": 2, "not_started": 3, "
 
 def gradebook(session: Session, cohort: Cohort, *, search: str = "", station: str = "", status: str = "",
               module_id: int | None = None, sort: str = "name", page: int = 1, per_page: int = 50,
-              now: datetime) -> GradebookPage:
+              now: datetime, lang: str = "en") -> GradebookPage:
+    """One page of the cohort's gradebook; ``lang`` is the reader's (stations sort by the names shown)."""
     modules = progress.active_modules(session)
     officers = cohort_roster(session, cohort, search, station)
     statuses = progress.statuses_for(session, [o.id for o in officers], modules, now=now,
@@ -103,7 +117,7 @@ def gradebook(session: Session, cohort: Cohort, *, search: str = "", station: st
     elif sort == "status" and module_id:
         officers.sort(key=lambda o: (STATUS_ORDER.get(statuses[o.id][module_id].status, 9), o.full_name))
     elif sort == "station":
-        officers.sort(key=lambda o: (o.duty_station or "", o.full_name))
+        officers.sort(key=lambda o: (station_name(o, lang), o.full_name))
     total = len(officers)
     pages = max(1, math.ceil(total / per_page))
     page = min(max(1, page), pages)

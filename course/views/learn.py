@@ -165,7 +165,9 @@ def mark_read(slug: str, lesson_key: str):
         abort(404)
     if not EmptyForm().validate_on_submit():
         abort(400)
-    reading.mark_read(db.session, current_user, current, utcnow())
+    # A mark kept offline says when the officer pressed it (the service bounds that time).
+    claimed = reading.parse_claimed(request.form.get("read_at")) if request.form.get("later") else None
+    reading.mark_read(db.session, current_user, current, utcnow(), claimed)
     db.session.commit()
     position = lessons.index(current)
     last = position + 1 == len(lessons)

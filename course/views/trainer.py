@@ -68,11 +68,12 @@ def gradebook(cohort_id: int):
     module_id = id_arg(args, "module")
     page = reports.gradebook(db.session, cohort, search=args.get("q", ""), station=args.get("station", ""),
                              status=args.get("status", ""), module_id=module_id, sort=args.get("sort", "name"),
-                             page=page_arg(args), now=utcnow())
-    station_names = reports.cohort_stations(db.session, cohort)
+                             page=page_arg(args), now=utcnow(), lang=current_language())
+    station_names = reports.cohort_stations(db.session, cohort, current_language())
     exams = [q for q in db.session.scalars(select(Quiz).where(Quiz.retired.is_(False)).order_by(Quiz.id))
              if review_policy.releasable(q)]
     return render_template("trainer/gradebook.html", cohort=cohort, page=page, stations=station_names,
+                           station_name=reports.station_name,
                            args=args, module_id=module_id, exams=exams,
                            released=releases.releases_for(db.session, cohort), release_form=EmptyForm())
 

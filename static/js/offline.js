@@ -9,8 +9,9 @@
  * - Marsa's offline page (shown by the worker for a page never opened online) lists the pages kept
  *   on this device, read from the worker's cache.
  * - "Mark as read" (a form with data-read-later) is sent in the background; when the network fails
- *   the mark is kept in localStorage, under the signed-in person (data-owner), shown as waiting,
- *   and sent from whichever page is open when the connection returns (or at the next page load).
+ *   the mark is kept in localStorage, under the signed-in person (data-owner), with the time it
+ *   was pressed, shown as waiting, and sent from whichever page is open when the connection
+ *   returns (or at the next page load) with that time, which the server dates the read by.
  * The texts come translated from the template, in data-msg-* attributes.
  */
 (function () {
@@ -38,10 +39,19 @@
   var owner = script.getAttribute("data-owner");
   var QUEUE = "marsa-read-later-" + owner;
 
+  // Each kept mark as {url, at}: the lesson's "read" address and when it was pressed (ISO 8601, UTC).
+  // A mark kept by an earlier version of this script is a bare address, without its time.
   function queued() {
     try {
       var list = JSON.parse(window.localStorage.getItem(QUEUE) || "[]");
-      return Array.isArray(list) ? list.filter(function (url) { return typeof url === "string"; }) : [];
+      if (!Array.isArray(list)) { return []; }
+      return list.map(function (entry) {
+        if (typeof entry === "string") { return { url: entry, at: null }; }
+        if (entry && typeof entry.url === "string") {
+          return { url: entry.url, at: typeof entry.at === "string" ? entry.at : null };
+        }
+        return null;
+      }).filter(function (entry) { return entry !== null; });
     } catch (error) { return []; }
   }
 
@@ -58,10 +68,11 @@
   }
 
   // Resolves to the JSON answer; rejects with a TypeError when the network failed.
-  function sendRead(url, later) {
+  function sendRead(url, later, at) {
     var body = new FormData();
     body.append("csrf_token", formToken());
     if (later) { body.append("later", "1"); }
+    if (later && at) { body.append("read_at", at); }
     return window.fetch(url, { method: "POST", body: body, credentials: "same-origin",
                                headers: { "Accept": "application/json" } })
       .then(function (response) {
@@ -89,12 +100,12 @@
     var list = queued();
     if (!list.length) { return; }
     sending = true;
-    var url = list[0];
-    sendRead(url, true).then(function (answer) {
+    var url = list[0].url;
+    sendRead(url, true, list[0].at).then(function (answer) {
       // Sent, or refused for good (the lesson was removed: 404; the form was not accepted: 400);
       // a 401 (signed out) keeps it for after the next sign-in.
       if (answer.ok || answer.status === 404 || answer.status === 400) {
-        keepQueue(queued().filter(function (other) { return other !== url; }));
+        keepQueue(queued().filter(function (other) { return other.url !== url; }));
         var form = readForm(url);
         if (form && answer.ok) { showState(form, "data-msg-sent"); }
         sending = false;
@@ -106,20 +117,22 @@
   }
 
   if (owner) {
-    queued().forEach(function (url) {  // an offline copy of a lesson already marked on this device
-      var form = readForm(url);
+    queued().forEach(function (entry) {  // an offline copy of a lesson already marked on this device
+      var form = readForm(entry.url);
       if (form) { showState(form, "data-msg-queued"); }
     });
     document.addEventListener("submit", function (event) {
       var form = event.target;
       if (!form.hasAttribute || !form.hasAttribute("data-read-later") || !window.fetch) { return; }
       event.preventDefault();
+      var pressed = new Date().toISOString();
       sendRead(form.action, false).then(function (answer) {
         if (answer.ok && answer.next) { window.location.assign(answer.next); }
         else { form.submit(); }  // refused (signed out, say): the plain post shows the server's answer
       }, function () {
         var list = queued();
-        if (list.indexOf(form.action) === -1) { list.push(form.action); }
+        var known = list.some(function (entry) { return entry.url === form.action; });
+        if (!known) { list.push({ url: form.action, at: pressed }); }
         keepQueue(list);
         showState(form, "data-msg-queued");
       });

@@ -67,6 +67,8 @@ STAT_OFFICERS = (("stat1", "Ahmed Kamal", 0.35, 0.6), ("stat2", "Salma Adel", 0.
                  ("stat3", "Tarek Nabil", 0.2, 0.7), ("stat4", "Dina Samir", 0.65, 0.95))
 SWEEP = {lang: {"officer": f"sweep-officer-{lang}", "trainer": f"sweep-trainer-{lang}",
                 "admin": f"sweep-admin-{lang}"} for lang in ("en", "ar")}
+#: Officers who finished the course, one per language: their certificate's pages on a phone.
+CERTIFIED = {"en": ("certified-en", "Nour Adel"), "ar": ("certified-ar", "نور عادل")}
 SWEEP_NAMES = {"en": {"officer": "Amal Hassan", "trainer": "Karim Farouk", "admin": "Heba Lotfy"},
                "ar": {"officer": "سارة محمود", "trainer": "خالد منصور", "admin": "هبة لطفي"}}
 EXTRA_MODULE = "browser-check"
@@ -238,9 +240,10 @@ def make_course_copy(target: Path) -> Path:
 
 #: The stations the seeded people serve at, with their kinds and Arabic names.
 STATION_KINDS = {"Alexandria seaport": "seaport", "Cairo International Airport": "airport",
-                 "Salloum land port": "land_port", "Port Said": "seaport"}
+                 "Salloum land port": "land_port", "Port Said": "seaport", "Damietta seaport": "seaport"}
 STATION_NAMES_AR = {"Alexandria seaport": "ميناء الإسكندرية", "Cairo International Airport": "مطار القاهرة الدولي",
-                    "Salloum land port": "ميناء السلوم البري", "Port Said": "بورسعيد"}
+                    "Salloum land port": "ميناء السلوم البري", "Port Said": "بورسعيد", "Damietta seaport": "ميناء دمياط"}
+# "Borg El Arab Airport" stays as an import would leave it: no Arabic name, its kind not set.
 
 
 def seed_database() -> None:
@@ -335,8 +338,9 @@ def seed_database() -> None:
             for lesson in modules["terminology"].active_lessons:
                 reading.mark_read(session, officer, lesson, now - timedelta(days=13 - day))
 
-        if os.environ.get("BROWSER_SEED_BIG_COHORT", "1") == "1":  # only the package's servers need it
+        if os.environ.get("BROWSER_SEED_BIG_COHORT", "1") == "1":  # only the package's servers need these
             seed_big_cohort(session, admin, modules, quizzes, person, rng, now)
+            seed_certified(session, modules, quizzes, person, now)
 
         # The accessibility sweep visits a finished attempt (its result) and an open one, per language,
         # and the dashboard with a trainer's reminder on it.
@@ -352,6 +356,34 @@ def seed_database() -> None:
                                         created_by_id=sweeper["admin"].id))
         session.commit()
         print("seeded")
+
+
+def seed_certified(session, modules, quizzes, person, now) -> None:
+    """CERTIFIED: every required module's lessons read and its quiz passed (one whole-form attempt
+    each), so the course certificate is issued as it would be (the development signing key)."""
+    from datetime import timedelta
+
+    from course.models import Certificate, Role
+    from course.questions import get_type
+    from course.services import attempts, reading
+
+    required = [m for m in sorted(modules.values(), key=lambda m: m.position) if m.required]
+    by_module = {q.module_id: q for q in quizzes.values() if q.module_id}
+    for lang, (username, name) in CERTIFIED.items():
+        officer = person(username, Role.OFFICER, name, f"CRT-{lang.upper()}", "Port Said", language=lang,
+                         sex="female")
+        when = now - timedelta(days=10)
+        for module in required:
+            for lesson in module.active_lessons:
+                reading.mark_read(session, officer, lesson, when)
+            attempt = attempts.start_attempt(session, officer, by_module[module.id], when, lang, seed=7)
+            responses = {a.question_version_id: get_type(a.question_version.definition["type"]).correct_response(
+                a.question_version.definition) for a in attempt.answers}
+            attempts.submit_attempt(session, attempt, when + timedelta(minutes=20), 30, responses)
+            when += timedelta(days=1)
+        session.flush()
+        if session.query(Certificate).filter_by(user_id=officer.id).count() != 1:
+            raise RuntimeError(f"{username} was not certified: the browser tests need their certificate")
 
 
 def seed_big_cohort(session, admin, modules, quizzes, person, rng, now) -> None:

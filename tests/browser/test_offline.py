@@ -1,10 +1,11 @@
 """Offline, in Chromium with Playwright's offline mode, in English and Arabic: a lesson never opened
 shows Marsa's own offline page listing the lessons kept on the device (not the browser's error
 page), and "Mark as read" pressed offline is kept, shown as waiting, and sent when the connection
-returns."""
+returns, dated when the officer pressed it (not when it arrived)."""
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
@@ -82,10 +83,22 @@ def test_offline_page_and_mark_as_read_kept_for_later(ui, server, lang):
         # Still waiting after a reload (the offline copy knows the mark is kept).
         page.reload()
         expect(page.locator(".lesson-actions .read-later")).to_contain_text(texts["queued"])
+        kept = page.evaluate("Object.entries(localStorage).filter(([k]) => k.startsWith('marsa-read-later-'))"
+                             ".map(([, v]) => JSON.parse(v))[0]")
+        assert len(kept) == 1 and kept[0]["url"].endswith(opened + "/read"), kept
+        pressed = datetime.fromisoformat(kept[0]["at"].replace("Z", "+00:00"))
+        back_online = datetime.now(UTC)
 
     # Back online, on the same page: the mark is sent, and the page says the lesson is read.
     expect(page.locator(".lesson-actions .read-later")).to_have_text(texts["sent"], timeout=15_000)
     wait_until(lambda: reads(server, username, lesson_key) == 1, "the read mark reached the server")
+    # Dated when "Mark as read" was pressed, offline, as the device told it (not on arrival).
+    read_at = server.query("""SELECT r.read_at FROM lesson_reads r JOIN lessons l ON l.id = r.lesson_id
+                              WHERE r.user_id = :user AND l.key = :lesson""",
+                           user=user_id(server, username), lesson=lesson_key)[0]["read_at"]
+    read_at = datetime.fromisoformat(read_at) if isinstance(read_at, str) else read_at  # SQLite: text
+    read_at = read_at if read_at.tzinfo else read_at.replace(tzinfo=UTC)
+    assert abs((read_at - pressed).total_seconds()) < 0.01 and read_at < back_online, (read_at, pressed, back_online)
     assert page.evaluate("Object.keys(localStorage).filter((k) => k.startsWith('marsa-read-later-'))") == []
     ui.goto(page, opened)
     expect(page.locator(".lesson-actions .badge-completed")).to_have_text(texts["sent"])

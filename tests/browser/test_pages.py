@@ -1,11 +1,23 @@
 """The pages people live in, measured in Chromium: each role's home after signing in, the gradebook
-of a real cohort (60 officers) on a 1366 px office screen, and every officer page on a 360 px phone,
-in English (left to right) and Arabic (right to left). Every page is checked with axe-core."""
+of a real cohort (60 officers) on a 1366 px office screen, every officer page on a 360 px phone (a
+certificate's pages too), and the institute report with its chart and the trainer's reminders page
+on an office screen and a phone, in English (left to right) and Arabic (right to left). Every page
+is checked with axe-core."""
 from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import BIG_COHORT, BIG_SIZE, BIG_TRAINER, EXTRA_MODULE, EXTRA_QUIZ, SWEEP, TRAINER
+from tests.browser.conftest import (
+    BIG_COHORT,
+    BIG_SIZE,
+    BIG_TRAINER,
+    CERTIFIED,
+    COHORT,
+    EXTRA_MODULE,
+    EXTRA_QUIZ,
+    SWEEP,
+    TRAINER,
+)
 from tests.browser.test_journeys import LESSON, PATHWAY_LESSON, TERMINOLOGY_LESSON, user_id
 
 pytestmark = pytest.mark.slow
@@ -134,7 +146,7 @@ def test_every_officer_page_fits_a_360_px_phone(ui, server, lang):
     for path in ("/", f"/modules/{EXTRA_MODULE}", LESSON, "/modules/terminology", TERMINOLOGY_LESSON,
                  f"/quizzes/{EXTRA_QUIZ}", f"/attempts/{still_open}", f"/attempts/{still_open}/submit",
                  f"/attempts/{done}/result", "/attempts", "/certificate", "/password", PATHWAY_LESSON,
-                 "/quizzes/terminology-quiz"):
+                 "/quizzes/terminology-quiz", "/me", "/offline"):
         ui.goto(page, path)
         fits(page)
 
@@ -168,3 +180,115 @@ def test_every_officer_page_fits_a_360_px_phone(ui, server, lang):
         assert shown[0] <= shown[1] and shown[2] <= PHONE["width"], shown
         letter = item.locator(".match-letter").inner_text()
         assert any(o.startswith(letter + " · ") for o in options.all_inner_texts())
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_a_certificate_and_its_pages_fit_a_360_px_phone(ui, server, lang):
+    """The officer pages only a certified officer sees: the certificate earned, its printable page,
+    its digital credential and its public verification page."""
+    page = ui.new_page(locale=LOCALES[lang])
+    page.set_viewport_size(PHONE)
+    ui.sign_in(page, CERTIFIED[lang][0])
+    ui.axe(page)
+    in_language(ui, page, lang)
+    code = server.query("SELECT c.code FROM certificates c JOIN users u ON u.id = c.user_id WHERE u.username = :u",
+                        u=CERTIFIED[lang][0])[0]["code"]
+    for path in ("/", "/certificate", f"/certificates/{code}", f"/certificates/{code}/credential",
+                 f"/verify/{code}"):
+        ui.goto(page, path)
+        fits(page)
+    ui.goto(page, "/certificate")
+    assert page.locator(f"main a[href='/certificates/{code}']").count() >= 1
+
+
+#: The chart's drawing: every label inside the picture, and the bars' lengths.
+CHART = """() => { const svg = document.querySelector('figure.report-chart svg'); const box = svg.getBoundingClientRect();
+  const outside = [...svg.querySelectorAll('text')].filter((t) => { const r = t.getBoundingClientRect();
+    return r.left < box.left - 1 || r.right > box.right + 1; }).map((t) => t.textContent);
+  return {left: box.left, right: box.right, width: box.width, outside,
+          bars: [...svg.querySelectorAll('rect')].map((r) => r.width.baseVal.value)}; }"""
+
+
+def report_fits(page, width: int) -> dict:
+    """The report page fits ``width``; its chart is drawn, inside the screen, labels included."""
+    fits(page)
+    chart = page.evaluate(CHART)
+    assert chart["left"] >= -1 and chart["right"] <= width + 1, chart
+    assert not chart["outside"], f"chart labels cut off: {chart}"
+    assert max(chart["bars"]) > 0, chart
+    return chart
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_institute_report_and_its_chart_on_an_office_screen_and_a_phone(ui, server, lang):
+    # A trainer: the report of the cohort they train (sixty officers, none of them named).
+    trainer = ui.new_page(locale=LOCALES[lang])
+    trainer.set_viewport_size(OFFICE)
+    ui.sign_in(trainer, BIG_TRAINER)
+    ui.axe(trainer)
+    in_language(ui, trainer, lang)
+    ui.goto(trainer, "/reports/institute")
+    assert trainer.inner_text("dl.facts div:first-child dd").strip() == str(BIG_SIZE)
+    desktop = report_fits(trainer, OFFICE["width"])
+    bars_rtl = trainer.evaluate("""() => [...document.querySelectorAll('figure.report-chart rect')]
+        .filter((r) => r.width.baseVal.value > 0).map((r) => r.getBoundingClientRect())
+        .map((r) => [Math.round(r.left), Math.round(r.right)])""")
+    # The bars grow from the labels' side: the start of the line in English, its end in Arabic.
+    ends = {right if lang == "ar" else left for left, right in bars_rtl}
+    assert len(ends) == 1, bars_rtl
+    tables = trainer.locator("table.report-table")
+    assert tables.count() >= 2 and "Abdelrahman" not in trainer.inner_text("main")  # no officer named
+    trainer.set_viewport_size(PHONE)
+    ui.goto(trainer, "/reports/institute")
+    phone = report_fits(trainer, PHONE["width"])
+    assert phone["width"] < desktop["width"]  # the chart shrinks to the phone, it does not overflow
+    for region in trainer.locator(".table-scroll").all():  # wide tables scroll in their own box
+        assert region.evaluate("(e) => e.getBoundingClientRect().right") <= PHONE["width"] + 1
+
+    # An administrator: all cohorts, then one, on a phone and an office screen.
+    admin = ui.new_page(locale=LOCALES[lang])
+    admin.set_viewport_size(PHONE)
+    ui.sign_in(admin, SWEEP[lang]["admin"], check_login_page=False)
+    ui.axe(admin)
+    assert admin.evaluate("document.documentElement.lang") == lang
+    cohort = server.query("SELECT id FROM cohorts WHERE name = :n", n=COHORT)[0]["id"]
+    for size in (PHONE, OFFICE):
+        admin.set_viewport_size(size)
+        for path in ("/reports/institute", f"/reports/institute?cohort={cohort}"):
+            ui.goto(admin, path)
+            report_fits(admin, size["width"])
+
+
+@pytest.mark.parametrize("lang", ["en", "ar"])
+def test_the_reminders_page_on_an_office_screen_and_a_phone(ui, server, lang):
+    page = ui.new_page(locale=LOCALES[lang])
+    page.set_viewport_size(PHONE)
+    ui.sign_in(page, BIG_TRAINER)
+    ui.axe(page)
+    in_language(ui, page, lang)
+    cohort = server.query("SELECT id FROM cohorts WHERE name = :n", n=BIG_COHORT)[0]["id"]
+    ui.goto(page, f"/trainer/cohorts/{cohort}/reminders")
+    fits(page)
+    # The cohort's overdue officers reminded: the page then lists them (long names, on a phone).
+    with page.expect_navigation():
+        page.click("main form button[type=submit]")
+    ui.axe(page)
+    fits(page)
+    assert page.locator(".flash-success").count() >= 1
+    listed = page.locator("main table tbody tr")
+    assert listed.count() >= 10, listed.count()
+    for size in (OFFICE, PHONE):
+        page.set_viewport_size(size)
+        ui.goto(page, f"/trainer/cohorts/{cohort}/reminders")
+        fits(page)
+        box = page.locator("main table").evaluate("(t) => t.closest('.table-scroll, main').getBoundingClientRect().right")
+        assert box <= size["width"] + 1
+    # A cohort with no one overdue: the button is there, switched off, and so said.
+    quiet = server.query("SELECT id FROM cohorts WHERE name = :n", n=COHORT)[0]["id"]
+    trainer = ui.new_page(locale=LOCALES[lang])
+    trainer.set_viewport_size(PHONE)
+    ui.sign_in(trainer, SWEEP[lang]["trainer"], check_login_page=False)
+    ui.axe(trainer)
+    ui.goto(trainer, f"/trainer/cohorts/{quiet}/reminders")
+    fits(trainer)
+    assert trainer.locator("main form button[type=submit]").is_disabled()

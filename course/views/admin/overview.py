@@ -6,14 +6,17 @@ from flask import Blueprint, render_template
 from course.access import admin_only
 from course.extensions import db
 from course.models._types import utcnow
-from course.services import overview
+from course.services import audit, overview
 from course.views.admin.common import course_update
 
 
 @admin_only
 def index():
     """An administrator's home: the institute at a glance, and the way to each area."""
-    return render_template("admin/overview.html", overview=overview.institute_overview(db.session, now=utcnow()),
+    figures = overview.institute_overview(db.session, now=utcnow())
+    # The recent activity as the audit log tells it: a sentence each, in the reader's language.
+    activity = list(zip(figures.activity, audit.sentences(db.session, figures.activity), strict=True))
+    return render_template("admin/overview.html", overview=figures, activity=activity,
                            course_update=course_update())
 
 
