@@ -810,21 +810,35 @@ def test_suspend_data_fits_for_the_longest_quiz_with_every_question_answered(lms
     lms.check_clean()
 
 
-def test_every_value_sent_for_each_real_module_is_in_scorm12_format(lms_for, real_course, tmp_path_factory):
+def _module_quiz_files() -> list[str]:
+    """The shipped quiz files that belong to a module (English sources, not the .ar overlays): one
+    test each, so parallel workers share them."""
+    return sorted(path.name for path in (REPO / "quizzes").glob("*.yaml")
+                  if not path.name.endswith(".ar.yaml") and "\nmodule:" in "\n" + path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("quiz_file", _module_quiz_files())
+def test_every_value_sent_for_each_real_module_is_in_scorm12_format(lms_for, real_course, tmp_path_factory, quiz_file):
     """Each shipped module quiz answered with the longest, mostly wrong answers (distractors included)
     and submitted: every value the player sends, interactions included, passes the SCORM 1.2 validator
     (right answers are checked on the all-types quiz in the full run)."""
-    zips = tmp_path_factory.mktemp("strict")
-    for quiz in (q for q in real_course.quizzes if q.module_key):
-        path = build_scorm_package(real_course, quiz.module_key, zips / f"{quiz.module_key}-strict.zip")
-        lms = lms_for(path)
-        frame = lms.launch()
-        frame.click("a[href='#quiz']")
-        answer_all(frame, [q.definition for q in quiz.questions], mode="max")
-        frame.click("#quiz-submit")
-        reported = [k for k in lms.set_values() if re.fullmatch(r"cmi\.interactions\.\d+\.id", k)]
-        assert len(reported) == len(quiz.questions)  # every question's interaction went through the check
-        lms.check_clean()
+    quiz = next(q for q in real_course.quizzes if q.module_key and q.path.name == quiz_file)
+    # Named after the module: the host serves each package under its file's name, and the browser
+    # must not be given another module's files from its cache.
+    zip_path = tmp_path_factory.mktemp("strict") / f"{quiz.module_key}-strict.zip"
+    path = build_scorm_package(real_course, quiz.module_key, zip_path)
+    lms = lms_for(path)
+    frame = lms.launch()
+    frame.click("a[href='#quiz']")
+    answer_all(frame, [q.definition for q in quiz.questions], mode="max")
+    frame.click("#quiz-submit")
+    reported = [k for k in lms.set_values() if re.fullmatch(r"cmi\.interactions\.\d+\.id", k)]
+    assert len(reported) == len(quiz.questions)  # every question's interaction went through the check
+    lms.check_clean()
+
+
+def test_every_module_quiz_is_checked_in_scorm12_format(real_course):
+    assert len(_module_quiz_files()) == len([q for q in real_course.quizzes if q.module_key]) == 6
 
 
 def test_suspend_data_never_exceeds_4096_even_with_long_free_text(lms_for, tmp_path_factory):
