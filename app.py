@@ -63,6 +63,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    check_limits_only_where_set(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -87,6 +88,29 @@ def init_extensions(app: Flask) -> None:
             return jsonify(ok=False, signed_out=True, login=login_url("auth.login", back),
                            error=_("Your session has ended. Sign in again: your answers are kept on this device.")), 401
         return redirect(login_url("auth.login", request.url))
+
+
+def check_limits_only_where_set(app: Flask) -> None:
+    """Flask-Limiter looks up limits for every request in a ``before_request`` hook, even for the
+    pages that have none (every page but sign-in, the password change and the certificate checks):
+    about a tenth of a lesson page's cost. A route's own limits (``@limiter.limit``) are checked by
+    its decorator, not by the hook; the hook serves only limits that reach routes without one:
+    default, application-wide and blueprint limits (``RATELIMIT_DEFAULT``, ``RATELIMIT_APPLICATION``,
+    ``limiter.limit`` on a blueprint), and a decorated callable that is not a view. While none is
+    set the hook is skipped; once any is, it runs as before (``tests/test_rate_limit_scope.py``)."""
+    funcs = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
+    if check not in funcs:
+        return
+    manager = limiter.limit_manager
+
+    def check_request_limit():
+        if (manager._application_limits or manager._default_limits or manager._blueprint_limits
+                or manager.has_hints(request.endpoint or "")):
+            return check()
+        return None
+
+    funcs[funcs.index(check)] = check_request_limit
 
 
 def register_blueprints(app: Flask) -> None:

@@ -8,11 +8,14 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
+from course import release
 from course.access import home_endpoint
 from course.extensions import db, limiter
 from course.forms import ChangePasswordForm, EmptyForm, LanguageForm, LoginForm
+from course.i18n import current_language
 from course.models._types import utcnow
 from course.services import sessions, users
+from course.sharedpages import render_shared
 from course.views.refusals import service_call
 
 bp = Blueprint("auth", __name__)
@@ -118,6 +121,11 @@ def login():
                 user.language = language
             _begin_session(user)
             return redirect(_after_sign_in(user, request.args.get("next")))
+    if request.method == "GET":
+        # The same page for every visitor in a language, but for its form token: rendered once per
+        # process and release (course/sharedpages.py); a refused sign-in (its errors) renders as usual.
+        identity = release.current(current_app, db.session)
+        return render_shared("auth/login.html", (identity.id, current_language()), form=form)
     return render_template("auth/login.html", form=form)
 
 
