@@ -7,6 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import configure_mappers
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -34,7 +35,35 @@ def create_app(config: dict | None = None) -> Flask:
     register_input_checks(app)
     register_errors(app)
     register_cli(app)
+    configure_mappers()
     return app
+
+
+def warm_up(app: Flask) -> None:
+    """Build, in gunicorn's master before it forks the workers, what every worker would otherwise
+    build for itself on its first requests: the ORM's mapper configuration (done in
+    ``create_app``), the templates of the sign-in and lesson pages, the translations of both
+    languages, the published course's structure and the compiled form of the statements every
+    signed-in page runs. The workers then share those memory pages instead of each holding a copy
+    (docs/PERFORMANCE.md, "Serving"). Nothing personal is read (the statements run with keys that
+    match no row), and the database connection is closed before the fork."""
+    from course.forms import LoginForm
+    from course.models._types import utcnow
+    from course.services import catalog, progress, sessions
+    for language in ("en", "ar"):
+        with app.test_request_context("/login", headers={"Accept-Language": language}):
+            render_template("auth/login.html", form=LoginForm(meta={"csrf": False}))
+    for name in ("learn/lesson.html", "errors.html"):
+        app.jinja_env.get_template(name)
+    with app.app_context():
+        try:
+            catalog.current(db.session)
+            sessions.signed_in_user(db.session, "-" * 43, sessions.limits_from(app.config), utcnow())
+            progress.has_read(db.session, 0, 0)
+        finally:
+            db.remove()
+    if db.engine is not None:
+        db.engine.dispose()
 
 
 class DatabaseInteger(IntegerConverter):

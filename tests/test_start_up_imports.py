@@ -30,3 +30,14 @@ def test_create_app_leaves_heavy_libraries_unimported(tmp_path):
     assert result.returncode == 0, result.stderr
     imported = result.stdout.split()
     assert imported == [], {name: LAZY[name] for name in imported}
+
+
+def test_warm_up_before_the_fork_leaves_nothing_open(app, mini_course):
+    """gunicorn's master runs app.warm_up before forking (gunicorn.conf.py): it must leave no database
+    connection for the workers to share, and no page rendered for anyone."""
+    from app import warm_up
+    from course.extensions import db
+    warm_up(app)
+    assert db.engine.pool.checkedout() == 0
+    assert "marsa_shared_pages" not in app.extensions
+    assert app.test_client().get("/login").status_code == 200
