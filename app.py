@@ -50,20 +50,22 @@ def warm_up(app: Flask) -> None:
     from course.forms import LoginForm
     from course.models._types import utcnow
     from course.services import catalog, progress, sessions
-    for language in ("en", "ar"):
-        with app.test_request_context("/login", headers={"Accept-Language": language}):
-            render_template("auth/login.html", form=LoginForm(meta={"csrf": False}))
-    for name in ("learn/lesson.html", "errors.html"):
-        app.jinja_env.get_template(name)
-    with app.app_context():
-        try:
+    try:
+        for language in ("en", "ar"):
+            with app.test_request_context("/login", headers={"Accept-Language": language}):
+                render_template("auth/login.html", form=LoginForm(meta={"csrf": False}))
+        for name in ("learn/lesson.html", "errors.html"):
+            app.jinja_env.get_template(name)
+        with app.app_context():
             catalog.current(db.session)
             sessions.signed_in_user(db.session, "-" * 43, sessions.limits_from(app.config), utcnow())
             progress.has_read(db.session, 0, 0)
-        finally:
+    except Exception:  # only a saving: a database not yet prepared or not reachable must not stop the server
+        app.logger.warning("Warm-up before the fork skipped", exc_info=True)
+    finally:
+        with app.app_context():
             db.remove()
-    if db.engine is not None:
-        db.engine.dispose()
+            db.engine.dispose()
 
 
 class DatabaseInteger(IntegerConverter):

@@ -544,6 +544,9 @@ def section(blocks: dict[str, list[str]]) -> list[str]:
                 cells.append(" ".join(match.split(" | ")[1:]).rstrip(" |") if match else "–")
             lines.append(f"| {name} | " + " | ".join(cells) + " |")
         lines.append("")
+    findings = HERE / "findings-serving.md"
+    if findings.exists():
+        lines += findings.read_text().rstrip().splitlines() + [""]
     for block in blocks.values():
         lines += block + [""]
     lines.append(END)
@@ -557,10 +560,13 @@ def existing_blocks(text: str) -> dict[str, list[str]]:
     return blocks
 
 
-def write_section(result: dict) -> None:
+def write_section(result: dict | None) -> None:
+    """Put ``result``'s block into the document (None: only rewrite the section around the blocks
+    it has, after an edit of bench/findings-serving.md)."""
     text = DOC.read_text() if DOC.exists() else "# Performance\n"
     blocks = existing_blocks(text)
-    blocks[result["label"]] = run_block(result)
+    if result is not None:
+        blocks[result["label"]] = run_block(result)
     new = "\n".join(section(blocks))
     if START in text and END in text:
         head, rest = text.split(START, 1)
@@ -588,7 +594,7 @@ def keep_section(new_doc: str) -> str:
 # --------------------------------------------------------------------------- main
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--label", required=True, help="Name of this run in the document (before, after, ...).")
+@click.option("--label", default=None, help="Name of this run in the document (before, after, ...): required.")
 @click.option("--officers", "size", default=1000, show_default=True, help="Officers in the generated institute.")
 @click.option("--pg-url", default=benchlib.DEFAULT_PG_URL, show_default=True)
 @click.option("--no-pg", is_flag=True, help="SQLite only.")
@@ -600,7 +606,14 @@ def keep_section(new_doc: str) -> str:
 @click.option("--no-browser", is_flag=True, help="Skip the throttled-link measurement in Chromium.")
 @click.option("--no-generate", is_flag=True, help="Reuse the databases of the last run (needs officers left).")
 @click.option("--doc/--no-doc", default=True, show_default=True, help="Write docs/PERFORMANCE.md.")
-def main(label, size, pg_url, no_pg, seconds, connections, rounds, waves, with_kolibri, no_browser, no_generate, doc):
+@click.option("--doc-only", is_flag=True, help="Only rewrite the section from the blocks already in the document.")
+def main(label, size, pg_url, no_pg, seconds, connections, rounds, waves, with_kolibri, no_browser, no_generate, doc,
+         doc_only):
+    if doc_only:
+        write_section(None)
+        return
+    if not label:
+        raise click.UsageError("--label is required (before, after, ...)")
     signal.signal(signal.SIGTERM, lambda *_args: sys.exit(143))
     if not httpload.wrk_available():
         say("wrk is missing (apt-get install -y wrk): the Python client is used and understates throughput")

@@ -25,7 +25,7 @@ from __future__ import annotations
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app, render_template, request, session
@@ -74,13 +74,19 @@ class SharedPages:
     def __len__(self) -> int:
         return len(self._pages)
 
-    def render(self, template: str, key: Hashable, **context: Any) -> str:
+    def render(self, template: str, key: Hashable, lazy: Callable[[], dict] | None = None, **context: Any) -> str:
+        """``lazy`` returns more of the context, built only when the page is rendered (not when the
+        shared copy serves it): the sign-in page's form."""
         user = current_user._get_current_object()
+
+        def rendered(**extra: Any) -> str:
+            return render_template(template, **extra, **context, **(lazy() if lazy is not None else {}))
+
         if request.query_string or session.get("_flashes"):
-            return render_template(template, **context)
+            return rendered()
         if user.is_authenticated:
             if user.must_change_password:
-                return render_template(template, **context)
+                return rendered()
             who: tuple = (user.role, user.is_staff)
             stand_in: Any = SlotUser(user.role, user.is_staff)
         else:
@@ -92,7 +98,7 @@ class SharedPages:
             if page is not None:
                 self._pages.move_to_end(full_key)
         if page is None:
-            page = render_template(template, current_user=stand_in, csrf_token=lambda: TOKEN_SLOT, **context)
+            page = rendered(current_user=stand_in, csrf_token=lambda: TOKEN_SLOT)
             with self._lock:
                 self._pages[full_key] = page
                 while len(self._pages) > self.size:
@@ -103,10 +109,10 @@ class SharedPages:
         return page.replace(NAME_SLOT, str(escape(user.full_name))).replace(OWNER_SLOT, str(escape(user.offline_owner)))
 
 
-def render_shared(template: str, key: Hashable, **context: Any) -> str:
+def render_shared(template: str, key: Hashable, lazy: Callable[[], dict] | None = None, **context: Any) -> str:
     """``render_template`` for a page shared by a role and language: one cache per app (its
     configuration, such as the institute's name, is part of every page)."""
     pages = current_app.extensions.get("marsa_shared_pages")
     if pages is None:
         pages = current_app.extensions.setdefault("marsa_shared_pages", SharedPages())
-    return pages.render(template, key, **context)
+    return pages.render(template, key, lazy, **context)

@@ -41,3 +41,10 @@ def test_warm_up_before_the_fork_leaves_nothing_open(app, mini_course):
     assert db.engine.pool.checkedout() == 0
     assert "marsa_shared_pages" not in app.extensions
     assert app.test_client().get("/login").status_code == 200
+
+
+def test_warm_up_on_an_unprepared_database_does_not_stop_the_server(make_app, tmp_path):
+    from app import warm_up
+    app = make_app(DATABASE_URL=f"sqlite:///{tmp_path}/empty.db")  # no tables yet
+    warm_up(app)  # logs and carries on
+    assert app.extensions["marsa.db"].engine.pool.checkedout() == 0

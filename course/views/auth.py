@@ -106,6 +106,11 @@ def _refused(response) -> bool:
 def login():
     if current_user.is_authenticated:
         return redirect(_home(current_user))
+    if request.method == "GET":
+        # The same page for every visitor in a language, but for its form token: rendered once per
+        # process and release (course/sharedpages.py), the empty form built only for that rendering.
+        identity = release.current(current_app, db.session)
+        return render_shared("auth/login.html", (identity.id, current_language()), lambda: {"form": LoginForm()})
     form = LoginForm()
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.username.data, form.password.data)
@@ -121,12 +126,7 @@ def login():
                 user.language = language
             _begin_session(user)
             return redirect(_after_sign_in(user, request.args.get("next")))
-    if request.method == "GET":
-        # The same page for every visitor in a language, but for its form token: rendered once per
-        # process and release (course/sharedpages.py); a refused sign-in (its errors) renders as usual.
-        identity = release.current(current_app, db.session)
-        return render_shared("auth/login.html", (identity.id, current_language()), form=form)
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form)  # a refused sign-in, with its errors
 
 
 @bp.post("/logout")
