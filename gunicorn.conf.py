@@ -40,9 +40,12 @@ def on_starting(server):
 def when_ready(server):
     """Before the first worker is forked: build what every worker would otherwise build for itself
     (templates, translations; ``app.warm_up``), so that the workers share it."""
-    if preload_app:
+    if not preload_app:
+        return
+    application = server.app.wsgi()
+    if "marsa.db" in getattr(application, "extensions", {}):  # Marsa, not another app under this file
         from app import warm_up
-        warm_up(server.app.wsgi())
+        warm_up(application)
 
 
 def pre_fork(server, worker):

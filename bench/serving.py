@@ -398,7 +398,7 @@ def run_block(result: dict) -> list[str]:
     w(f"<!-- serving-run:{label} -->")
     w(f"### Run \"{label}\": {result['started']}")
     w("")
-    w(f"Command: `{result['command']}`. Code: HEAD {str(result['code'].get('head'))[:12]}, sources sha256 "
+    w(f"Command: `{result['command']}`. Code: {result.get('code_label') or 'HEAD ' + str(result['code'].get('head'))[:12]}, sources sha256 "
       f"{result['code'].get('sources_sha256')}. 1-minute load average before: {result['load_before'][0]}, "
       f"after: {result['load_after'][0]} (2 CPUs; other programs may share them). Load: "
       f"`wrk -t2 -c{result['connections']} -d{result['seconds']}s`, {result['rounds']} alternating rounds of "
@@ -420,7 +420,7 @@ def run_block(result: dict) -> list[str]:
               f"{fmt_list(cpu, lambda x: f'{x:.2f} ms')} | {cpu_share} |")
     k = result.get("kolibri")
     if k and "rps" in k:
-        w(f"| — | Kolibri {k['version']} sign-in page `{k['path']}` ({k['bytes']:,} B) | "
+        w(f"| — | Kolibri {k['version'].replace('kolibri, version ', '')} sign-in page `{k['path']}` ({k['bytes']:,} B) | "
           f"{fmt_list(k['rps'], lambda x: f'{x:,.0f}')} | | {fmt_list(k['p50_s'], benchlib.fmt_ms)} | "
           f"{fmt_list(k['p99_s'], benchlib.fmt_ms)} | | |")
     w("")
@@ -439,21 +439,24 @@ def run_block(result: dict) -> list[str]:
           f"{benchlib.fmt_ms(q['save_p99_s'])} | {benchlib.fmt_ms(q['submit_p99_s'])} | {q['errors']} |")
     if k and "pss_idle" in k:
         w(f"| Kolibri | {fmt_list(k['startup_s'], benchlib.fmt_ms)} | {k['pss_idle']['pss_mib']} MiB "
-          f"({k['pss_idle']['processes']} processes) | {k['pss_after_load']['pss_mib']} MiB | | | | |")
+          f"({k['pss_idle']['processes']} process{'es' if k['pss_idle']['processes'] > 1 else ''}) | {k['pss_after_load']['pss_mib']} MiB | | | | |")
     elif k:
         w(f"| Kolibri | not measured: {k.get('error')} | | | | | | |")
     w("")
     b = next((db.get("browser") for db in result["databases"].values() if db.get("browser")), None)
     if b and "error" not in b:
         w("Lesson page over a throttled link (Chromium, `Network.emulateNetworkConditions`: 256 kbit/s each way, "
-          "300 ms latency), signed-in officer, times from the start of navigation:")
+          "300 ms latency), signed-in officer, times from the start of navigation. *Cold*: a fresh browser profile, "
+          "everything over the link; *warm*: the same page opened again (the service worker's copy and the browser's "
+          "cache answer it). Bytes are what crossed the link (`encodedDataLength`, headers included; HTML, CSS and "
+          "JavaScript gzip-compressed):")
         w("")
-        w("| language | cache | bytes transferred | requests | first byte | first paint | first contentful paint "
+        w("| language | cache | bytes transferred | requests | first paint | first contentful paint "
           "| DOMContentLoaded | load |")
-        w("|---|---|---|---|---|---|---|---|---|")
+        w("|---|---|---|---|---|---|---|---|")
         for lang in ("en", "ar"):
             for visit, d in b.get(lang, {}).items():
-                w(f"| {lang} | {visit} | {d['bytes']:,} | {d['requests']} | {d['response_start_ms']:.0f} ms | "
+                w(f"| {lang} | {visit} | {d['bytes']:,} | {d['requests']} | "
                   f"{(d['first_paint_ms'] or 0):.0f} ms | {(d['first_contentful_paint_ms'] or 0):.0f} ms | "
                   f"{d['dom_content_loaded_ms']:.0f} ms | {d['load_ms']:.0f} ms |")
         w("")
@@ -567,6 +570,11 @@ def write_section(result: dict | None) -> None:
     blocks = existing_blocks(text)
     if result is not None:
         blocks[result["label"]] = run_block(result)
+    else:  # the blocks whose results this machine still has are written again from them
+        for label in list(blocks):
+            kept = benchlib.read_json(RESULTS / f"serving-{label}.json")
+            if kept:
+                blocks[label] = run_block(kept)
     new = "\n".join(section(blocks))
     if START in text and END in text:
         head, rest = text.split(START, 1)

@@ -13,7 +13,9 @@ def test_routes_without_limits_skip_the_lookup(make_app, monkeypatch):
     for _ in range(3):
         assert client.get("/").status_code == 302  # the dashboard: no limit of its own
     assert looked_up == []
-    client.get("/login")  # a route with limits looks them up (its decorator does)
+    assert client.get("/login").status_code == 200  # the sign-in page has no limit either
+    assert looked_up == []
+    client.post("/login", data={"username": "x", "password": "y"})  # signing in has: its decorators look them up
     assert looked_up
 
 

@@ -93,7 +93,18 @@ def _refused(response) -> bool:
     return response.status_code != 302
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.get("/login")
+def login():
+    """The sign-in page: the same for every visitor in a language but for its form token, so it is
+    rendered once per process and release (course/sharedpages.py), the empty form built only for
+    that rendering. Sign-in itself is ``sign_in`` (POST, same address), where the limits are."""
+    if current_user.is_authenticated:
+        return redirect(_home(current_user))
+    identity = release.current(current_app, db.session)
+    return render_shared("auth/login.html", (identity.id, current_language()), lambda: {"form": LoginForm()})
+
+
+@bp.post("/login")
 # Refused attempts are counted per account from one address (tight: this is what stops guessing),
 # per account from everywhere (looser than what one address may send, so no single address can
 # lock someone else's account), and per address (generous: a whole port office may sign in from
@@ -103,14 +114,9 @@ def _refused(response) -> bool:
                deduct_when=_refused, error_message="Too many sign-in attempts for this account from this address.")
 @limiter.limit(LOGIN_PER_ACCOUNT, key_func=_login_account_key, methods=["POST"], deduct_when=_refused,
                error_message="Too many sign-in attempts for this account.")
-def login():
+def sign_in():
     if current_user.is_authenticated:
         return redirect(_home(current_user))
-    if request.method == "GET":
-        # The same page for every visitor in a language, but for its form token: rendered once per
-        # process and release (course/sharedpages.py), the empty form built only for that rendering.
-        identity = release.current(current_app, db.session)
-        return render_shared("auth/login.html", (identity.id, current_language()), lambda: {"form": LoginForm()})
     form = LoginForm()
     if form.validate_on_submit():
         user = users.authenticate(db.session, form.username.data, form.password.data)
