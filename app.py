@@ -7,6 +7,7 @@ from flask import Flask, jsonify, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.orm import configure_mappers
 from werkzeug.exceptions import HTTPException
 from werkzeug.routing import IntegerConverter
 
@@ -34,7 +35,37 @@ def create_app(config: dict | None = None) -> Flask:
     register_input_checks(app)
     register_errors(app)
     register_cli(app)
+    configure_mappers()
     return app
+
+
+def warm_up(app: Flask) -> None:
+    """Build, in gunicorn's master before it forks the workers, what every worker would otherwise
+    build for itself on its first requests: the ORM's mapper configuration (done in
+    ``create_app``), the templates of the sign-in and lesson pages, the translations of both
+    languages, the published course's structure and the compiled form of the statements every
+    signed-in page runs. The workers then share those memory pages instead of each holding a copy
+    (docs/PERFORMANCE.md, "Serving"). Nothing personal is read (the statements run with keys that
+    match no row), and the database connection is closed before the fork."""
+    from course.forms import LoginForm
+    from course.models._types import utcnow
+    from course.services import catalog, progress, sessions
+    try:
+        for language in ("en", "ar"):
+            with app.test_request_context("/login", headers={"Accept-Language": language}):
+                render_template("auth/login.html", form=LoginForm(meta={"csrf": False}))
+        for name in ("learn/lesson.html", "errors.html"):
+            app.jinja_env.get_template(name)
+        with app.app_context():
+            catalog.current(db.session)
+            sessions.signed_in_user(db.session, "-" * 43, sessions.limits_from(app.config), utcnow())
+            progress.has_read(db.session, 0, 0)
+    except Exception:  # only a saving: a database not yet prepared or not reachable must not stop the server
+        app.logger.warning("Warm-up before the fork skipped", exc_info=True)
+    finally:
+        with app.app_context():
+            db.remove()
+            db.engine.dispose()
 
 
 class DatabaseInteger(IntegerConverter):
@@ -63,6 +94,7 @@ def init_extensions(app: Flask) -> None:
     csrf.init_app(app)
     babel.init_app(app, locale_selector=select_locale, timezone_selector=select_timezone)
     limiter.init_app(app)
+    check_limits_only_where_set(app)
     login_manager.init_app(app)
     login_manager.login_view = "auth.login"
     login_manager.login_message = None
@@ -87,6 +119,29 @@ def init_extensions(app: Flask) -> None:
             return jsonify(ok=False, signed_out=True, login=login_url("auth.login", back),
                            error=_("Your session has ended. Sign in again: your answers are kept on this device.")), 401
         return redirect(login_url("auth.login", request.url))
+
+
+def check_limits_only_where_set(app: Flask) -> None:
+    """Flask-Limiter looks up limits for every request in a ``before_request`` hook, even for the
+    pages that have none (every page but sign-in, the password change and the certificate checks):
+    about a tenth of a lesson page's cost. A route's own limits (``@limiter.limit``) are checked by
+    its decorator, not by the hook; the hook serves only limits that reach routes without one:
+    default, application-wide and blueprint limits (``RATELIMIT_DEFAULT``, ``RATELIMIT_APPLICATION``,
+    ``limiter.limit`` on a blueprint), and a decorated callable that is not a view. While none is
+    set the hook is skipped; once any is, it runs as before (``tests/test_rate_limit_scope.py``)."""
+    funcs = app.before_request_funcs.setdefault(None, [])
+    check = limiter._check_request_limit
+    if check not in funcs:
+        return
+    manager = limiter.limit_manager
+
+    def check_request_limit():
+        if (manager._application_limits or manager._default_limits or manager._blueprint_limits
+                or manager.has_hints(request.endpoint or "")):
+            return check()
+        return None
+
+    funcs[funcs.index(check)] = check_request_limit
 
 
 def register_blueprints(app: Flask) -> None:

@@ -37,6 +37,17 @@ def on_starting(server):
     gc.disable()
 
 
+def when_ready(server):
+    """Before the first worker is forked: build what every worker would otherwise build for itself
+    (templates, translations; ``app.warm_up``), so that the workers share it."""
+    if not preload_app:
+        return
+    application = server.app.wsgi()
+    if "marsa.db" in getattr(application, "extensions", {}):  # Marsa, not another app under this file
+        from app import warm_up
+        warm_up(application)
+
+
 def pre_fork(server, worker):
     """Everything the master built is moved out of the collector's sight before a worker is forked,
     so a worker's collections never write to (and so privately copy) the pages it shares with the

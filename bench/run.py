@@ -560,7 +560,8 @@ def write_doc() -> None:
         w("")
     # Commands are run from the repository: show them relative to it (sqlite:////abs/bench/out/x.db
     # becomes sqlite:///bench/out/x.db), so the document reads the same on every machine.
-    DOC.write_text("\n".join(lines).replace(str(REPO) + "/", "") + "\n")
+    import serving  # the section `bench/serving.py` writes (its before/after runs) is kept as it is
+    DOC.write_text(serving.keep_section("\n".join(lines).replace(str(REPO) + "/", "") + "\n"))
     log(f"wrote {DOC.relative_to(REPO)}")
 
 

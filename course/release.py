@@ -66,9 +66,10 @@ class Release:
     stamps: stamps.Stamps
 
 
-def current(app: Flask, session: Session) -> Release:
-    """The release identity as of now (one query: the stamps)."""
-    now = stamps.read(session)
+def current(app: Flask, session: Session, seen: stamps.Stamps | None = None) -> Release:
+    """The release identity as of now (one query: the stamps, unless the request already read them:
+    ``seen``, the signed-in user's ``loaded_stamps``)."""
+    now = seen if seen is not None else stamps.read(session)
     parts = (files_of(app), *(str(app.config.get(name, "")) for name in SHOWN_CONFIG),
              now.catalog or "", now.settings or "")
     return Release(hashlib.sha256("\0".join(parts).encode()).hexdigest()[:20], now)

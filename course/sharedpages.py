@@ -16,13 +16,16 @@ Correctness rules, each enforced in ``render``:
   that starts showing per-user data fails loudly instead of leaking one officer's data to another.
 * Requests that carry anything else per-user (a flashed message, a query string, a sign-in that
   must change its password) are rendered the ordinary way.
+* A visitor's page (the sign-in form, ``key`` naming its language and the release) has no user to
+  stand in for: only its form token is a slot. Its form must print ``csrf_token()``, not a form
+  field's own token (which would be rendered into the shared copy).
 """
 from __future__ import annotations
 
 import secrets
 import threading
 from collections import OrderedDict
-from collections.abc import Hashable
+from collections.abc import Callable, Hashable
 from typing import Any
 
 from flask import current_app, render_template, request, session
@@ -71,31 +74,45 @@ class SharedPages:
     def __len__(self) -> int:
         return len(self._pages)
 
-    def render(self, template: str, key: Hashable, **context: Any) -> str:
-        user = current_user
-        if (request.query_string or session.get("_flashes") or not user.is_authenticated
-                or user.must_change_password):
-            return render_template(template, **context)
-        full_key = (template, key, user.role, user.is_staff, request.path)
+    def render(self, template: str, key: Hashable, lazy: Callable[[], dict] | None = None, **context: Any) -> str:
+        """``lazy`` returns more of the context, built only when the page is rendered (not when the
+        shared copy serves it): the sign-in page's form."""
+        user = current_user._get_current_object()
+
+        def rendered(**extra: Any) -> str:
+            return render_template(template, **extra, **context, **(lazy() if lazy is not None else {}))
+
+        if request.query_string or session.get("_flashes"):
+            return rendered()
+        if user.is_authenticated:
+            if user.must_change_password:
+                return rendered()
+            who: tuple = (user.role, user.is_staff)
+            stand_in: Any = SlotUser(user.role, user.is_staff)
+        else:
+            # A visitor (the sign-in page): nothing personal to keep out, only the form token.
+            who, stand_in = ("visitor",), user
+        full_key = (template, key, *who, request.path)
         with self._lock:
             page = self._pages.get(full_key)
             if page is not None:
                 self._pages.move_to_end(full_key)
         if page is None:
-            page = render_template(template, current_user=SlotUser(user.role, user.is_staff),
-                                   csrf_token=lambda: TOKEN_SLOT, **context)
+            page = rendered(current_user=stand_in, csrf_token=lambda: TOKEN_SLOT)
             with self._lock:
                 self._pages[full_key] = page
                 while len(self._pages) > self.size:
                     self._pages.popitem(last=False)
-        return (page.replace(NAME_SLOT, str(escape(user.full_name))).replace(TOKEN_SLOT, str(escape(generate_csrf())))
-                .replace(OWNER_SLOT, str(escape(user.offline_owner))))
+        page = page.replace(TOKEN_SLOT, str(escape(generate_csrf())))
+        if not user.is_authenticated:
+            return page
+        return page.replace(NAME_SLOT, str(escape(user.full_name))).replace(OWNER_SLOT, str(escape(user.offline_owner)))
 
 
-def render_shared(template: str, key: Hashable, **context: Any) -> str:
+def render_shared(template: str, key: Hashable, lazy: Callable[[], dict] | None = None, **context: Any) -> str:
     """``render_template`` for a page shared by a role and language: one cache per app (its
     configuration, such as the institute's name, is part of every page)."""
     pages = current_app.extensions.get("marsa_shared_pages")
     if pages is None:
         pages = current_app.extensions.setdefault("marsa_shared_pages", SharedPages())
-    return pages.render(template, key, **context)
+    return pages.render(template, key, lazy, **context)

@@ -51,6 +51,7 @@ MATRIX = {
     "learn.start": ("POST", "/quizzes/basics-quiz/start", (L, L, L, L, L, L)),
     "learn.mark_read": ("POST", "/modules/basics/lessons/basics-first/read", (L, L, L, L, L, L)),
     "auth.login": ("GET", "/login", (OK, L, L, L, L, L)),
+    "auth.sign_in": ("POST", "/login", (OK, L, L, L, L, L)),
     "offline.service_worker": ("GET", "/sw.js", (OK, OK, OK, OK, OK, OK)),  # public: the offline-reading worker
     "offline.page": ("GET", "/offline", EVERYONE),  # kept by the worker for pages never opened online
     "auth.logout": ("POST", "/logout", (L, L, L, L, L, L)),

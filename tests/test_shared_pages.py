@@ -17,6 +17,11 @@ def csrf_app(make_app, mini_course):
     return make_app(WTF_CSRF_ENABLED=True)
 
 
+def rendered(app, template: str) -> int:
+    """How many shared copies of ``template`` the app keeps."""
+    return sum(1 for key in app.extensions["marsa_shared_pages"]._pages if key[0] == template)
+
+
 def sign_in(app, username):
     client = app.test_client()
     page = client.get("/login").get_data(as_text=True)
@@ -36,7 +41,7 @@ def test_each_officer_gets_their_own_name_and_form_token(csrf_app, make_user):
     assert "Amal Hassan" in first and "Bilal" not in first
     assert "Bilal &lt;b&gt;O&#39;Neil&lt;/b&gt; &amp; Sons" in second and "Amal" not in second
     assert "marsa-slot" not in first + second
-    assert len(csrf_app.extensions["marsa_shared_pages"]) == 1  # one rendering served both
+    assert rendered(csrf_app, "learn/lesson.html") == 1  # one rendering served both
 
     amal_token, bilal_token = TOKEN.search(first).group(1), TOKEN.search(second).group(1)
     assert set(TOKEN.findall(second)) == {bilal_token}
@@ -90,3 +95,35 @@ def test_a_template_reading_personal_data_fails_instead_of_leaking_it():
     assert user.is_authenticated and user.role is Role.OFFICER
     with pytest.raises(RuntimeError, match="username"):
         user.username  # noqa: B018
+
+
+def test_the_sign_in_page_is_shared_by_visitors_but_not_their_form_tokens(csrf_app, make_user):
+    make_user(username="amal")
+    first, second = csrf_app.test_client(), csrf_app.test_client()
+    one, two = first.get("/login").get_data(as_text=True), second.get("/login").get_data(as_text=True)
+    assert "marsa-slot" not in one + two
+    assert rendered(csrf_app, "auth/login.html") == 1  # one rendering served both
+    one_token, two_token = TOKEN.search(one).group(1), TOKEN.search(two).group(1)
+    assert one_token != two_token and set(TOKEN.findall(two)) == {two_token}
+    # A token works only in the session it was made for.
+    data = {"username": "amal", "password": PASSWORD}
+    assert second.post("/login", data={**data, "csrf_token": one_token}).status_code == 400
+    assert second.post("/login", data={**data, "csrf_token": two_token}).status_code == 302
+
+
+@pytest.mark.parametrize("language", ["en", "ar"])
+def test_shared_sign_in_page_is_what_an_ordinary_render_gives(client, language):
+    client.post("/language", data={"lang": language})
+    shared = client.get("/login").get_data(as_text=True)
+    shared_again = client.get("/login").get_data(as_text=True)
+    ordinary = client.get("/login?next=/").get_data(as_text=True)  # a query string is never shared
+    assert normalised(shared) == normalised(shared_again) == normalised(ordinary)
+    assert f'lang="{language}"' in shared
+
+
+def test_a_refused_sign_in_shows_its_error_and_the_next_visitor_does_not(client, app, make_user):
+    make_user(username="amal")
+    client.get("/login")
+    refused = client.post("/login", data={"username": "amal", "password": "wrong-wrong-wrong"})
+    assert "Wrong username or password." in refused.get_data(as_text=True)
+    assert "Wrong username or password." not in app.test_client().get("/login").get_data(as_text=True)

@@ -65,6 +65,9 @@ class User(UserMixin, Base):
     #: The secret of the sign-in session this object was loaded through (never stored: the
     #: database keeps only its hash). It is what the session cookie carries.
     login_key = None
+    #: The stamps (``course.services.stamps``) read in the same query as this signed-in user, at the
+    #: start of the request: the lesson page compares them with its caches without a query of its own.
+    loaded_stamps = None
 
     @property
     def is_active(self) -> bool:  # Flask-Login refuses inactive accounts

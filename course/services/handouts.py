@@ -15,9 +15,6 @@ import base64
 import json
 from datetime import datetime, timedelta
 
-from cryptography.fernet import Fernet, InvalidToken
-from cryptography.hazmat.primitives import hashes
-from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask_babel import force_locale, gettext
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
@@ -33,7 +30,12 @@ LIFETIME = timedelta(minutes=30)
 MAX_ENTRIES = 5000
 
 
-def _fernet(secret_key: str, admin: User) -> Fernet:
+def _fernet(secret_key: str, admin: User):
+    # Imported here, where an administrator hands out passwords: cryptography's bindings add about
+    # 8 MiB to every server process that loads them (docs/PERFORMANCE.md, "Serving").
+    from cryptography.fernet import Fernet
+    from cryptography.hazmat.primitives import hashes
+    from cryptography.hazmat.primitives.kdf.hkdf import HKDF
     key = HKDF(algorithm=hashes.SHA256(), length=32, salt=None,
                info=f"marsa one-time password handout|{admin.id}|{admin.login_key or ''}".encode()
                ).derive(secret_key.encode())
@@ -56,6 +58,7 @@ def unseal(session: Session, secret_key: str, admin: User, sealed: str, now: dat
     refused = ServiceError(_l("These one-time passwords can no longer be downloaded: they can be downloaded "
                               "only by the administrator who issued them, from the page that showed them, "
                               "within 30 minutes. Reset the passwords again to hand out new ones."), status=410)
+    from cryptography.fernet import InvalidToken  # see _fernet
     try:
         payload = _fernet(secret_key, admin).decrypt_at_time(
             (sealed or "").encode("ascii"), int(LIFETIME.total_seconds()), int(now.timestamp()))

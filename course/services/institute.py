@@ -19,7 +19,7 @@ from __future__ import annotations
 import threading
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
@@ -36,7 +36,7 @@ FALLBACK = "Marsa Training Institute"
 
 
 #: The ``settings`` rows the name is read from (one query, also used by the certificates' settings).
-ROWS = select(Setting.key, Setting.value).where(Setting.key.in_((INSTITUTE_NAME, COURSE_SETTING)))
+ROWS = select(Setting.key, Setting.value).where(or_(Setting.key == INSTITUTE_NAME, Setting.key == COURSE_SETTING))
 
 
 def from_rows(rows: dict) -> dict | None:
@@ -94,12 +94,16 @@ class DisplayName:
 
     def __init__(self, session: Session, lang: str, default: str | None) -> None:
         self._session, self._lang, self._default = session, lang, default
+        self._text: str | None = None
 
     def __str__(self) -> str:
-        try:
-            return name_in(self._session, self._lang, self._default)
-        except SQLAlchemyError:
-            return self._default or FALLBACK
+        # Read once per page: the sign-in page prints it twice (its heading and the footer).
+        if self._text is None:
+            try:
+                self._text = name_in(self._session, self._lang, self._default)
+            except SQLAlchemyError:
+                return self._default or FALLBACK
+        return self._text
 
 
 def set_name(session: Session, actor: User, english: str, arabic: str) -> dict:

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from course.models import LoginSession, User
 from course.models.people import new_session_token
-from course.services import audit
+from course.services import audit, stamps
 
 #: The last-seen time is written at most this often per session: each request would otherwise
 #: cost a write.
@@ -41,9 +41,10 @@ def _hash(key: str) -> str:
     return hashlib.sha256(key.encode()).hexdigest()
 
 
-#: Built once: every request of a signed-in user runs it.
+#: Built once: every request of a signed-in user runs it. The stamps come along (two primary-key
+#: look-ups in the same statement), so the lesson page needs no query of its own for them.
 _SIGNED_IN = (select(User, LoginSession.id, LoginSession.user_token, LoginSession.created_at,
-                     LoginSession.last_seen_at)
+                     LoginSession.last_seen_at, *stamps.both_columns())
               .join(LoginSession, LoginSession.user_id == User.id)
               .where(LoginSession.key_hash == bindparam("key_hash")))
 _TOUCH = (update(LoginSession).where(LoginSession.id == bindparam("session_id"))
@@ -76,7 +77,7 @@ def signed_in_user(session: Session, key: str, limits: Limits, now: datetime) ->
     row = session.execute(_SIGNED_IN, {"key_hash": _hash(key)}).first()
     if row is None:
         return None
-    user, session_id, user_token, created_at, last_seen_at = row
+    user, session_id, user_token, created_at, last_seen_at, catalog_stamp, settings_stamp = row
     if (user_token != user.session_token or not user.is_active_account
             or created_at < now - limits.lifetime or last_seen_at < now - limits.idle):
         return None
@@ -86,6 +87,7 @@ def signed_in_user(session: Session, key: str, limits: Limits, now: datetime) ->
         with session.get_bind().begin() as connection:
             connection.execute(_TOUCH, {"session_id": session_id, "now": now})
     user.login_key = key
+    user.loaded_stamps = stamps.Stamps(catalog_stamp, settings_stamp)
     return user
 
 

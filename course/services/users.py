@@ -10,7 +10,6 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 from werkzeug.security import check_password_hash, generate_password_hash
-from zxcvbn import zxcvbn
 
 from course.config import PASSWORD_HASH_METHOD
 from course.models import DutyStation, Role, Sex, User
@@ -63,6 +62,9 @@ def password_problem(password: str, username: str = "", full_name: str = ""):
     if username and username.lower() in lowered:
         return _l("This password is too easy to guess. Choose a less common one.")
     hints = [word for word in (username, *full_name.split(), "marsa") if word]
+    # Imported here, where a password is set: zxcvbn's word lists hold about 13 MiB, which every
+    # server process would otherwise carry from start-up (docs/PERFORMANCE.md, "Serving").
+    from zxcvbn import zxcvbn
     if zxcvbn(password[:_SCORED_LENGTH], user_inputs=hints)["score"] < MIN_PASSWORD_SCORE:
         return _l("This password is too easy to guess. Choose a less common one.")
     return None

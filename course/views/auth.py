@@ -8,11 +8,14 @@ from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from flask_login import current_user, login_required, login_user, logout_user
 
+from course import release
 from course.access import home_endpoint
 from course.extensions import db, limiter
 from course.forms import ChangePasswordForm, EmptyForm, LanguageForm, LoginForm
+from course.i18n import current_language
 from course.models._types import utcnow
 from course.services import sessions, users
+from course.sharedpages import render_shared
 from course.views.refusals import service_call
 
 bp = Blueprint("auth", __name__)
@@ -90,7 +93,18 @@ def _refused(response) -> bool:
     return response.status_code != 302
 
 
-@bp.route("/login", methods=["GET", "POST"])
+@bp.get("/login")
+def login():
+    """The sign-in page: the same for every visitor in a language but for its form token, so it is
+    rendered once per process and release (course/sharedpages.py), the empty form built only for
+    that rendering. Sign-in itself is ``sign_in`` (POST, same address), where the limits are."""
+    if current_user.is_authenticated:
+        return redirect(_home(current_user))
+    identity = release.current(current_app, db.session)
+    return render_shared("auth/login.html", (identity.id, current_language()), lambda: {"form": LoginForm()})
+
+
+@bp.post("/login")
 # Refused attempts are counted per account from one address (tight: this is what stops guessing),
 # per account from everywhere (looser than what one address may send, so no single address can
 # lock someone else's account), and per address (generous: a whole port office may sign in from
@@ -100,7 +114,7 @@ def _refused(response) -> bool:
                deduct_when=_refused, error_message="Too many sign-in attempts for this account from this address.")
 @limiter.limit(LOGIN_PER_ACCOUNT, key_func=_login_account_key, methods=["POST"], deduct_when=_refused,
                error_message="Too many sign-in attempts for this account.")
-def login():
+def sign_in():
     if current_user.is_authenticated:
         return redirect(_home(current_user))
     form = LoginForm()
@@ -118,7 +132,7 @@ def login():
                 user.language = language
             _begin_session(user)
             return redirect(_after_sign_in(user, request.args.get("next")))
-    return render_template("auth/login.html", form=form)
+    return render_template("auth/login.html", form=form)  # a refused sign-in, with its errors
 
 
 @bp.post("/logout")

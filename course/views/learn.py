@@ -107,8 +107,9 @@ def module(slug: str):
 def lesson(slug: str, lesson_key: str):
     # The busiest page: the course structure comes from this process's copy of the published
     # catalog, so the database is asked only for the stamps (is that copy current, did the
-    # institute's settings change) and what this officer read.
-    identity = release.current(current_app, db.session)
+    # institute's settings change: read with the signed-in user) and what this officer read.
+    user = current_user._get_current_object()
+    identity = release.current(current_app, db.session, seen=user.loaded_stamps)
     published = catalog.current(db.session, identity.stamps.catalog)
     module = published.module(slug)
     if module is None:
@@ -120,7 +121,7 @@ def lesson(slug: str, lesson_key: str):
     current = lessons[index]
     lang = current_language()
     text = current.text_for(lang)
-    is_read = progress.has_read(db.session, current_user.id, current.id)
+    is_read = progress.has_read(db.session, user.id, current.id)
     contacts, contacts_key = None, ""
     if text and referrals.BOX in text.body:
         # The lesson refers to the institute's referral contacts: the page shows them (or, while
@@ -137,7 +138,7 @@ def lesson(slug: str, lesson_key: str):
     shared_key = (identity.id, current.content_hash, module.content_hash, tuple(x.key for x in lessons),
                   text.body_hash if text else "", is_read, lang, contacts_key, institute_name)
     etag = hashlib.sha256("|".join(map(str, (
-        *shared_key, current_user.id, current_user.login_key))).encode()).hexdigest()[:32]
+        *shared_key, user.id, user.login_key))).encode()).hexdigest()[:32]
     if etag in request.if_none_match:
         response = current_app.response_class(status=304)
     else:
