@@ -30,7 +30,7 @@ from typing import Any
 
 from course.giftsyntax import CASE_MARKER, default_ids
 from course.giftsyntax import number as read_number
-from course.package.reader import ID_RE, Problem
+from course.package.model import ID_RE, Problem
 from course.questions import REGISTRY, get_type, gift_types
 
 #: Comment lines that carry Marsa details Moodle has no place for.
