@@ -12,7 +12,7 @@ from pypdf import PdfReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfbase.ttfonts import TTFontFile
 
-from course.certificate_pdf import FONT, FONT_PATH, render_certificate_pdf
+from course.pdf.certificate import FONT, FONT_PATH, render_certificate_pdf
 from tests.test_certificates import complete_course
 
 #: The page's inner frame is drawn 26 pt in from each edge; text keeps clear of it.

@@ -118,7 +118,7 @@ GIFT_ALPHABET = st.sampled_from(list("{}=~#:->%[]\\$/\n abcT.0123456789") + ["::
 @FUZZ
 @given(pieces=st.lists(GIFT_ALPHABET, max_size=80))
 def test_gift_parser_reports_or_imports_never_crashes(pieces):
-    from course.gift import parse_gift
+    from course.interchange.gift_read import parse_gift
     text = "".join(pieces)
     result = parse_gift(text, "fuzz.gift", module="basics", objectives={"B1.1", "B1.2"}, default_objective="B1.1",
                         taken_ids=set())

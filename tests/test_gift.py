@@ -9,9 +9,9 @@ import pytest
 import yaml
 
 from course.cli import quiz as quiz_commands
-from course.gift import parse_gift
-from course.gift_write import dump_quiz_yaml, export_gift
-from course.giftsyntax import CASE_MARKER
+from course.interchange.gift_read import parse_gift
+from course.interchange.gift_syntax import CASE_MARKER
+from course.interchange.gift_write import dump_quiz_yaml, export_gift
 from course.package import read_package
 from course.questions import REGISTRY, score_response
 from tests.conftest import FIXTURES
@@ -654,7 +654,7 @@ def test_export_command_refuses_a_broken_package(runner, course_copy):
 
 @pytest.fixture(scope="module")
 def bank():
-    from course.moodle_xml import parse_moodle_xml
+    from course.interchange.moodle_xml import parse_moodle_xml
     result = parse_moodle_xml((GIFT / "bank.xml").read_bytes(), "bank.xml", **BASICS)
     return result, {q["id"]: q for q in result.questions}
 
@@ -699,7 +699,7 @@ def test_moodle_xml_the_same_as_gift_reads_the_same_question(bank):
     ('<?xml version="1.0"?>\n<questions/>', 2, "starts with <quiz>"),
 ])
 def test_moodle_xml_refuses_entities_external_references_and_broken_files(xml, line, words):
-    from course.moodle_xml import parse_moodle_xml
+    from course.interchange.moodle_xml import parse_moodle_xml
     result = parse_moodle_xml(xml.encode(), "bad.xml", **BASICS)
     assert result.questions == [] and len(result.errors) == 1 and words in result.errors[0].message
     assert (result.errors[0].line, result.errors[0].field) == (line, "xml")

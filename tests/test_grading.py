@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from course.gift import parse_gift
-from course.gift_write import export_gift
+from course.interchange.gift_read import parse_gift
+from course.interchange.gift_write import export_gift
+from course.interchange.moodle_xml import parse_moodle_xml
 from course.models import AnswerGrading, Attempt, AuditEntry, Module, ModuleCompletion, Quiz, Role, XapiOutboxEntry
-from course.moodle_xml import parse_moodle_xml
 from course.package import read_package
 from course.questions import get_type
 from course.scorm import build_scorm_package

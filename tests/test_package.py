@@ -8,7 +8,7 @@ from course.extensions import db
 from course.models import Lesson, Question, QuestionVersion
 from course.models._types import utcnow
 from course.package import read_package
-from course.package.reader import question_source_hash
+from course.package.model import question_source_hash
 from course.package.sync import PackageRejected, apply_package
 from tests.conftest import load_package
 

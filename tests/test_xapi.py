@@ -7,10 +7,10 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import select
 
+from course.interchange.xapi import VERBS, statements_since
 from course.models import Lesson, Quiz
 from course.services.attempts import save_answer, start_attempt, submit_attempt
 from course.services.reading import mark_read
-from course.xapi import VERBS, statements_since
 
 # Events are dated relative to this run, so the tests mean the same on any day.
 NOW = datetime.now(UTC).replace(microsecond=0)

@@ -11,7 +11,7 @@ from course.cli._common import course_dir, print_problems
 from course.extensions import db
 from course.models._types import utcnow
 from course.package import read_package
-from course.package.reader import question_source_hash, short_hash
+from course.package.model import question_source_hash, short_hash
 from course.services import publishing
 
 

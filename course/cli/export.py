@@ -16,10 +16,10 @@ from flask import Flask, current_app
 
 from course.cli._common import course_dir
 from course.extensions import db
+from course.interchange.xapi import statements_since
 from course.package.reader import read_package
 from course.scorm import LANGUAGES, ScormError, build_scorm_package, count_steps
 from course.services import site
-from course.xapi import statements_since
 
 
 def _parse_since(value: str | None) -> datetime | None:

@@ -14,11 +14,11 @@ import yaml
 from flask import Flask
 
 from course.cli._common import course_dir, fail, print_problems
-from course.gift import parse_gift
-from course.gift_write import dump_quiz_yaml, export_gift
-from course.moodle_xml import parse_moodle_xml
+from course.interchange.gift_read import parse_gift
+from course.interchange.gift_write import dump_quiz_yaml, export_gift
+from course.interchange.moodle_xml import parse_moodle_xml
 from course.package import read_package
-from course.package.reader import ModuleData, Package, QuizData
+from course.package.model import ModuleData, Package, QuizData
 
 
 def _find_module(package: Package, slug: str) -> ModuleData:

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from course.models import Lesson, LessonText, Module, ModuleChange, Objective, Question, QuestionVersion, Quiz, Setting
-from course.package.reader import Package, content_hash, short_hash
+from course.package.model import Package, content_hash, short_hash
 from course.services.catalog import CATALOG_STAMP, stamp_changed
 
 #: The lines of ``SyncSummary.lines()``, as whole sentences for the translators: bucket -> kind -> text.

@@ -15,7 +15,7 @@ import re
 from collections.abc import Callable
 from typing import Any, NamedTuple
 
-from course.giftsyntax import CannotExport
+from course.interchange.gift_syntax import CannotExport
 
 Report = Callable[[str, str], None]  # (field, message)
 #: A type's page view gets the attempt's order of a list of items (``salt`` tells two lists of
@@ -146,7 +146,7 @@ class QuestionType(abc.ABC):
         """More of a closed attempt's answer for its review (a trainer's marks, say), as ``review`` allows."""
         return {}
 
-    # --- GIFT (course/gift.py) and Moodle XML (course/moodle_xml.py) ------------------------------
+    # --- GIFT (course/interchange/gift_read.py) and Moodle XML (course/interchange/moodle_xml.py) ---------
 
     def gift_claims(self, answers: str) -> bool:
         """Whether a GIFT answer block (its inside, escapes hidden) is a question of this type."""
@@ -172,7 +172,7 @@ class QuestionType(abc.ABC):
         """The (type, fields) a Moodle XML ``<question>`` gives; problems go through ``importer``."""
         return None
 
-    # --- SCORM (course/scorm.py) and xAPI (course/xapi.py) -----------------------------------------
+    # --- SCORM (course/scorm/) and xAPI (course/interchange/xapi.py) ---------------------------------------
 
     def scorm_data(self, definition: dict) -> dict:
         """What the SCORM player needs of the question besides its id, points and objectives."""

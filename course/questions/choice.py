@@ -6,7 +6,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from course.giftsyntax import default_ids, english, percent, with_feedback
+from course.interchange.gift_syntax import default_ids, english, percent, with_feedback
 from course.questions.base import Choice, QuestionType, i18n, read_items, text_in, texts, translate_texts
 from course.questions.scorm12 import scorm12_codes
 

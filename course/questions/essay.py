@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from course.giftsyntax import english
+from course.interchange.gift_syntax import english
 from course.questions.base import QuestionType, read_items, text_in, translate_texts
 
 #: The longest answer kept (characters): a few paragraphs.

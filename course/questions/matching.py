@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from course.giftsyntax import CannotExport, english, escape
+from course.interchange.gift_syntax import CannotExport, english, escape
 from course.questions.base import QuestionType, i18n, read_items, text_in, texts, translate_texts
 from course.questions.scorm12 import scorm12_codes
 

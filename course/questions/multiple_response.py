@@ -2,7 +2,7 @@
 its share, each wrong one takes a share off), or all or nothing."""
 from __future__ import annotations
 
-from course.giftsyntax import percent
+from course.interchange.gift_syntax import percent
 from course.questions.choice import ChoiceType, option_line
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from course.giftsyntax import english, escape, number, number_text, percent
+from course.interchange.gift_syntax import english, escape, number, number_text, percent
 from course.questions.base import QuestionType, check_full_credit, credit, i18n, translate_answer_feedback
 
 

@@ -6,7 +6,7 @@ import re
 import unicodedata
 from typing import Any
 
-from course.giftsyntax import ARABIC_SCRIPT, CannotExport, percent, weighted, with_feedback
+from course.interchange.gift_syntax import ARABIC_SCRIPT, CannotExport, percent, weighted, with_feedback
 from course.questions.base import QuestionType, check_full_credit, credit, i18n, translate_answer_feedback
 
 _ARABIC_DIACRITICS = re.compile("[\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed]")

@@ -1,7 +1,7 @@
 """Single choice: one right option among several; a wrong option may carry partial credit (``weight``)."""
 from __future__ import annotations
 
-from course.giftsyntax import percent
+from course.interchange.gift_syntax import percent
 from course.questions.choice import ChoiceType, option_line
 
 

@@ -3,8 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
-from course.giftsyntax import english, escape
 from course.i18n import true_false
+from course.interchange.gift_syntax import english, escape
 from course.questions.base import Choice, QuestionType, i18n, text_in
 
 #: GIFT's spellings of the two answers.

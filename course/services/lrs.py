@@ -20,8 +20,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, or_, select
 from sqlalchemy.orm import Session
 
+from course.interchange.xapi import XAPI_VERSION, StatementBuilder, statements_for_event
 from course.models import Setting, XapiOutboxEntry
-from course.xapi import XAPI_VERSION, StatementBuilder, statements_for_event
 
 MAX_PAUSE = timedelta(hours=6)
 #: Delivered events are kept this long (for the administrator's page), then removed.

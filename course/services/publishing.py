@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from course.models import Module, Setting, User
 from course.package import Package, read_package
-from course.package.reader import PACKAGE_FOLDERS, Problem
+from course.package.model import PACKAGE_FOLDERS, Problem
 from course.package.sync import SyncSummary, apply_package
 from course.services import audit
 

@@ -81,7 +81,7 @@ def mine():
 def show(code: str):
     certificate = _certificate_for(code)
     url = _verify_url(certificate)
-    from course.certificate_pdf import labels, qr_svg_path  # reportlab loads only when a certificate is shown
+    from course.pdf.certificate import labels, qr_svg_path  # reportlab loads only when a certificate is shown
     qr_size, qr_path = qr_svg_path(url)
     first = "ar" if certificate.snapshot.get("language") == "ar" else "en"
     return render_template("certificates/certificate.html", certificate=certificate, snap=certificate.snapshot,
@@ -93,7 +93,7 @@ def show(code: str):
 @login_required
 def pdf(code: str):
     certificate = _certificate_for(code)
-    from course.certificate_pdf import render_certificate_pdf
+    from course.pdf.certificate import render_certificate_pdf
     body = render_certificate_pdf(certificate, _verify_url(certificate))
     return Response(body, mimetype="application/pdf",
                     headers={"Content-Disposition": content_disposition(f"certificate-{certificate.code}.pdf", "inline")})
@@ -121,7 +121,7 @@ def credential(code: str):
     row, error = _credential_of(certificate)
     qr_size = qr_path = url = None
     if row is not None:
-        from course.certificate_pdf import qr_svg_path
+        from course.pdf.certificate import qr_svg_path
         url = badges.credential_url(row.status_list.base_url, row.uid)
         qr_size, qr_path = qr_svg_path(url)
     return render_template("certificates/credential.html", certificate=certificate, credential=row, url=url,

@@ -102,7 +102,7 @@ def institute_export(fmt: str):
 
 
 def _pdf(report, header, rows, lang: str) -> bytes:
-    from course.report_pdf import render
+    from course.pdf.report import render
     generated = _("Made on %(date)s by %(name)s. Cells of fewer than 5 officers are shown as \"<5\".",
                   date=format_date(utcnow(), "long"), name=current_user.full_name)
     return render(_("Institute report: %(institute)s", institute=current_app.config["INSTITUTE_NAME"]),

@@ -219,7 +219,7 @@ questions:
 
 def make_course_copy(target: Path) -> Path:
     """The real course (course.yaml, modules/, quizzes/, banks/) plus the extra module and its quiz."""
-    from course.package.reader import short_hash
+    from course.package.model import short_hash
     target.mkdir(parents=True, exist_ok=True)
     shutil.copy2(REPO / "course.yaml", target / "course.yaml")
     for name in ("modules", "quizzes", "banks"):

@@ -45,8 +45,8 @@ import pytest
 import yaml
 from playwright.sync_api import Error as PlaywrightError
 
-from course.gift import parse_gift
-from course.gift_write import dump_quiz_yaml
+from course.interchange.gift_read import parse_gift
+from course.interchange.gift_write import dump_quiz_yaml
 from course.services.importer import read_rows
 from tests.browser.conftest import COHORT, DEMO_PASSWORD, TRAINER, VIEWPORT, start_server, stop_server
 

@@ -118,7 +118,7 @@ def password_handout(kind: str):
     if kind == "csv":
         body, mimetype, name = handouts.handout_csv(issued, _base_url()), "text/csv", f"one-time-passwords-{today}.csv"
     else:
-        from course.slips_pdf import render_slips_pdf  # reportlab loads only when slips are printed
+        from course.pdf.slips import render_slips_pdf  # reportlab loads only when slips are printed
         body = render_slips_pdf(issued, institute.name(db.session, current_app.config["INSTITUTE_NAME"]), _base_url())
         mimetype, name = "application/pdf", f"one-time-password-slips-{today}.pdf"
     return Response(body, mimetype=mimetype, headers={"Content-Disposition": content_disposition(name, "attachment"),

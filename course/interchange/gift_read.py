@@ -1,4 +1,4 @@
-"""Moodle GIFT import: read GIFT questions into quiz YAML (``course.gift_write`` writes GIFT).
+"""Moodle GIFT import: read GIFT questions into quiz YAML (``course.interchange.gift_write`` writes GIFT).
 
 Trainers already keep question banks in Moodle, and GIFT is the plain-text format Moodle both
 imports and exports. ``parse_gift`` turns a GIFT file into question dicts in the quiz YAML format
@@ -28,9 +28,9 @@ from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
-from course.giftsyntax import CASE_MARKER, default_ids
-from course.giftsyntax import number as read_number
-from course.package.reader import ID_RE, Problem
+from course.interchange.gift_syntax import CASE_MARKER, default_ids
+from course.interchange.gift_syntax import number as read_number
+from course.package.model import ID_RE, Problem
 from course.questions import REGISTRY, get_type, gift_types
 
 #: Comment lines that carry Marsa details Moodle has no place for.

@@ -1,6 +1,6 @@
 """The institute report as a printable PDF: one A4 landscape page, in English or Arabic.
 
-Drawn with reportlab like the certificate (``course/certificate_pdf.py``), with its font and its
+Drawn with reportlab like the certificate (``course/pdf/certificate.py``), with its font and its
 Arabic shaping (``visual``); an Arabic page reads right to left, its columns mirrored. The table is
 the one the CSV and XLSX exports carry (``institute_report.report_table``), suppressed cells as "<5".
 A page holds about thirty rows: when the stations do not all fit, the last line says how many more
@@ -14,7 +14,7 @@ from reportlab.lib.pagesizes import A4, landscape
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 
-from course.certificate_pdf import BRAND, FONT, FONT_PATH, INK, MUTED, _register_font, visual
+from course.pdf.certificate import BRAND, FONT, FONT_PATH, INK, MUTED, _register_font, visual
 
 MARGIN = 36
 ROW = 14

@@ -1,6 +1,6 @@
 """Printable one-time password slips: A4 pages of eight slips to cut apart, one per officer, each in
 that officer's preferred language (Arabic slips read right to left). The font, the Arabic shaping and
-the measured line wrapping are the certificate's (``course.certificate_pdf``).
+the measured line wrapping are the certificate's (``course.pdf.certificate``).
 """
 from __future__ import annotations
 
@@ -9,9 +9,9 @@ from io import BytesIO
 from reportlab.lib.pagesizes import A4
 from reportlab.pdfgen.canvas import Canvas
 
-from course.certificate_pdf import BRAND, FONT, FONT_PATH, INK, MUTED, _register_font, ink, visual, wrap
 from course.models import User
 from course.models.content import text_in
+from course.pdf.certificate import BRAND, FONT, FONT_PATH, INK, MUTED, _register_font, ink, visual, wrap
 from course.services.handouts import sign_in_url, slip_texts
 
 COLUMNS, ROWS = 2, 4

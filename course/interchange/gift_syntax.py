@@ -1,5 +1,6 @@
-"""The small pieces of GIFT syntax that the importer (``course.gift``) and each question type's
-GIFT reader and writer (``course/questions/<type>.py``) share: escaping, weights, numbers."""
+"""The small pieces of GIFT syntax that the importer (``course.interchange.gift_read``) and each
+question type's GIFT reader and writer (``course/questions/<type>.py``) share: escaping, weights,
+numbers."""
 from __future__ import annotations
 
 import math

@@ -9,8 +9,16 @@ from typing import Any
 
 import yaml
 
-from course.giftsyntax import ARABIC_SCRIPT, CASE_MARKER, CannotExport, default_ids, english, escape, number_text
-from course.package.reader import QuizData
+from course.interchange.gift_syntax import (
+    ARABIC_SCRIPT,
+    CASE_MARKER,
+    CannotExport,
+    default_ids,
+    english,
+    escape,
+    number_text,
+)
+from course.package.model import QuizData
 from course.questions import get_type
 
 # --------------------------------------------------------------------------------------------

@@ -1,11 +1,11 @@
 """Moodle XML import: the format Moodle's question bank exports by default, read into quiz YAML.
 
-``parse_moodle_xml`` reads the same question types as the GIFT importer (``course.gift``) and gives
-the same result: question dicts in the quiz YAML format and every problem as ``FILE:line: field:
-message``, the line being where the ``<question>`` (or the part at fault) starts. Categories name
-objectives as in GIFT (the last part of ``$course$/top/.../M1.2``). The XML is parsed with
-defusedxml: a file from elsewhere may hold entity expansions or external references, which are
-refused, never followed.
+``parse_moodle_xml`` reads the same question types as the GIFT importer
+(``course.interchange.gift_read``) and gives the same result: question dicts in the quiz YAML format
+and every problem as ``FILE:line: field: message``, the line being where the ``<question>`` (or the
+part at fault) starts. Categories name objectives as in GIFT (the last part of
+``$course$/top/.../M1.2``). The XML is parsed with defusedxml: a file from elsewhere may hold entity
+expansions or external references, which are refused, never followed.
 
 Moodle keeps texts as HTML. A text that is only paragraphs (``<p>...</p>``) becomes Markdown
 paragraphs; any other markup is kept with the same warning as GIFT's ``[html]``. Embedded files
@@ -21,8 +21,8 @@ from xml.etree.ElementTree import Element, ParseError, TreeBuilder
 from defusedxml import DefusedXmlException
 from defusedxml.ElementTree import DefusedXMLParser
 
-from course.gift import GiftResult, _Draft, _Importer, _Text
-from course.giftsyntax import percent
+from course.interchange.gift_read import GiftResult, _Draft, _Importer, _Text
+from course.interchange.gift_syntax import percent
 from course.questions import moodle_xml_types
 
 PARAGRAPHS = re.compile(r"^\s*(?:<p(?:\s[^<>]*)?>(?:(?!</?p[\s>]).)*</p>\s*)+$", re.DOTALL | re.IGNORECASE)
@@ -182,5 +182,6 @@ class _XmlImporter(_Importer):
 def parse_moodle_xml(text: str | bytes, source: str = "<xml>", *, module: str = "xml",
                      objectives: Collection[str] | None = None, default_objective: str | None = None,
                      taken_ids: Collection[str] = ()) -> GiftResult:
-    """Read Moodle XML ``text`` as ``course.gift.parse_gift`` reads GIFT (same arguments, same result)."""
+    """Read Moodle XML ``text`` as ``course.interchange.gift_read.parse_gift`` reads GIFT (same
+    arguments, same result)."""
     return _XmlImporter(source, module, objectives, default_objective, taken_ids).run_xml(text)
