@@ -1,9 +1,10 @@
 """Heavy libraries are imported where they are used, not when the app starts: every server process
 would otherwise carry them (docs/PERFORMANCE.md, "Serving": what each costs). Checked in a fresh
 interpreter, since the test session itself has imported everything."""
-import subprocess
 import sys
 from pathlib import Path
+
+from tests.support.processes import run_bounded
 
 ROOT = Path(__file__).resolve().parent.parent
 #: Each with the megabytes it added to a server process when imported at start-up (RSS, measured).
@@ -26,7 +27,7 @@ def test_create_app_leaves_heavy_libraries_unimported(tmp_path):
         f"create_app({{'TESTING': True, 'SECRET_KEY': 'x', 'DATABASE_URL': 'sqlite:///{tmp_path}/t.db'}})\n"
         f"print(' '.join(sorted(name for name in {sorted(LAZY)!r} if name in sys.modules)))\n"
     )
-    result = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, timeout=120)
+    result = run_bounded([sys.executable, "-c", code], 120, cwd=ROOT)
     assert result.returncode == 0, result.stderr
     imported = result.stdout.split()
     assert imported == [], {name: LAZY[name] for name in imported}
