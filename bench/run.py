@@ -22,16 +22,12 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parent
-VENV_PYTHON = REPO / ".venv" / "bin" / "python"
-if not VENV_PYTHON.exists() and "--in-venv" not in sys.argv:  # a fresh clone: install as the README's commands do
-    sys.path.insert(0, str(REPO))
-    import tasks
-    tasks.ensure_venv("requirements-dev.txt")
-if Path(sys.prefix).resolve() != (REPO / ".venv").resolve() and VENV_PYTHON.exists() and "--in-venv" not in sys.argv:
-    os.execv(str(VENV_PYTHON), [str(VENV_PYTHON), __file__, *sys.argv[1:], "--in-venv"])
-sys.argv = [a for a in sys.argv if a != "--in-venv"]
 
 sys.path.insert(0, str(HERE))
+from project_venv import use_project_venv  # noqa: E402
+
+use_project_venv(__file__)
+
 import benchlib  # noqa: E402
 import click  # noqa: E402
 

@@ -30,7 +30,7 @@ from typing import Any
 
 from course.interchange.gift_syntax import CASE_MARKER, default_ids
 from course.interchange.gift_syntax import number as read_number
-from course.package.model import ID_RE, Problem
+from course.package.model import ID_RE, HasProblems, Problem
 from course.questions import REGISTRY, get_type, gift_types
 
 #: Comment lines that carry Marsa details Moodle has no place for.
@@ -58,7 +58,7 @@ _UNESCAPE = str.maketrans({ph: ("\n" if char == "n" else char) for char, ph in _
 # --------------------------------------------------------------------------------------------
 
 @dataclass
-class GiftResult:
+class GiftResult(HasProblems):
     """What ``parse_gift`` read: importable questions, and every problem with its line."""
 
     questions: list[dict] = field(default_factory=list)
@@ -67,14 +67,6 @@ class GiftResult:
     defaulted: list[str] = field(default_factory=list)
     #: (label, line) of each question left out because of an error (``--skip-unsupported`` lists them)
     skipped: list[tuple[str, int]] = field(default_factory=list)
-
-    @property
-    def errors(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == "error"]
-
-    @property
-    def warnings(self) -> list[Problem]:
-        return [p for p in self.problems if p.level == "warning"]
 
 
 @dataclass(frozen=True)

@@ -107,15 +107,10 @@ class CourseData:
     certificate: dict
 
 
-@dataclass
-class Package:
-    root: Path
-    modules: list[ModuleData] = field(default_factory=list)
-    quizzes: list[QuizData] = field(default_factory=list)
-    banks: list[BankData] = field(default_factory=list)
-    problems: list[Problem] = field(default_factory=list)
-    #: None when the package has no course.yaml.
-    course: CourseData | None = None
+class HasProblems:
+    """``errors`` and ``warnings`` of a ``problems`` list (a read course package, an import)."""
+
+    problems: list[Problem]
 
     @property
     def errors(self) -> list[Problem]:
@@ -124,6 +119,17 @@ class Package:
     @property
     def warnings(self) -> list[Problem]:
         return [p for p in self.problems if p.level == "warning"]
+
+
+@dataclass
+class Package(HasProblems):
+    root: Path
+    modules: list[ModuleData] = field(default_factory=list)
+    quizzes: list[QuizData] = field(default_factory=list)
+    banks: list[BankData] = field(default_factory=list)
+    problems: list[Problem] = field(default_factory=list)
+    #: None when the package has no course.yaml.
+    course: CourseData | None = None
 
     def questions_of(self, quiz: QuizData) -> list[QuestionData]:
         """Every question an attempt at ``quiz`` may hold: its own, then those of its bank."""
