@@ -4,18 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course.package.fields import Reporter, id_field, read_yaml_file
+from course.package.fields import Reporter, id_field, read_mapping
 from course.package.model import BankData, Package, QuestionData, QuizData
 from course.package.questions import apply_overlay, check_key_positions, read_question
 from course.package.yamlio import LineDict
 
 
 def read_bank(path: Path, report: Reporter, claim, objectives: dict) -> BankData | None:
-    data = read_yaml_file(path, report)
+    data = read_mapping(path, report, "bank", "must be a mapping of fields (id, questions)")
     if data is None:
-        return None
-    if not isinstance(data, LineDict):
-        report(path, 1, "bank", "must be a mapping of fields (id, questions)")
         return None
     for unknown in [k for k in data if k not in ("id", "questions")]:
         report(path, data.line_of(unknown), str(unknown), "unknown field; a bank has id and questions")

@@ -42,6 +42,27 @@ def read_yaml_file(path: Path, report: Reporter):
     return data
 
 
+def read_mapping(path: Path, report: Reporter, field_name: str,
+                 message: str = "must be a mapping of fields") -> LineDict | None:
+    """A YAML file that must hold a mapping (course.yaml, module.yaml, a quiz, a bank): its data, or
+    None with the problem reported."""
+    data = read_yaml_file(path, report)
+    if data is None:
+        return None
+    if not isinstance(data, LineDict):
+        report(path, 1, field_name, message)
+        return None
+    return data
+
+
+def claimed_id(data: LineDict, kind: str, path: Path, report: Reporter, claim) -> str | None:
+    """The file's ``id`` when it is valid and no other ``kind`` of the package has claimed it."""
+    key = id_field(data, "id", path, report)
+    if key and not claim(kind, key, path, data.line_of("id")):
+        return None
+    return key
+
+
 def text_field(data: LineDict, key: str, path: Path, report: Reporter, required: bool = True):
     value = data.get(key)
     if value is None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from course.package.fields import Reporter, id_field, int_field, read_yaml_file, text_field
+from course.package.fields import Reporter, claimed_id, id_field, int_field, read_mapping, text_field
 from course.package.model import (
     LANGUAGES,
     LESSON_FILE_RE,
@@ -20,11 +20,8 @@ from course.package.yamlio import LineDict, YamlError, load_yaml, shift_lines
 
 
 def read_course_file(path: Path, report: Reporter) -> CourseData | None:
-    data = read_yaml_file(path, report)
+    data = read_mapping(path, report, "course")
     if data is None:
-        return None
-    if not isinstance(data, LineDict):
-        report(path, 1, "course", "must be a mapping of fields")
         return None
     known = ("id", "title", "institute", "certificate")
     for unknown in [k for k in data if k not in known]:
@@ -98,15 +95,10 @@ def read_module(module_dir: Path, report: Reporter, claim) -> ModuleData | None:
     if not meta_path.exists():
         report(meta_path, 1, "file", "module.yaml is missing")
         return None
-    data = read_yaml_file(meta_path, report)
+    data = read_mapping(meta_path, report, "module")
     if data is None:
         return None
-    if not isinstance(data, LineDict):
-        report(meta_path, 1, "module", "must be a mapping of fields")
-        return None
-    key = id_field(data, "id", meta_path, report)
-    if key and not claim("module", key, meta_path, data.line_of("id")):
-        key = None
+    key = claimed_id(data, "module", meta_path, report, claim)
     title = text_field(data, "title", meta_path, report)
     summary = text_field(data, "summary", meta_path, report) or {"en": ""}
     position = int_field(data, "order", meta_path, report, minimum=1)

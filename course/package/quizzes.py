@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
-from course.package.fields import Reporter, id_field, read_yaml_file, text_field
+from course.package.fields import Reporter, claimed_id, read_mapping, text_field
 from course.package.model import COURSE_KINDS, BankData, Package, QuestionData, QuizData
 from course.package.questions import apply_overlay, check_key_positions, read_question
 from course.package.yamlio import LineDict
@@ -15,15 +15,10 @@ from course.quizsettings import resolve
 
 def read_quiz(path: Path, report: Reporter, claim, objectives: dict, modules: dict,
                banks: dict[str, BankData]) -> QuizData | None:
-    data = read_yaml_file(path, report)
+    data = read_mapping(path, report, "quiz")
     if data is None:
         return None
-    if not isinstance(data, LineDict):
-        report(path, 1, "quiz", "must be a mapping of fields")
-        return None
-    key = id_field(data, "id", path, report)
-    if key and not claim("quiz", key, path, data.line_of("id")):
-        key = None
+    key = claimed_id(data, "quiz", path, report, claim)
     title = text_field(data, "title", path, report)
     scope = data.get("scope", "module")
     module_key, kind, pairs_with = None, "module", None
