@@ -42,6 +42,16 @@ def in_language(ui, page, lang: str) -> None:
         lang, "rtl" if lang == "ar" else "ltr"]
 
 
+def signed_in(ui, username: str, lang: str, size: dict):
+    """A page of ``size`` for ``username``, signed in and switched to ``lang`` (each page checked by axe)."""
+    page = ui.new_page(locale=LOCALES[lang])
+    page.set_viewport_size(size)
+    ui.sign_in(page, username)
+    ui.axe(page)
+    in_language(ui, page, lang)
+    return page
+
+
 def fits(page) -> None:
     sizes = page.evaluate(OVERFLOW)
     assert sizes["document"] <= sizes["viewport"], (page.url, sizes)
@@ -78,11 +88,7 @@ def test_trainers_and_administrators_land_on_their_home(ui, server):
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_the_gradebook_of_sixty_officers_fits_an_office_screen(ui, server, lang):
-    page = ui.new_page(locale=LOCALES[lang])
-    page.set_viewport_size(OFFICE)
-    ui.sign_in(page, BIG_TRAINER)
-    ui.axe(page)
-    in_language(ui, page, lang)
+    page = signed_in(ui, BIG_TRAINER, lang, OFFICE)
     # The home names what needs attention in the cohort: its overdue officers first.
     card = page.locator(".cohort-card", has_text=BIG_COHORT)
     overdue = card.locator(".attention-overdue a").first
@@ -186,11 +192,7 @@ def test_every_officer_page_fits_a_360_px_phone(ui, server, lang):
 def test_a_certificate_and_its_pages_fit_a_360_px_phone(ui, server, lang):
     """The officer pages only a certified officer sees: the certificate earned, its printable page,
     its digital credential and its public verification page."""
-    page = ui.new_page(locale=LOCALES[lang])
-    page.set_viewport_size(PHONE)
-    ui.sign_in(page, CERTIFIED[lang][0])
-    ui.axe(page)
-    in_language(ui, page, lang)
+    page = signed_in(ui, CERTIFIED[lang][0], lang, PHONE)
     code = server.query("SELECT c.code FROM certificates c JOIN users u ON u.id = c.user_id WHERE u.username = :u",
                         u=CERTIFIED[lang][0])[0]["code"]
     for path in ("/", "/certificate", f"/certificates/{code}", f"/certificates/{code}/credential",
@@ -222,11 +224,7 @@ def report_fits(page, width: int) -> dict:
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_the_institute_report_and_its_chart_on_an_office_screen_and_a_phone(ui, server, lang):
     # A trainer: the report of the cohort they train (sixty officers, none of them named).
-    trainer = ui.new_page(locale=LOCALES[lang])
-    trainer.set_viewport_size(OFFICE)
-    ui.sign_in(trainer, BIG_TRAINER)
-    ui.axe(trainer)
-    in_language(ui, trainer, lang)
+    trainer = signed_in(ui, BIG_TRAINER, lang, OFFICE)
     ui.goto(trainer, "/reports/institute")
     assert trainer.inner_text("dl.facts div:first-child dd").strip() == str(BIG_SIZE)
     desktop = report_fits(trainer, OFFICE["width"])
@@ -261,11 +259,7 @@ def test_the_institute_report_and_its_chart_on_an_office_screen_and_a_phone(ui, 
 
 @pytest.mark.parametrize("lang", ["en", "ar"])
 def test_the_reminders_page_on_an_office_screen_and_a_phone(ui, server, lang):
-    page = ui.new_page(locale=LOCALES[lang])
-    page.set_viewport_size(PHONE)
-    ui.sign_in(page, BIG_TRAINER)
-    ui.axe(page)
-    in_language(ui, page, lang)
+    page = signed_in(ui, BIG_TRAINER, lang, PHONE)
     cohort = server.query("SELECT id FROM cohorts WHERE name = :n", n=BIG_COHORT)[0]["id"]
     ui.goto(page, f"/trainer/cohorts/{cohort}/reminders")
     fits(page)
